@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// The aws-auth-syncer command. The TypeScript is compiled to dist/ by `npm ci` (prepare script).
+import { existsSync } from 'node:fs';
+const entry = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('aws-auth-syncer: dist/ is missing; run `npm run build` first\n');
+  process.exit(1);
+}
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,14 @@
+/**
+ * backups: the cluster's backups, newest first. `{"limit"?: number}` (default 50).
+ */
+import { parseListRequest } from '../lib/app/requests.js';
+import { listBackups } from '../lib/app/restore.js';
+import { liveRuntime, respond } from '../lib/adapters/lambda.js';
+
+export const handler = async (event: unknown) =>
+  respond('backups', async () => {
+    const { limit } = parseListRequest(event);
+    const rt = liveRuntime();
+    const backups = await listBackups(rt.deps.backups, rt.policy.cluster, limit);
+    return { outcome: 'listed' as const, cluster: rt.policy.cluster, count: backups.length, backups };
+  });

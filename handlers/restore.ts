@@ -1,0 +1,21 @@
+/**
+ * restore: `{"backup": "<key>" | "latest", "dryRun"?: true, "force"?: true}`. The backup is
+ * verified, the current version is backed up first, and the guards apply unless forced.
+ */
+import { parseRestoreRequest } from '../lib/app/requests.js';
+import { restoreReply } from '../lib/app/reply.js';
+import { restoreAwsAuth } from '../lib/app/restore.js';
+import { liveRuntime, respond, selfArn } from '../lib/adapters/lambda.js';
+
+export const handler = async (event: unknown) =>
+  respond('restore', async () => {
+    const req = parseRestoreRequest(event);
+    const rt = liveRuntime();
+    const result = await restoreAwsAuth(rt.deps, {
+      cluster: rt.policy.cluster,
+      ...req,
+      selfArn: await selfArn(rt),
+      writeAttempts: rt.settings.config.kubernetes.writeAttempts,
+    });
+    return restoreReply(rt.policy.cluster, result);
+  });

@@ -1,0 +1,28 @@
+/**
+ * Jest runs the project as ES modules (`@kubernetes/client-node` 1.x is ESM-only), so it
+ * needs NODE_OPTIONS=--experimental-vm-modules (set by the npm scripts).
+ * Two projects: `unit` (pure core, use cases over in-memory ports, adapters over SDK mocks)
+ * and `integration` (adapters and flows on the real local stack, started by globalSetup).
+ */
+const common = {
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', isolatedModules: true }],
+  },
+  testEnvironment: 'node',
+};
+
+export default {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/integration/global-setup.js',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.js',
+      testTimeout: 120000,
+    },
+  ],
+};

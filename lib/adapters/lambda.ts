@@ -1,0 +1,76 @@
+/**
+ * What the three Lambda handlers share: the structured logger, the configuration and the
+ * adapters (built once per container, on first use), and the one place errors become replies.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { loadRuntimeSettings, toPolicy, type RuntimeSettings } from '../config.js';
+import { describeError } from '../errors.js';
+import type { SyncPolicy } from '../core/policy.js';
+import { systemClock, type Log } from '../app/ports.js';
+import { createLiveDeps, type LiveDeps } from './wire.js';
+
+export const logger = new Logger({ serviceName: 'aws-auth-syncer' });
+
+/** The Log port over Powertools' structured JSON logger. */
+export const log: Log = {
+  debug: (m, extra) => logger.debug(m, extra ?? {}),
+  info: (m, extra) => logger.info(m, extra ?? {}),
+  warn: (m, extra) => logger.warn(m, extra ?? {}),
+  error: (m, extra) => logger.error(m, extra ?? {}),
+};
+
+export interface Runtime {
+  settings: RuntimeSettings;
+  policy: SyncPolicy;
+  deps: LiveDeps;
+}
+
+let runtime: Runtime | undefined;
+
+/** Load config and wire adapters once per container. */
+export function liveRuntime(): Runtime {
+  if (!runtime) {
+    const settings = loadRuntimeSettings();
+    const { config } = settings;
+    const deps = createLiveDeps({
+      cluster: config.cluster,
+      region: settings.region,
+      bucket: settings.bucket,
+      prefix: config.backup.prefix,
+      timeoutMs: config.kubernetes.timeoutMs,
+      clock: systemClock,
+      log,
+    });
+    runtime = { settings, policy: toPolicy(config), deps };
+  }
+  return runtime;
+}
+
+/** The identity whose mapping must survive: configured, or the function's own role. */
+export async function selfArn(rt: Runtime): Promise<string> {
+  return rt.settings.config.selfArn ?? (await rt.deps.selfArn());
+}
+
+export interface ErrorReply {
+  outcome: 'error';
+  error: { name: string; message: string };
+}
+
+/**
+ * Run a handler body. A caller's mistake (bad payload, bad config, unknown backup) becomes a
+ * reply with a clear message and no stack trace; anything else is logged and rethrown so that
+ * Lambda retries, the DLQ and alarms see it.
+ */
+export async function respond<T>(name: string, body: () => Promise<T>): Promise<T | ErrorReply> {
+  try {
+    return await body();
+  } catch (err) {
+    const d = describeError(err);
+    if (d.userError) {
+      logger.warn(`${name}: ${d.message}`, { error: d });
+      return { outcome: 'error', error: { name: d.name, message: d.message } };
+    }
+    logger.error(`${name} failed: ${d.message}`, { error: d });
+    throw err;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Composition root for live runs (Lambda and CLI): SDK clients → adapters → ports.
+ * Endpoints come from the SDK's own configuration (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>),
+ * so the same code runs against AWS and against the local test stack.
+ */
+import { EKSClient } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { Clock, Log } from '../app/ports.js';
+import type { SyncDeps } from '../app/sync.js';
+import { S3BackupStore } from './backups-s3.js';
+import { callerArn, describeClusterEndpoint, StsTokenSource } from './eks.js';
+import { IamAuthorizationDetailsDirectory } from './iam.js';
+import { KubeAwsAuthStore } from './kube.js';
+
+export interface LiveSettings {
+  cluster: string;
+  /** Region of the EKS cluster (and of the STS endpoint the token is presigned for). */
+  region: string;
+  bucket: string;
+  prefix: string;
+  timeoutMs: number;
+  clock: Clock;
+  log: Log;
+}
+
+export interface LiveDeps extends SyncDeps {
+  /** The identity the syncer runs as (resolved once, lazily). */
+  selfArn(): Promise<string>;
+  iamDirectory: IamAuthorizationDetailsDirectory;
+}
+
+export function createLiveDeps(s: LiveSettings): LiveDeps {
+  // IAM throttles GetAccountAuthorizationDetails hard; adaptive retry backs off and rate-limits.
+  const iamClient = new IAMClient({ region: s.region, maxAttempts: 8, retryMode: 'adaptive' });
+  const eks = new EKSClient({ region: s.region, maxAttempts: 5 });
+  const sts = new STSClient({ region: s.region, maxAttempts: 5 });
+  const s3 = new S3Client({ region: s.region, maxAttempts: 5, followRegionRedirects: true });
+  const tokens = new StsTokenSource(sts, s.cluster, s.region, s.clock);
+  let self: Promise<string> | undefined;
+  const selfArn = (): Promise<string> => (self ??= callerArn(sts));
+  const iamDirectory = new IamAuthorizationDetailsDirectory(iamClient, { log: s.log });
+  const store = new KubeAwsAuthStore(
+    async () => {
+      const { endpoint, caData } = await describeClusterEndpoint(eks, s.cluster);
+      return { server: endpoint, caData, token: await tokens.token() };
+    },
+    { timeoutMs: s.timeoutMs, identity: 'the syncer' },
+  );
+  return {
+    iam: iamDirectory,
+    iamDirectory,
+    store,
+    backups: new S3BackupStore(s3, s.bucket, s.prefix),
+    clock: s.clock,
+    log: s.log,
+    selfArn,
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * What woke the sync function: IAM CloudTrail events (directly from EventBridge or batched
+ * through SQS), the drift schedule, or a manual invoke. Pure: a function of the event.
+ */
+import { InputError } from '../errors.js';
+
+/** IAM API calls that can change who maps to what. */
+export const IAM_EVENT_NAMES = [
+  'AddUserToGroup',
+  'RemoveUserFromGroup',
+  'DeleteUser',
+  'DeleteGroup',
+  'UpdateUser',
+  'UpdateGroup',
+  'CreateRole',
+  'DeleteRole',
+  'TagRole',
+  'UntagRole',
+  'TagUser',
+  'UntagUser',
+] as const;
+
+export type SyncTrigger =
+  | { kind: 'iam'; eventIds: string[]; eventNames: string[]; ignored: number }
+  | { kind: 'schedule'; eventIds: string[] }
+  | { kind: 'manual'; dryRun: boolean; force: boolean }
+  | { kind: 'ignored'; reason: string; eventIds: string[] };
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+type One = { relevant: boolean; schedule: boolean; ids: string[]; name?: string; why?: string };
+
+function classifyEventBridge(e: Record<string, unknown>): One {
+  const id = typeof e.id === 'string' ? e.id : undefined;
+  const ids = id ? [id] : [];
+  if (e['detail-type'] === 'Scheduled Event') return { relevant: true, schedule: true, ids };
+  const detail = isObj(e.detail) ? e.detail : {};
+  const name = typeof detail.eventName === 'string' ? detail.eventName : undefined;
+  if (typeof detail.eventID === 'string') ids.push(detail.eventID);
+  if (e.source !== 'aws.iam' || e['detail-type'] !== 'AWS API Call via CloudTrail') {
+    return { relevant: false, schedule: false, ids, why: `not an IAM CloudTrail event (${String(e.source)} / ${String(e['detail-type'])})` };
+  }
+  if (detail.errorCode !== undefined) return { relevant: false, schedule: false, ids, name, why: `${name} failed (${String(detail.errorCode)})` };
+  if (!name || !(IAM_EVENT_NAMES as readonly string[]).includes(name)) return { relevant: false, schedule: false, ids, name, why: `${name} does not affect mappings` };
+  return { relevant: true, schedule: false, ids, name };
+}
+
+/** Classify any event the sync function receives. Throws InputError on a malformed manual payload. */
+export function classifySyncEvent(event: unknown): SyncTrigger {
+  if (event === undefined || event === null || (isObj(event) && Object.keys(event).length === 0)) {
+    return { kind: 'manual', dryRun: false, force: false };
+  }
+  if (!isObj(event)) throw new InputError('the invoke payload must be a JSON object such as {"dryRun": true}');
+
+  let items: One[];
+  if (Array.isArray(event.Records)) {
+    items = event.Records.map((r, i) => {
+      if (!isObj(r) || typeof r.body !== 'string') return { relevant: false, schedule: false, ids: [], why: `record ${i} has no body` };
+      try {
+        const body: unknown = JSON.parse(r.body);
+        return isObj(body) ? classifyEventBridge(body) : { relevant: false, schedule: false, ids: [], why: `record ${i} is not an event` };
+      } catch {
+        return { relevant: false, schedule: false, ids: [], why: `record ${i} is not JSON` };
+      }
+    });
+  } else if ('detail-type' in event || 'source' in event) {
+    items = [classifyEventBridge(event)];
+  } else {
+    const unknown = Object.keys(event).filter((k) => k !== 'dryRun' && k !== 'force');
+    if (unknown.length > 0) throw new InputError(`unknown field(s) in the invoke payload: ${unknown.join(', ')} (allowed: dryRun, force)`);
+    for (const k of ['dryRun', 'force'] as const) {
+      if (event[k] !== undefined && typeof event[k] !== 'boolean') throw new InputError(`${k} must be true or false`);
+    }
+    return { kind: 'manual', dryRun: event.dryRun === true, force: event.force === true };
+  }
+
+  const relevant = items.filter((i) => i.relevant);
+  const eventIds = items.flatMap((i) => i.ids);
+  if (relevant.length === 0) return { kind: 'ignored', reason: items.map((i) => i.why).filter(Boolean).join('; ') || 'no events', eventIds };
+  if (relevant.every((i) => i.schedule)) return { kind: 'schedule', eventIds };
+  return {
+    kind: 'iam',
+    eventIds,
+    eventNames: [...new Set(relevant.flatMap((i) => (i.name ? [i.name] : [])))],
+    ignored: items.length - relevant.length,
+  };
+}

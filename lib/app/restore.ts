@@ -1,0 +1,57 @@
+/**
+ * restoreAwsAuth: put a backup back. The backup is verified (format, checksum, cluster), the
+ * version it replaces is backed up first, and the same guards apply unless forced.
+ */
+import { formatChange } from '../core/diff.js';
+import { planRestore } from '../core/plan.js';
+import { InputError } from '../errors.js';
+import type { BackupRecord, BackupStore } from './ports.js';
+import { planBackupWrite, type WriteLoopDeps, type WriteResult } from './write-loop.js';
+
+export interface RestoreRequest {
+  cluster: string;
+  /** A backup key, or "latest". */
+  backup: string;
+  force?: boolean;
+  dryRun?: boolean;
+  selfArn?: string;
+  eventIds?: string[];
+  writeAttempts?: number;
+}
+
+export interface RestoreResult extends WriteResult {
+  restoredFrom: BackupRecord;
+}
+
+export async function resolveBackupKey(backups: BackupStore, cluster: string, key: string): Promise<string> {
+  if (key !== 'latest') return key;
+  const [newest] = await backups.list(cluster, 1);
+  if (!newest) throw new InputError(`no backups found for cluster ${cluster}`, { context: { cluster } });
+  return newest.key;
+}
+
+export async function restoreAwsAuth(deps: WriteLoopDeps, req: RestoreRequest): Promise<RestoreResult> {
+  const key = await resolveBackupKey(deps.backups, req.cluster, req.backup);
+  const { record, configMap } = await deps.backups.get(key);
+  if (record.cluster !== req.cluster) {
+    throw new InputError(`backup ${key} belongs to cluster ${record.cluster}, not ${req.cluster}`, { context: { backupKey: key } });
+  }
+  deps.log.info('restoring backup', { cluster: req.cluster, backupKey: key, takenAt: record.takenAt, resourceVersion: record.resourceVersion });
+  const result = await planBackupWrite(deps, {
+    cluster: req.cluster,
+    reason: 'restore',
+    eventIds: req.eventIds ?? [],
+    dryRun: req.dryRun === true,
+    attempts: req.writeAttempts ?? 3,
+    plan: (current) => {
+      const plan = planRestore({ current, backup: configMap, selfArn: req.selfArn, force: req.force });
+      const report = [...plan.changes.map(formatChange), ...plan.refusals.map((r) => `✗ refused (${r.code}): ${r.message}`)];
+      return { ...plan, report, details: { restoreFrom: key } };
+    },
+  });
+  return { ...result, restoredFrom: record };
+}
+
+export async function listBackups(backups: BackupStore, cluster: string, limit?: number): Promise<BackupRecord[]> {
+  return backups.list(cluster, limit);
+}

@@ -1,0 +1,50 @@
+/**
+ * syncAwsAuth: one complete read of IAM, then read → plan → guards → backup → write on aws-auth.
+ */
+import { formatReport } from '../core/diff.js';
+import { planSync } from '../core/plan.js';
+import type { SyncPolicy } from '../core/policy.js';
+import type { Conflict, Warning } from '../core/types.js';
+import type { IamDirectory } from './ports.js';
+import { planBackupWrite, type WriteLoopDeps, type WriteResult } from './write-loop.js';
+
+export interface SyncDeps extends WriteLoopDeps {
+  iam: IamDirectory;
+}
+
+export interface SyncRequest {
+  policy: SyncPolicy;
+  dryRun?: boolean;
+  force?: boolean;
+  eventIds?: string[];
+  /** The identity the syncer runs as, whose own mapping must survive. */
+  selfArn?: string;
+  writeAttempts?: number;
+}
+
+export interface SyncResult extends WriteResult {
+  warnings: Warning[];
+  conflicts: Conflict[];
+  principals: { users: number; roles: number; groups: number };
+}
+
+export async function syncAwsAuth(deps: SyncDeps, req: SyncRequest): Promise<SyncResult> {
+  const snapshot = await deps.iam.readSnapshot();
+  const principals = { users: snapshot.users.length, roles: snapshot.roles.length, groups: snapshot.groups.length };
+  deps.log.info('IAM read', { cluster: req.policy.cluster, ...principals });
+  let last: ReturnType<typeof planSync> | undefined;
+  const result = await planBackupWrite(deps, {
+    cluster: req.policy.cluster,
+    reason: 'sync',
+    eventIds: req.eventIds ?? [],
+    dryRun: req.dryRun === true,
+    attempts: req.writeAttempts ?? 3,
+    plan: (current) => {
+      const plan = planSync({ current, snapshot, policy: req.policy, selfArn: req.selfArn, force: req.force });
+      last = plan;
+      return { ...plan, report: formatReport(plan), details: { summary: plan.summary } };
+    },
+  });
+  for (const w of last?.warnings ?? []) deps.log.warn(w.message, { code: w.code, arn: w.arn });
+  return { ...result, warnings: last?.warnings ?? [], conflicts: last?.conflicts ?? [], principals };
+}

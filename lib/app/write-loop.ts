@@ -1,0 +1,118 @@
+/**
+ * The shared tail of sync and restore: read → plan → (guards) → backup → conditional write,
+ * retried on 409 with a fresh read and a fresh plan, a bounded number of times.
+ * Invariant: nothing is written unless the exact object being replaced is in S3 first.
+ */
+import { GuardRefusedError, WriteConflictError } from '../errors.js';
+import type { ConfigMapObject, EntryChange, Refusal } from '../core/types.js';
+import type { AwsAuthStore, BackupReason, BackupStore, Clock, Log } from './ports.js';
+
+export interface PlannedChange {
+  changed: boolean;
+  next: ConfigMapObject;
+  refusals: Refusal[];
+  changes: EntryChange[];
+  /** Human-readable lines for logs and replies. */
+  report: string[];
+  /** Extra fields for the structured log. */
+  details?: Record<string, unknown>;
+}
+
+export type Outcome = 'unchanged' | 'planned' | 'refused' | 'created' | 'replaced';
+
+export interface WriteResult {
+  outcome: Outcome;
+  attempts: number;
+  plan: PlannedChange;
+  current: ConfigMapObject | null;
+  backupKey?: string;
+  resourceVersion?: string;
+}
+
+export interface WriteLoopDeps {
+  store: AwsAuthStore;
+  backups: BackupStore;
+  clock: Clock;
+  log: Log;
+}
+
+export async function planBackupWrite(
+  deps: WriteLoopDeps,
+  opts: {
+    cluster: string;
+    reason: BackupReason;
+    eventIds: string[];
+    dryRun: boolean;
+    attempts: number;
+    plan: (current: ConfigMapObject | null) => PlannedChange;
+  },
+): Promise<WriteResult> {
+  const { store, backups, log } = deps;
+  for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+    const current = await store.read();
+    const plan = opts.plan(current);
+    const base = { attempts: attempt, plan, current };
+    log.info('plan', {
+      cluster: opts.cluster,
+      attempt,
+      changed: plan.changed,
+      create: current === null,
+      currentResourceVersion: current?.metadata.resourceVersion,
+      diff: plan.report,
+      refusals: plan.refusals,
+      eventIds: opts.eventIds,
+      ...plan.details,
+    });
+    if (plan.changed && plan.refusals.length > 0) {
+      if (opts.dryRun) return { ...base, outcome: 'refused' };
+      throw new GuardRefusedError(plan.refusals, { cluster: opts.cluster, diff: plan.report });
+    }
+    if (!plan.changed) return { ...base, outcome: 'unchanged', resourceVersion: current?.metadata.resourceVersion };
+    if (opts.dryRun) return { ...base, outcome: 'planned' };
+
+    let backupKey: string | undefined;
+    if (current) {
+      const record = await backups.save({
+        cluster: opts.cluster,
+        configMap: current,
+        reason: opts.reason,
+        eventIds: opts.eventIds,
+        takenAt: deps.clock.now(),
+      });
+      backupKey = record.key;
+      log.info('backup stored', { cluster: opts.cluster, backupKey, resourceVersion: record.resourceVersion, sha256: record.sha256 });
+    }
+    let written: ConfigMapObject;
+    try {
+      written = current ? await store.replace(plan.next) : await store.create(plan.next);
+    } catch (err) {
+      if (backupKey) await markQuietly(deps, backupKey, 'write-failed');
+      if (err instanceof WriteConflictError && attempt < opts.attempts) {
+        log.warn('aws-auth changed since it was read; re-reading and re-planning', { cluster: opts.cluster, attempt, backupKey });
+        continue;
+      }
+      throw err;
+    }
+    if (backupKey) await markQuietly(deps, backupKey, 'replaced');
+    const outcome: Outcome = current ? 'replaced' : 'created';
+    log.info(`aws-auth ${outcome}`, {
+      cluster: opts.cluster,
+      backupKey,
+      resourceVersion: written.metadata.resourceVersion,
+      eventIds: opts.eventIds,
+      diff: plan.report,
+    });
+    return { ...base, outcome, backupKey, resourceVersion: written.metadata.resourceVersion };
+  }
+  // Unreachable: the last attempt either returns or throws.
+  throw new WriteConflictError(`aws-auth kept changing; gave up after ${opts.attempts} attempts`, { context: { cluster: opts.cluster } });
+}
+
+/** Labelling a backup is a courtesy to operators; its failure must not fail the run. */
+async function markQuietly(deps: WriteLoopDeps, key: string, outcome: 'replaced' | 'write-failed'): Promise<void> {
+  try {
+    await deps.backups.markOutcome(key, outcome);
+  } catch (err) {
+    deps.log.warn('could not label backup', { backupKey: key, outcome, error: (err as Error).message });
+  }
+}

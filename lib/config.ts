@@ -1,0 +1,172 @@
+/**
+ * Configuration: the only module that reads the environment or a config file. Loaded once,
+ * validated with a schema, and every error names the field (`groupMappings[1].iamGroup: …`).
+ *
+ * The same format serves the CLI (`--config file`) and the Lambda (a file bundled with the
+ * function, or inline in an environment variable).
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { groupProblem } from './core/names.js';
+import {
+  DEFAULT_MAX_REMOVALS,
+  DEFAULT_ROLE_USERNAME,
+  DEFAULT_TAG_PREFIX,
+  DEFAULT_USER_USERNAME,
+  renderUsername,
+  type SyncPolicy,
+} from './core/policy.js';
+
+const kubernetesGroup = z.string().superRefine((g, ctx) => {
+  const problem = groupProblem(g);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const template = (vars: Record<string, string>) =>
+  z.string().superRefine((t, ctx) => {
+    try {
+      renderUsername(t, vars);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+
+export const configSchema = z
+  .object({
+    /** EKS cluster name. */
+    cluster: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster name (letters, digits, - and _, up to 100)'),
+    /** Region of the cluster (defaults to the Lambda's / CLI's region). */
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
+    groupMappings: z
+      .array(
+        z
+          .object({
+            iamGroup: z.string().regex(/^[\w+=,.@-]{1,128}$/, 'must be an IAM group name'),
+            kubernetesGroups: z.array(kubernetesGroup).min(1, 'must list at least one Kubernetes group'),
+          })
+          .strict(),
+      )
+      .default([]),
+    tagPrefix: z.string().regex(/^[\w.:/=+@-]{1,64}$/, 'must be a tag key prefix').default(DEFAULT_TAG_PREFIX),
+    usernames: z
+      .object({
+        role: template({ partition: 'aws', accountId: '111122223333', roleName: 'r', path: '/' }).default(DEFAULT_ROLE_USERNAME),
+        user: template({ partition: 'aws', accountId: '111122223333', userName: 'u', path: '/' }).default(DEFAULT_USER_USERNAME),
+      })
+      .strict()
+      .default({ role: DEFAULT_ROLE_USERNAME, user: DEFAULT_USER_USERNAME }),
+    adoptUnmanaged: z.boolean().default(false),
+    guards: z
+      .object({ maxRemovals: z.number().int().min(0).default(DEFAULT_MAX_REMOVALS) })
+      .strict()
+      .default({ maxRemovals: DEFAULT_MAX_REMOVALS }),
+    /** ARN of the syncer's own identity, to protect its mapping; live runs default to the caller. */
+    selfArn: z.string().regex(/^arn:[a-z-]+:(iam|sts)::\d{12}:/, 'must be an IAM role/user or STS assumed-role ARN').optional(),
+    backup: z
+      .object({
+        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
+        prefix: z.string().regex(/^[\w!.*'()/-]*$/, 'must be an S3 key prefix').default('aws-auth-backups'),
+      })
+      .strict()
+      .default({ prefix: 'aws-auth-backups' }),
+    kubernetes: z
+      .object({
+        /** Per request timeout against the API server. */
+        timeoutMs: z.number().int().min(100).max(120000).default(10000),
+        /** Read-plan-write attempts before a 409 conflict is reported. */
+        writeAttempts: z.number().int().min(1).max(10).default(3),
+      })
+      .strict()
+      .default({ timeoutMs: 10000, writeAttempts: 3 }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+/** `groupMappings[1].iamGroup: must be an IAM group name` — one line per problem. */
+function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const path = i.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+      if (i.code === 'unrecognized_keys') return `${path ? `${path}: ` : ''}unknown field(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+      return `${path || '(top level)'}: ${i.message}`;
+    })
+    .join('\n  ');
+}
+
+/** Validate a config object. */
+export function validateConfig(value: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(value ?? {});
+  if (!result.success) throw new ConfigError(`invalid ${source}:\n  ${formatIssues(result.error)}`, { context: { source } });
+  return result.data;
+}
+
+/** Parse YAML or JSON text (JSON is YAML) and validate it. */
+export function parseConfigText(text: string, source = 'config'): Config {
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${source} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { cause: err, context: { source } });
+  }
+  return validateConfig(value, source);
+}
+
+export function readConfigFile(path: string): Config {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  return parseConfigText(text, path);
+}
+
+/** What the Lambda functions need beyond the policy. */
+export interface RuntimeSettings {
+  config: Config;
+  region: string;
+  bucket: string;
+}
+
+/**
+ * Lambda configuration from the environment:
+ * - `SYNCER_CONFIG` (inline YAML/JSON) or `SYNCER_CONFIG_FILE` (path, relative to the function);
+ * - `BACKUP_BUCKET` (set by serverless.yml to the bucket it creates) overrides `backup.bucket`;
+ * - `AWS_REGION` (set by Lambda) unless the config names the cluster's region.
+ */
+export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
+  let config: Config;
+  if (env.SYNCER_CONFIG) config = parseConfigText(env.SYNCER_CONFIG, 'SYNCER_CONFIG');
+  else if (env.SYNCER_CONFIG_FILE) config = readConfigFile(env.SYNCER_CONFIG_FILE);
+  else throw new ConfigError('no configuration: set SYNCER_CONFIG (YAML/JSON) or SYNCER_CONFIG_FILE (path)');
+  return resolveSettings(config, env);
+}
+
+/**
+ * Region and bucket for a live run, for the Lambda and the CLI alike: the cluster's region is
+ * `region` in the config or AWS_REGION; the bucket is the explicit override, BACKUP_BUCKET, or
+ * `backup.bucket`.
+ */
+export function resolveSettings(config: Config, env: NodeJS.ProcessEnv = process.env, bucketOverride?: string): RuntimeSettings {
+  const region = config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region) throw new ConfigError('region: not configured and AWS_REGION is not set');
+  const bucket = bucketOverride || env.BACKUP_BUCKET || config.backup.bucket;
+  if (!bucket) throw new ConfigError('backup.bucket: required (or set BACKUP_BUCKET)');
+  return { config, region, bucket };
+}
+
+/** The pure core's view of the configuration. */
+export function toPolicy(config: Config): SyncPolicy {
+  return {
+    cluster: config.cluster,
+    groupMappings: config.groupMappings,
+    tagPrefix: config.tagPrefix,
+    roleUsername: config.usernames.role,
+    userUsername: config.usernames.user,
+    adoptUnmanaged: config.adoptUnmanaged,
+    guards: { maxRemovals: config.guards.maxRemovals },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Turn GetAccountAuthorizationDetails pages (the SDK's response objects, or the JSON that
+ * `aws iam get-account-authorization-details` prints — same field names) into an IamSnapshot.
+ * A malformed principal is an error, not a skipped entry: a partial picture of IAM must never
+ * read as "these principals were deleted".
+ */
+import type { IamGroup, IamRole, IamSnapshot, IamUser } from './types.js';
+
+export interface AuthorizationDetailsPage {
+  UserDetailList?: unknown[];
+  GroupDetailList?: unknown[];
+  RoleDetailList?: unknown[];
+  [other: string]: unknown;
+}
+
+export class SnapshotFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SnapshotFormatError';
+  }
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function str(obj: Record<string, unknown>, key: string, where: string, optional = false): string {
+  const v = obj[key];
+  if (typeof v === 'string') return v;
+  if (optional && (v === undefined || v === null)) return '';
+  throw new SnapshotFormatError(`${where}.${key} is ${v === undefined ? 'missing' : 'not a string'}`);
+}
+
+function tags(obj: Record<string, unknown>, where: string): Record<string, string> {
+  const list = obj.Tags;
+  if (list === undefined || list === null) return {};
+  if (!Array.isArray(list)) throw new SnapshotFormatError(`${where}.Tags is not a list`);
+  const out: Record<string, string> = {};
+  list.forEach((t, i) => {
+    if (!isObj(t)) throw new SnapshotFormatError(`${where}.Tags[${i}] is not an object`);
+    out[str(t, 'Key', `${where}.Tags[${i}]`)] = str(t, 'Value', `${where}.Tags[${i}]`, true);
+  });
+  return out;
+}
+
+function list(page: AuthorizationDetailsPage, key: string, p: number): Record<string, unknown>[] {
+  const v = page[key];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new SnapshotFormatError(`page ${p}: ${key} is not a list`);
+  return v.map((item, i) => {
+    if (!isObj(item)) throw new SnapshotFormatError(`page ${p}: ${key}[${i}] is not an object`);
+    return item;
+  });
+}
+
+/** Combine pages into one snapshot. */
+export function snapshotFromAuthorizationDetails(pages: AuthorizationDetailsPage[]): IamSnapshot {
+  const users: IamUser[] = [];
+  const roles: IamRole[] = [];
+  const groups: IamGroup[] = [];
+  pages.forEach((page, p) => {
+    if (!isObj(page)) throw new SnapshotFormatError(`page ${p} is not an object`);
+    list(page, 'UserDetailList', p).forEach((u, i) => {
+      const where = `UserDetailList[${i}]`;
+      const groupList = u.GroupList ?? [];
+      if (!Array.isArray(groupList) || !groupList.every((g) => typeof g === 'string')) {
+        throw new SnapshotFormatError(`${where}.GroupList is not a list of group names`);
+      }
+      users.push({
+        arn: str(u, 'Arn', where),
+        userName: str(u, 'UserName', where),
+        path: str(u, 'Path', where, true) || '/',
+        groups: groupList as string[],
+        tags: tags(u, where),
+      });
+    });
+    list(page, 'RoleDetailList', p).forEach((r, i) => {
+      const where = `RoleDetailList[${i}]`;
+      roles.push({ arn: str(r, 'Arn', where), roleName: str(r, 'RoleName', where), path: str(r, 'Path', where, true) || '/', tags: tags(r, where) });
+    });
+    list(page, 'GroupDetailList', p).forEach((g, i) => {
+      const where = `GroupDetailList[${i}]`;
+      groups.push({ arn: str(g, 'Arn', where), groupName: str(g, 'GroupName', where), path: str(g, 'Path', where, true) || '/' });
+    });
+  });
+  return { users, roles, groups };
+}

@@ -1,0 +1,77 @@
+/**
+ * Render the next aws-auth ConfigMap. Keys whose entries did not change keep their exact
+ * current text (no reformatting churn, so a second run is a no-op); changed keys are rendered
+ * through the YAML serializer. Every other data key, annotation, label and field is carried over
+ * as it is.
+ */
+import { OWNED_ANNOTATION, formatOwned } from './ownership.js';
+import { parseMapKey } from './parse.js';
+import type { NextItem } from './reconcile.js';
+import { renderYaml11 } from './yaml.js';
+import { MAP_KEYS, type ConfigMapObject, type Mapping, type MapKey, type ParseProblem } from './types.js';
+
+export const AWS_AUTH_NAME = 'aws-auth';
+export const AWS_AUTH_NAMESPACE = 'kube-system';
+
+/** The object written for one managed mapping: fields in the authenticator's spelling. */
+export function mappingObject(m: Mapping): Record<string, unknown> {
+  return m.key === 'mapRoles'
+    ? { rolearn: m.arn, username: m.username, groups: m.groups }
+    : { userarn: m.arn, username: m.username, groups: m.groups };
+}
+
+/** The plain list a key should hold. */
+export function itemsToList(items: NextItem[]): unknown[] {
+  return items.map((i) => (i.kind === 'managed' ? mappingObject(i.mapping) : i.entry.raw));
+}
+
+/** Does `text` already hold exactly `list` (as YAML 1.1 reads it)? */
+function holds(text: string | undefined, list: unknown[]): boolean {
+  if (text === undefined) return list.length === 0;
+  const problems: ParseProblem[] = [];
+  const current = parseMapKey('mapRoles', text, problems);
+  return current !== undefined && JSON.stringify(current) === JSON.stringify(list);
+}
+
+export function renderAwsAuth(input: {
+  current: ConfigMapObject | null;
+  next: Record<MapKey, NextItem[]>;
+  owned: string[];
+  /** Keys whose current text could not be read; rendered anew only when `replaceUnreadable`. */
+  unreadableKeys: MapKey[];
+  replaceUnreadable: boolean;
+}): ConfigMapObject {
+  const { current, next, owned } = input;
+  const out: ConfigMapObject = current
+    ? structuredClone(current)
+    : { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }, data: {} };
+  const data: Record<string, string> = { ...(out.data ?? {}) };
+  for (const key of MAP_KEYS) {
+    if (input.unreadableKeys.includes(key) && !input.replaceUnreadable) continue;
+    const list = itemsToList(next[key]);
+    if (!input.unreadableKeys.includes(key) && holds(data[key], list)) continue;
+    data[key] = list.length === 0 ? '[]\n' : renderYaml11(list);
+  }
+  out.data = data;
+  const annotations: Record<string, string> = { ...(out.metadata.annotations ?? {}) };
+  if (owned.length > 0) annotations[OWNED_ANNOTATION] = formatOwned(owned);
+  else delete annotations[OWNED_ANNOTATION];
+  if (Object.keys(annotations).length > 0) out.metadata = { ...out.metadata, annotations };
+  else if (out.metadata.annotations) {
+    const { annotations: _dropped, ...rest } = out.metadata;
+    out.metadata = rest;
+  }
+  return out;
+}
+
+/** Bytes of data a ConfigMap holds, as the API server counts them against its 1 MiB limit. */
+export function dataSize(cm: ConfigMapObject): number {
+  let total = 0;
+  for (const [k, v] of Object.entries(cm.data ?? {})) total += Buffer.byteLength(k) + Buffer.byteLength(v);
+  for (const [k, v] of Object.entries((cm.binaryData as Record<string, string> | undefined) ?? {})) {
+    total += Buffer.byteLength(k) + Buffer.byteLength(v, 'base64');
+  }
+  return total;
+}
+
+export const CONFIGMAP_MAX_BYTES = 1024 * 1024;

@@ -1,0 +1,156 @@
+/**
+ * In-memory ports for use-case tests: an aws-auth store with resourceVersion semantics (and a
+ * hook to simulate a concurrent writer), a backup store that keeps exact copies, a fixed IAM.
+ */
+import { createHash } from 'node:crypto';
+import type { AwsAuthStore, BackupRecord, BackupStore, Clock, IamDirectory, Log } from '../../lib/app/ports.js';
+import type { ConfigMapObject, IamSnapshot } from '../../lib/core/types.js';
+import { BackupError, BackupIntegrityError, WriteConflictError } from '../../lib/errors.js';
+
+export class MemoryAwsAuthStore implements AwsAuthStore {
+  object: ConfigMapObject | null;
+  private rv = 100;
+  writes = 0;
+  /** Called before each write is applied; may mutate `object` to simulate another writer. */
+  beforeWrite?: (store: MemoryAwsAuthStore) => void;
+  failWrite?: Error;
+
+  constructor(initial: ConfigMapObject | null = null) {
+    this.object = initial ? this.stamp(structuredClone(initial)) : null;
+  }
+
+  private stamp(cm: ConfigMapObject): ConfigMapObject {
+    cm.metadata.resourceVersion = String(++this.rv);
+    return cm;
+  }
+
+  /** Change the object as another writer would (bumps the resourceVersion). */
+  externalEdit(edit: (cm: ConfigMapObject) => void): void {
+    if (!this.object) throw new Error('nothing to edit');
+    edit(this.object);
+    this.stamp(this.object);
+  }
+
+  async read(): Promise<ConfigMapObject | null> {
+    return this.object ? structuredClone(this.object) : null;
+  }
+
+  async create(next: ConfigMapObject): Promise<ConfigMapObject> {
+    this.beforeWrite?.(this);
+    if (this.failWrite) throw this.failWrite;
+    if (this.object) throw new WriteConflictError('exists');
+    this.writes++;
+    this.object = this.stamp(structuredClone(next));
+    return structuredClone(this.object);
+  }
+
+  async replace(next: ConfigMapObject): Promise<ConfigMapObject> {
+    this.beforeWrite?.(this);
+    if (this.failWrite) throw this.failWrite;
+    if (!this.object || this.object.metadata.resourceVersion !== next.metadata.resourceVersion) throw new WriteConflictError('conflict');
+    this.writes++;
+    this.object = this.stamp(structuredClone(next));
+    return structuredClone(this.object);
+  }
+}
+
+export class MemoryBackupStore implements BackupStore {
+  readonly objects = new Map<string, { record: BackupRecord; body: string }>();
+  outcomes = new Map<string, string>();
+  failSave?: Error;
+  private seq = 0;
+
+  async save(input: { cluster: string; configMap: ConfigMapObject; reason: 'sync' | 'restore'; eventIds: string[]; takenAt: Date }): Promise<BackupRecord> {
+    if (this.failSave) throw new BackupError(`backup failed: ${this.failSave.message}`, { cause: this.failSave });
+    const body = JSON.stringify(input.configMap);
+    const key = `b/${input.cluster}/${String(++this.seq).padStart(6, '0')}-${input.reason}.json`;
+    const record: BackupRecord = {
+      key,
+      cluster: input.cluster,
+      takenAt: input.takenAt.toISOString(),
+      reason: input.reason,
+      resourceVersion: input.configMap.metadata.resourceVersion ?? '',
+      eventIds: input.eventIds,
+      sha256: createHash('sha256').update(body).digest('hex'),
+      size: body.length,
+    };
+    this.objects.set(key, { record, body });
+    return record;
+  }
+
+  async markOutcome(key: string, outcome: 'replaced' | 'write-failed'): Promise<void> {
+    this.outcomes.set(key, outcome);
+  }
+
+  async list(cluster: string, limit?: number): Promise<BackupRecord[]> {
+    return [...this.objects.values()]
+      .map((o) => o.record)
+      .filter((r) => r.cluster === cluster)
+      .sort((a, b) => (a.key < b.key ? 1 : -1))
+      .slice(0, limit);
+  }
+
+  async get(key: string): Promise<{ record: BackupRecord; configMap: ConfigMapObject }> {
+    const o = this.objects.get(key);
+    if (!o) throw new BackupIntegrityError(`backup ${key} does not exist`);
+    if (createHash('sha256').update(o.body).digest('hex') !== o.record.sha256) throw new BackupIntegrityError(`backup ${key} was altered`);
+    return { record: o.record, configMap: JSON.parse(o.body) as ConfigMapObject };
+  }
+}
+
+export class StaticIam implements IamDirectory {
+  reads = 0;
+  constructor(public snapshot: IamSnapshot) {}
+  async readSnapshot(): Promise<IamSnapshot> {
+    this.reads++;
+    return structuredClone(this.snapshot);
+  }
+}
+
+export const fixedClock = (iso = '2026-11-28T12:00:00.000Z'): Clock => ({ now: () => new Date(iso) });
+
+export class MemoryLog implements Log {
+  readonly lines: { level: string; message: string; extra?: Record<string, unknown> }[] = [];
+  debug(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'debug', message, extra });
+  }
+  info(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'info', message, extra });
+  }
+  warn(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'warn', message, extra });
+  }
+  error(message: string, extra?: Record<string, unknown>) {
+    this.lines.push({ level: 'error', message, extra });
+  }
+}
+
+/** Small IAM snapshot builder. */
+export function iam(spec: {
+  users?: { name: string; path?: string; groups?: string[]; tags?: Record<string, string> }[];
+  roles?: { name: string; path?: string; tags?: Record<string, string> }[];
+  groups?: string[];
+  account?: string;
+}): IamSnapshot {
+  const acct = spec.account ?? '111122223333';
+  return {
+    users: (spec.users ?? []).map((u) => ({
+      arn: `arn:aws:iam::${acct}:user${u.path ?? '/'}${u.name}`,
+      userName: u.name,
+      path: u.path ?? '/',
+      groups: u.groups ?? [],
+      tags: u.tags ?? {},
+    })),
+    roles: (spec.roles ?? []).map((r) => ({ arn: `arn:aws:iam::${acct}:role${r.path ?? '/'}${r.name}`, roleName: r.name, path: r.path ?? '/', tags: r.tags ?? {} })),
+    groups: (spec.groups ?? []).map((g) => ({ arn: `arn:aws:iam::${acct}:group/${g}`, groupName: g, path: '/' })),
+  };
+}
+
+export function awsAuth(data: Record<string, string>, annotations?: Record<string, string>): ConfigMapObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'aws-auth', namespace: 'kube-system', ...(annotations ? { annotations } : {}) },
+    data,
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The `plan` contract, end to end through the built command (bin/aws-auth-syncer.js → dist/),
+ * as an operator runs it: stdout is the next manifest, stderr the diff, the exit code the verdict.
+ */
+import { beforeAll, describe, expect, test } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { parseAwsAuth } from '../../../lib/core/parse.js';
+
+const F = 'test/fixtures/cli';
+const run = (...args: string[]) => spawnSync(process.execPath, ['bin/aws-auth-syncer.js', ...args], { encoding: 'utf8' });
+const tmp = mkdtempSync(join(tmpdir(), 'aas-cli-'));
+
+beforeAll(() => {
+  if (!existsSync('dist/cli/main.js')) throw new Error('run `npm run build` first (npm test does)');
+});
+
+describe('aws-auth-syncer plan', () => {
+  test('--help works', () => {
+    const r = run('--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/plan\s+--config FILE --iam FILE --current FILE\|none/);
+  });
+
+  test('changes planned: exit 2, the complete next ConfigMap on stdout, the diff on stderr', () => {
+    const r = run('plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', `${F}/current.yaml`);
+    expect(r.status).toBe(2);
+    const next = parse(r.stdout);
+    expect(next.kind).toBe('ConfigMap');
+    expect(next.metadata.resourceVersion).toBe('4711');
+    expect(next.metadata.uid).toBeUndefined();
+    expect(next.data.mapAccounts).toBe('- "444455556666"\n');
+    const entries = parseAwsAuth(next).entries;
+    expect(entries.filter((e) => e.mapping?.groups.includes('system:nodes'))).toHaveLength(1);
+    expect(entries.map((e) => e.mapping?.arn)).toContain('arn:aws:iam::111122223333:role/AWSReservedSSO_ReadOnly_0123456789abcdef');
+    expect(r.stderr).toContain('+ mapUsers arn:aws:iam::111122223333:user/eng/bob username="bob" groups=[dev-edit, dev-view, system:masters]');
+    expect(r.stderr).toContain('4 to add, 0 to update, 0 to remove');
+
+    // Feeding the result back in: nothing to change, exit 0, empty stdout.
+    writeFileSync(join(tmp, 'next.yaml'), r.stdout);
+    const again = run('plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', join(tmp, 'next.yaml'));
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe('');
+  });
+
+  test('no ConfigMap yet: --current none plans a create', () => {
+    const r = run('plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', 'none');
+    expect(r.status).toBe(2);
+    expect(parse(r.stdout).metadata).toMatchObject({ name: 'aws-auth', namespace: 'kube-system' });
+    expect(r.stderr).toMatch(/will be created/);
+  });
+
+  test('refused by a guard: exit 3, stdout empty, the reason on stderr', () => {
+    const first = run('plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', `${F}/current.yaml`);
+    writeFileSync(join(tmp, 'owned.yaml'), first.stdout);
+    writeFileSync(join(tmp, 'empty-iam.json'), JSON.stringify({ UserDetailList: [], GroupDetailList: [], RoleDetailList: [] }));
+    const r = run('plan', '--config', `${F}/config.yaml`, '--iam', join(tmp, 'empty-iam.json'), '--current', join(tmp, 'owned.yaml'));
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/refused \(empty-discovery\)/);
+  });
+
+  test.each([
+    [['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`], /--current is required/],
+    [['plan', '--config', `${F}/missing.yaml`, '--iam', `${F}/iam.json`, '--current', 'none'], /cannot read config file .*missing\.yaml: ENOENT/],
+    [['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/current.yaml`, '--current', 'none'], /--iam .* is not JSON/],
+    [['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', `${F}/iam.json`], /is not a ConfigMap/],
+    [['plan', '--bogus'], /Unknown option '--bogus'/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ])('invalid input %j: exit 1, one clear line, no stack trace', (args, message) => {
+    const r = run(...args);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

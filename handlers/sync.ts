@@ -2,7 +2,7 @@
  * sync: IAM CloudTrail events (EventBridge, batched through SQS), the drift schedule, or a
  * manual invoke (`{}` or `{"dryRun": true}`, optionally `"force": true`).
  */
-import { classifySyncEvent } from '../lib/app/events.js';
+import { classifySyncEvent, isAutomaticEvent } from '../lib/app/events.js';
 import { syncReply } from '../lib/app/reply.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
 import { liveRuntime, logger, respond, selfArn } from '../lib/adapters/lambda.js';
@@ -26,4 +26,4 @@ export const handler = async (event: unknown) =>
       writeAttempts: rt.settings.config.kubernetes.writeAttempts,
     });
     return syncReply(rt.policy.cluster, result, eventIds);
-  });
+  }, { automatic: isAutomaticEvent, event });

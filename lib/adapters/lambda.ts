@@ -57,16 +57,18 @@ export interface ErrorReply {
 }
 
 /**
- * Run a handler body. A caller's mistake (bad payload, bad config, unknown backup) becomes a
- * reply with a clear message and no stack trace; anything else is logged and rethrown so that
- * Lambda retries, the DLQ and alarms see it.
+ * Run a handler body. For a person's invoke, their mistake (bad payload, bad config, unknown
+ * backup) becomes a reply with a clear message and no stack trace. Anything else — and every
+ * error of an automatic run (IAM event, queue, schedule), where nobody reads the reply — is
+ * logged and rethrown, so that Lambda retries, the dead-letter queues and alarms see it.
  */
-export async function respond<T>(name: string, body: () => Promise<T>): Promise<T | ErrorReply> {
+export async function respond<T>(name: string, body: () => Promise<T>, opts: { automatic?: (event: unknown) => boolean; event?: unknown } = {}): Promise<T | ErrorReply> {
   try {
     return await body();
   } catch (err) {
     const d = describeError(err);
-    if (d.userError) {
+    const automatic = opts.automatic?.(opts.event) ?? false;
+    if (d.userError && !automatic) {
       logger.warn(`${name}: ${d.message}`, { error: d });
       return { outcome: 'error', error: { name: d.name, message: d.message } };
     }

@@ -45,6 +45,11 @@ function classifyEventBridge(e: Record<string, unknown>): One {
   return { relevant: true, schedule: false, ids, name };
 }
 
+/** Did a service (EventBridge, SQS, the schedule) send this, rather than a person? */
+export function isAutomaticEvent(event: unknown): boolean {
+  return isObj(event) && (Array.isArray(event.Records) || 'detail-type' in event || 'source' in event);
+}
+
 /** Classify any event the sync function receives. Throws InputError on a malformed manual payload. */
 export function classifySyncEvent(event: unknown): SyncTrigger {
   if (event === undefined || event === null || (isObj(event) && Object.keys(event).length === 0)) {

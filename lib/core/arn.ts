@@ -35,6 +35,7 @@ export function parseArn(arn: string): ParsedArn | undefined {
     const name = parts.pop() as string;
     return { partition, service, accountId, resourceType, path: '/', name, sessionName };
   }
+  if (resourceType === 'assumed-role') return undefined; // an STS resource, never under iam
   const segments = rest.split('/');
   const name = segments.pop() as string;
   if (name === '' || segments.some((s) => s === '')) return undefined;

@@ -53,6 +53,11 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy): Desired
       else cleanGroups.push(g);
     }
     const existing = byKey.get(ck);
+    // Every group asked for was refused: mapping the principal with none would be a surprise.
+    if (groups.length > 0 && cleanGroups.length === 0 && !existing) {
+      warnings.push({ code: 'no-groups-left', message: `skipped ${arn}: none of its groups may be granted`, arn });
+      return;
+    }
     if (existing) {
       cleanGroups.forEach((g) => existing.groups.add(g));
       // An explicit username tag wins over a template default.

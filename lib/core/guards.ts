@@ -6,6 +6,7 @@ import { identityKey } from './arn.js';
 import { isNodeEntry, field, parseAwsAuth } from './parse.js';
 import { CONFIGMAP_MAX_BYTES, dataSize } from './render.js';
 import { MAP_KEYS, type ConfigMapObject, type ParsedAwsAuth, type Refusal } from './types.js';
+import { stableJson } from './yaml.js';
 
 export interface GuardInput {
   current: ConfigMapObject | null;
@@ -33,7 +34,7 @@ function hasMasters(parsed: ParsedAwsAuth): number {
 }
 
 /** Serialise an entry for identity comparison (same object, same fields, same values). */
-const entryId = (raw: unknown): string => JSON.stringify(raw);
+const entryId = (raw: unknown): string => stableJson(raw);
 
 export function checkGuards(input: GuardInput): Refusal[] {
   const refusals: Refusal[] = [];
@@ -50,17 +51,19 @@ export function checkGuards(input: GuardInput): Refusal[] {
     });
   }
 
-  if (nextParsed.problems.length > 0) {
-    refusals.push({
-      code: 'render-roundtrip',
-      message: `the rendered aws-auth does not parse back cleanly (${nextParsed.problems.map((p) => p.reason).join('; ')})`,
-    });
-  } else if (input.intended) {
+  // Only the keys this plan rewrote: a problem in a key kept verbatim is the current object's
+  // (reported above), not the renderer's.
+  if (input.intended) {
     for (const key of MAP_KEYS) {
       const want = input.intended[key];
       if (!want) continue;
+      if (nextParsed.unreadableKeys.includes(key)) {
+        const why = nextParsed.problems.filter((p) => p.key === key).map((p) => p.reason).join('; ');
+        refusals.push({ code: 'render-roundtrip', message: `the rendered ${key} does not parse back (${why})` });
+        continue;
+      }
       const got = nextParsed.entries.filter((e) => e.key === key).map((e) => e.raw);
-      if (JSON.stringify(got) !== JSON.stringify(want)) {
+      if (stableJson(got) !== stableJson(want)) {
         refusals.push({ code: 'render-roundtrip', message: `the rendered ${key} does not read back as the planned entries` });
       }
     }

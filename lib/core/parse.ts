@@ -5,17 +5,22 @@
  * (the authenticator's ErrParsingMap).
  */
 import { canonicalKey } from './arn.js';
-import { parseYaml11 } from './yaml.js';
+import { parseYaml11, stableJson } from './yaml.js';
 import { MAP_KEYS, type ConfigMapObject, type CurrentEntry, type MapKey, type ParsedAwsAuth, type ParseProblem } from './types.js';
 
 const ARN_FIELD: Record<MapKey, string> = { mapRoles: 'rolearn', mapUsers: 'userarn' };
 
-/** The value of a field matched case-insensitively, exact spelling first (as Go's json does). */
+/**
+ * The value of a field as the authenticator sees it: sigs.k8s.io/yaml hands encoding/json an
+ * object with sorted keys, and json.Unmarshal matches field names case-insensitively, each
+ * match overwriting the last — so among the spellings present, the last in byte order wins.
+ */
 export function field(obj: Record<string, unknown>, name: string): unknown {
-  if (name in obj) return obj[name];
   const lower = name.toLowerCase();
-  for (const k of Object.keys(obj)) if (k.toLowerCase() === lower) return obj[k];
-  return undefined;
+  const matches = Object.keys(obj)
+    .filter((k) => k.toLowerCase() === lower)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return matches.length ? obj[matches[matches.length - 1]!] : undefined;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -32,7 +37,8 @@ export function parseMapKey(key: MapKey, text: string, problems: ParseProblem[])
     problems.push({ key, reason: `not valid YAML: ${(err as Error).message}` });
     return undefined;
   }
-  if (value === null || value === undefined) return [];
+  // The authenticator skips a key whose value is empty, null or an empty string.
+  if (value === null || value === undefined || value === '') return [];
   if (!Array.isArray(value)) {
     problems.push({ key, reason: `expected a list of entries, found ${typeof value === 'object' ? 'a mapping' : typeof value}` });
     return undefined;
@@ -72,7 +78,7 @@ function readEntry(key: MapKey, index: number, item: unknown, problems: ParsePro
   }
   const username = field(item, 'username');
   if (username !== undefined && username !== null && typeof username !== 'string') {
-    problem(`username is not a string (YAML 1.1 reads ${JSON.stringify(username)}; quote it)`);
+    problem(`username is not a string (YAML 1.1 reads ${stableJson(username)}; quote it)`);
     ok = false;
   }
   const groups = field(item, 'groups');
@@ -84,7 +90,7 @@ function readEntry(key: MapKey, index: number, item: unknown, problems: ParsePro
     } else {
       groups.forEach((g, i) => {
         if (typeof g !== 'string') {
-          problem(`groups[${i}] is not a string (YAML 1.1 reads ${JSON.stringify(g)}; quote it)`);
+          problem(`groups[${i}] is not a string (YAML 1.1 reads ${stableJson(g)}; quote it)`);
           ok = false;
         }
       });

@@ -37,7 +37,11 @@ export interface SyncPlanInput {
   snapshot: IamSnapshot;
   policy: SyncPolicy;
   selfArn?: string;
-  /** Let the syncer rewrite unreadable keys and waive the removal and empty-discovery guards. */
+  /**
+   * Proceed although the current aws-auth has problems (unreadable keys stay verbatim, bad
+   * entries stay as they are) and waive the removal and empty-discovery guards. Never waives
+   * the guards that keep admins, nodes and the syncer itself in.
+   */
   force?: boolean;
 }
 
@@ -46,24 +50,23 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   const parsed = parseAwsAuth(current);
   const owned = readOwned(current);
   const desired = buildDesired(input.snapshot, policy);
-  const rec = reconcile({ parsed, owned: owned.tokens, desired: desired.mappings, adoptUnmanaged: policy.adoptUnmanaged });
-  const next = renderAwsAuth({
-    current,
-    next: rec.next,
-    owned: rec.owned,
-    unreadableKeys: parsed.unreadableKeys,
-    replaceUnreadable: input.force === true,
-  });
-  const intended: Record<string, unknown[]> = {};
-  for (const key of MAP_KEYS) {
-    if (!parsed.unreadableKeys.includes(key) || input.force) intended[key] = itemsToList(rec.next[key]);
-  }
   const warnings = [...desired.warnings];
+  // A key that cannot be read is kept verbatim, so nothing managed can be placed in it.
+  const placeable = desired.mappings.filter((m) => !parsed.unreadableKeys.includes(m.key));
+  for (const key of parsed.unreadableKeys) {
+    const n = desired.mappings.length - placeable.length;
+    if (n > 0) warnings.push({ code: 'unreadable-key', message: `${key} cannot be read, so ${n} managed entr${n === 1 ? 'y was' : 'ies were'} not written to it` });
+  }
+  const rec = reconcile({ parsed, owned: owned.tokens, desired: placeable, adoptUnmanaged: policy.adoptUnmanaged });
+  const next = renderAwsAuth({ current, next: rec.next, owned: rec.owned, unreadableKeys: parsed.unreadableKeys });
+  const intended: Record<string, unknown[]> = {};
+  for (const key of MAP_KEYS) if (!parsed.unreadableKeys.includes(key)) intended[key] = itemsToList(rec.next[key]);
   if (owned.malformed) {
     warnings.push({ code: 'owned-annotation', message: 'the ownership annotation is malformed; treating every entry as unmanaged' });
   }
   const ownedCount = parsed.entries.filter((e) => e.canonical !== undefined && owned.tokens.has(ownershipToken(e.canonical))).length;
-  const changed = comparable(current) !== comparable(next);
+  // No ConfigMap and nothing to put in one: nothing to create.
+  const changed = current === null ? rec.owned.length > 0 : comparable(current) !== comparable(next);
   const refusals = changed
     ? checkGuards({
         current,

@@ -6,6 +6,8 @@
  */
 import { isNodeEntry } from './parse.js';
 import { ownershipToken } from './ownership.js';
+import { mappingObject } from './render.js';
+import { stableJson } from './yaml.js';
 import type { Conflict, CurrentEntry, EntryChange, Mapping, MapKey, ParsedAwsAuth } from './types.js';
 import { MAP_KEYS } from './types.js';
 
@@ -91,7 +93,7 @@ export function reconcile(input: {
     else {
       const was = prior.entry.mapping ?? { username: '', groups: [] };
       if (prior.adopted) changes.push({ op: 'adopt', key: mapping.key, arn: mapping.arn, before: was, after: mapping });
-      else if (!prior.entry.mapping || !sameMapping(was, mapping) || prior.entry.mapping.arn !== mapping.arn) {
+      else if (!prior.entry.mapping || !sameMapping(was, mapping) || stableJson(prior.entry.raw) !== stableJson(mappingObject(mapping))) {
         changes.push({ op: 'update', key: mapping.key, arn: mapping.arn, before: was, after: mapping });
       }
     }

@@ -7,7 +7,7 @@
 import { OWNED_ANNOTATION, formatOwned } from './ownership.js';
 import { parseMapKey } from './parse.js';
 import type { NextItem } from './reconcile.js';
-import { renderYaml11 } from './yaml.js';
+import { renderYaml11, stableJson } from './yaml.js';
 import { MAP_KEYS, type ConfigMapObject, type Mapping, type MapKey, type ParseProblem } from './types.js';
 
 export const AWS_AUTH_NAME = 'aws-auth';
@@ -30,16 +30,16 @@ function holds(text: string | undefined, list: unknown[]): boolean {
   if (text === undefined) return list.length === 0;
   const problems: ParseProblem[] = [];
   const current = parseMapKey('mapRoles', text, problems);
-  return current !== undefined && JSON.stringify(current) === JSON.stringify(list);
+  return current !== undefined && stableJson(current) === stableJson(list);
 }
 
 export function renderAwsAuth(input: {
   current: ConfigMapObject | null;
   next: Record<MapKey, NextItem[]>;
   owned: string[];
-  /** Keys whose current text could not be read; rendered anew only when `replaceUnreadable`. */
+  /** Keys whose current text could not be read: always kept verbatim (they may hold node
+   * mappings nobody can see). */
   unreadableKeys: MapKey[];
-  replaceUnreadable: boolean;
 }): ConfigMapObject {
   const { current, next, owned } = input;
   const out: ConfigMapObject = current
@@ -47,9 +47,9 @@ export function renderAwsAuth(input: {
     : { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }, data: {} };
   const data: Record<string, string> = { ...(out.data ?? {}) };
   for (const key of MAP_KEYS) {
-    if (input.unreadableKeys.includes(key) && !input.replaceUnreadable) continue;
+    if (input.unreadableKeys.includes(key)) continue;
     const list = itemsToList(next[key]);
-    if (!input.unreadableKeys.includes(key) && holds(data[key], list)) continue;
+    if (holds(data[key], list)) continue;
     data[key] = list.length === 0 ? '[]\n' : renderYaml11(list);
   }
   out.data = data;

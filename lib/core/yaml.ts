@@ -1,21 +1,100 @@
 /**
  * YAML as the authenticator reads it. aws-iam-authenticator converts each aws-auth key with
- * sigs.k8s.io/yaml (go-yaml, YAML 1.1) before json.Unmarshal, so `on`, `yes`, `012` or `1:20`
- * are not strings there. Parsing and rendering both use the YAML 1.1 schema, so that what we
- * read is what the authenticator reads, and every string we write stays a string.
+ * sigs.k8s.io/yaml (a go-yaml v2 fork, YAML 1.1) and then json.Unmarshal. Where go-yaml v2 and
+ * the YAML 1.1 spec disagree, we follow go-yaml, because that is what decides who gets in:
+ * - plain scalars starting with a digit, sign or dot resolve as go-yaml does: underscores are
+ *   dropped and Go's base-prefix parsing applies (`0o17`, `0X1F`, `0b101`, `017`, `1e1_0` are
+ *   numbers); what Go cannot parse stays a string;
+ * - no sexagesimal numbers (`1:20` is a string) and no timestamps (`2024-03-01` reaches the
+ *   authenticator as a string);
+ * - `!!binary` is decoded to its text.
+ * Rendering uses the same schema, so any string the authenticator would read as something else
+ * is quoted, and U+0085/U+2028/U+2029 (line breaks to go-yaml) are written as escapes inside
+ * double quotes, never raw: a value can never break a key or inject an entry.
  */
-import { parseDocument, stringify } from 'yaml';
+import { Document, isScalar, parseDocument, visit, type Tags, type ScalarTag } from 'yaml';
+
+const GO_INT = /^[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/;
+const GO_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
+
+/** go-yaml v2's reading of a plain scalar that starts with a digit, a sign or a dot. */
+export function resolveGoNumber(text: string): number | bigint | string {
+  if (/^[-+]?\.(?:inf|Inf|INF)$/.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
+  if (/^\.(?:nan|NaN|NAN)$/.test(text)) return NaN;
+  if (text.startsWith('.')) return GO_FLOAT.test(text) ? Number(text) : text;
+  const plain = text.replace(/_/g, '');
+  if (GO_INT.test(plain)) {
+    const negative = plain.startsWith('-');
+    const body = plain.replace(/^[-+]/, '');
+    const big = /^0[0-7]+$/.test(body) ? BigInt(`0o${body.slice(1)}`) : BigInt(body.toLowerCase());
+    const value = negative ? -big : big;
+    // Go reads int64, then uint64; beyond that it falls back to float or string.
+    if (value >= -(2n ** 63n) && value < 2n ** 64n) {
+      return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+    }
+  }
+  if (GO_FLOAT.test(plain)) return Number(plain);
+  return text;
+}
+
+/** Resolves plain scalars starting with a digit, sign or dot, as go-yaml v2 does. */
+const goNumber: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int',
+  default: true,
+  identify: () => false, // never chosen to write a value; numbers are written by the stock tags
+  test: /^[-+.0-9][-+.0-9A-Za-z_]*$/,
+  resolve: (text: string) => resolveGoNumber(text) as unknown as number,
+};
+
+const binaryAsText: ScalarTag = {
+  tag: 'tag:yaml.org,2002:binary',
+  identify: () => false,
+  resolve: (text: string) => Buffer.from(text.replace(/\s+/g, ''), 'base64').toString('utf8'),
+};
+
+/** The YAML 1.1 tags go-yaml v2 (as used through sigs.k8s.io/yaml) effectively has. */
+function goYamlTags(tags: Tags): Tags {
+  const dropped = new Set(['intTime', 'floatTime', 'timestamp', 'binary', 'omap', 'pairs', 'set']);
+  const kept = tags.filter((t) => {
+    const name = (t as { tag?: string; format?: string }).tag ?? '';
+    const format = (t as { format?: string }).format;
+    if (name.endsWith(':timestamp') || name.endsWith(':binary') || name.endsWith(':omap') || name.endsWith(':pairs') || name.endsWith(':set')) return false;
+    if (format === 'TIME') return false;
+    return !dropped.has(String((t as { name?: string }).name));
+  });
+  return [goNumber, binaryAsText, ...kept];
+}
+
+const OPTIONS = { version: '1.1' as const, customTags: goYamlTags, uniqueKeys: true, intAsBigInt: false };
 
 /** Parse one aws-auth key. Throws with the parser's message when the text is not YAML. */
 export function parseYaml11(text: string): unknown {
-  const doc = parseDocument(text, { version: '1.1', uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { ...OPTIONS, prettyErrors: false });
   if (doc.errors.length > 0) {
     throw new Error(doc.errors.map((e) => e.message.split('\n')[0]).join('; '));
   }
   return doc.toJS({ maxAliasCount: 100 });
 }
 
-/** Render a value as YAML 1.1 with a serializer; never by string concatenation. */
+const LINE_BREAKS = /[\u0085\u2028\u2029]/;
+const ESCAPES: Record<string, string> = { '\u0085': '\\N', '\u2028': '\\L', '\u2029': '\\P' };
+
+/** Render a value as YAML that go-yaml v2 reads back as the same value. */
 export function renderYaml11(value: unknown): string {
-  return stringify(value, { version: '1.1', lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false });
+  const doc = new Document(value, { ...OPTIONS, aliasDuplicateObjects: false });
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && LINE_BREAKS.test(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  const text = doc.toString({ lineWidth: 0, minContentWidth: 0 });
+  // Only double-quoted scalars can hold these characters now, and there an escape means the same.
+  return text.replace(/[\u0085\u2028\u2029]/g, (c) => ESCAPES[c]!);
+}
+
+export const isYamlScalar = isScalar;
+
+/** JSON for comparisons, with big integers kept exact. */
+export function stableJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }

@@ -31,3 +31,10 @@ describe('handlers', () => {
     expect(r.error.message).toMatch(/SYNCER_CONFIG/);
   });
 });
+
+describe('automatic runs fail loudly', () => {
+  test('a configuration error on an SQS batch is thrown (so the message is retried and dead-lettered), not returned', async () => {
+    const body = JSON.stringify({ id: 'e', source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'AddUserToGroup' } });
+    await expect(sync({ Records: [{ messageId: 'm', body }] })).rejects.toThrow(/SYNCER_CONFIG/);
+  });
+});

@@ -1,0 +1,123 @@
+/**
+ * Access to the real local stack started by global-setup (test/stack/stack.sh): endpoints,
+ * tokens, and SDK clients pointed at moto. Tests get fresh state by using unique names.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request as httpsRequest } from 'node:https';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { STSClient } from '@aws-sdk/client-sts';
+
+export interface StackInfo {
+  kubeEndpoint: string;
+  caFile: string;
+  caData: string;
+  adminToken: string;
+  syncerToken: string;
+  motoEndpoint: string;
+  eksEndpoint: string;
+  region: string;
+  stateDir: string;
+  pids: Record<string, number>;
+  logs: Record<string, string>;
+  versions: Record<string, string>;
+  bin: Record<string, string>;
+  [extra: string]: unknown;
+}
+
+export function stack(): StackInfo {
+  const dir = process.env.AAS_STACK_DIR;
+  if (!dir) throw new Error('AAS_STACK_DIR is not set: integration tests run under jest globalSetup (npm test)');
+  return JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8')) as StackInfo;
+}
+
+/** Point the AWS SDK (in this process) at moto, with the given credentials. */
+export function useMoto(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = { accessKeyId: 'AKIAADMIN0000000TEST', secretAccessKey: 'admin-secret' }): void {
+  const s = stack();
+  process.env.AWS_ENDPOINT_URL = s.motoEndpoint;
+  process.env.AWS_ENDPOINT_URL_EKS = s.eksEndpoint;
+  process.env.AWS_REGION = s.region;
+  process.env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
+  if (credentials.sessionToken) process.env.AWS_SESSION_TOKEN = credentials.sessionToken;
+  else delete process.env.AWS_SESSION_TOKEN;
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+}
+
+const adminCreds = { accessKeyId: 'AKIAADMIN0000000TEST', secretAccessKey: 'admin-secret' };
+export const clients = () => {
+  const s = stack();
+  return {
+    iam: new IAMClient({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds }),
+    s3: new S3Client({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds, forcePathStyle: true }),
+    eks: new EKSClient({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds }),
+    sts: new STSClient({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds }),
+  };
+};
+
+export const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+/** A raw request to the apiserver with a bearer token (admin for setup and inspection). */
+export function kube(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const s = stack();
+  const url = new URL(path, s.kubeEndpoint);
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        method,
+        hostname: url.hostname,
+        port: url.port,
+        path: url.pathname + url.search,
+        ca: readFileSync(s.caFile),
+        headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', 'Content-Type': 'application/json' },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: unknown = text;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, json });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (body !== undefined) req.write(JSON.stringify(body));
+    req.end();
+  });
+}
+
+export const AWS_AUTH_PATH = '/api/v1/namespaces/kube-system/configmaps/aws-auth';
+
+/** Remove aws-auth (admin) so a test starts from a known state. */
+export async function resetAwsAuth(): Promise<void> {
+  const r = await kube('DELETE', AWS_AUTH_PATH, stack().adminToken);
+  if (r.status !== 200 && r.status !== 404) throw new Error(`reset aws-auth: ${r.status} ${JSON.stringify(r.json)}`);
+}
+
+export async function putAwsAuth(data: Record<string, string>, annotations?: Record<string, string>): Promise<any> {
+  await resetAwsAuth();
+  const r = await kube('POST', '/api/v1/namespaces/kube-system/configmaps', stack().adminToken, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'aws-auth', namespace: 'kube-system', ...(annotations ? { annotations } : {}) },
+    data,
+  });
+  if (r.status !== 201) throw new Error(`create aws-auth: ${r.status} ${JSON.stringify(r.json)}`);
+  return r.json;
+}
+
+export async function getAwsAuth(): Promise<any | null> {
+  const r = await kube('GET', AWS_AUTH_PATH, stack().adminToken);
+  if (r.status === 404) return null;
+  if (r.status !== 200) throw new Error(`get aws-auth: ${r.status}`);
+  return r.json;
+}

@@ -10,7 +10,9 @@ const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', 
 /** The part of the SDK's stream body the adapter uses. */
 const body = (text: string) => ({ transformToString: async () => text });
 
-beforeEach(() => s3Mock.reset());
+beforeEach(() => {
+  s3Mock.reset();
+});
 
 describe('S3BackupStore', () => {
   test('save: time-sortable key under the cluster prefix, checksum and event ids in metadata', async () => {

@@ -1,20 +1,27 @@
 import { describe, expect, test } from '@jest/globals';
-import { createHash, createHmac, type BinaryLike } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import type { SourceData } from '@smithy/types';
 import { createEksToken, stsHostname, TOKEN_PREFIX } from '../../../lib/adapters/eks.js';
 
 /** SHA-256 / HMAC-SHA-256 in the shape SignatureV4 expects (the SDK passes its own in production). */
 class Sha256 {
   private readonly h;
-  constructor(secret?: BinaryLike) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+  constructor(secret?: SourceData) {
+    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
   }
-  update(data: BinaryLike): void {
+  update(data: Uint8Array): void {
     this.h.update(data);
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.h.digest());
   }
   reset(): void {}
+}
+
+function toBuffer(d: SourceData): Buffer {
+  if (typeof d === 'string') return Buffer.from(d, 'utf8');
+  if (ArrayBuffer.isView(d)) return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  return Buffer.from(d);
 }
 
 const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };

@@ -25,7 +25,9 @@ const role = (n: number) => ({
   Tags: [{ Key: 'aws-auth-syncer/demo/groups', Value: 'dev' }],
 });
 
-beforeEach(() => iamMock.reset());
+beforeEach(() => {
+  iamMock.reset();
+});
 
 describe('IamAuthorizationDetailsDirectory', () => {
   test('follows Marker across pages, including pages shorter than MaxItems, in one pass', async () => {

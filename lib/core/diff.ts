@@ -19,7 +19,8 @@ export function formatChange(c: EntryChange): string {
       if (c.before.username !== c.after.username) parts.push(`username: ${JSON.stringify(c.before.username)} -> ${JSON.stringify(c.after.username)}`);
       const b = c.before.groups.join(', ');
       const a = c.after.groups.join(', ');
-      if (b !== a) parts.push(`groups: [${b}] -> [${a}]`);
+      const sameSet = [...new Set(c.before.groups)].sort().join(', ') === [...new Set(c.after.groups)].sort().join(', ');
+      if (!sameSet) parts.push(`groups: [${b}] -> [${a}]`);
       if (parts.length === 0) parts.push('rewritten (canonical form)');
       return `~ ${c.key} ${c.arn} ${parts.join('; ')}`;
     }

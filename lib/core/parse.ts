@@ -15,7 +15,8 @@ const ARN_FIELD: Record<MapKey, string> = { mapRoles: 'rolearn', mapUsers: 'user
  * object with sorted keys, and json.Unmarshal matches field names case-insensitively, each
  * match overwriting the last — so among the spellings present, the last in byte order wins.
  */
-export function field(obj: Record<string, unknown>, name: string): unknown {
+export function field(obj: unknown, name: string): unknown {
+  if (!isPlainObject(obj)) return undefined;
   const lower = name.toLowerCase();
   const matches = Object.keys(obj)
     .filter((k) => k.toLowerCase() === lower)
@@ -53,7 +54,7 @@ function readEntry(key: MapKey, index: number, item: unknown, problems: ParsePro
   };
   if (!isPlainObject(item)) {
     problem(`entry is ${item === null ? 'empty' : `a ${Array.isArray(item) ? 'list' : typeof item}`}, not a mapping`);
-    return { key, index, raw: { value: item } };
+    return { key, index, raw: item };
   }
   const entry: CurrentEntry = { key, index, raw: item };
   const arnValue = field(item, ARN_FIELD[key]);

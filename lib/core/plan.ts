@@ -54,10 +54,15 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   // A key that cannot be read is kept verbatim, so nothing managed can be placed in it.
   const placeable = desired.mappings.filter((m) => !parsed.unreadableKeys.includes(m.key));
   for (const key of parsed.unreadableKeys) {
-    const n = desired.mappings.length - placeable.length;
+    const n = desired.mappings.filter((m) => m.key === key).length;
     if (n > 0) warnings.push({ code: 'unreadable-key', message: `${key} cannot be read, so ${n} managed entr${n === 1 ? 'y was' : 'ies were'} not written to it` });
   }
   const rec = reconcile({ parsed, owned: owned.tokens, desired: placeable, adoptUnmanaged: policy.adoptUnmanaged });
+  // Entries owned in a key that cannot be read are invisible, not gone: keep their ownership.
+  if (parsed.unreadableKeys.length > 0) {
+    const visible = new Set(parsed.entries.flatMap((e) => (e.canonical ? [ownershipToken(e.canonical)] : [])));
+    rec.owned = [...new Set([...rec.owned, ...[...owned.tokens].filter((t) => !visible.has(t))])].sort();
+  }
   const next = renderAwsAuth({ current, next: rec.next, owned: rec.owned, unreadableKeys: parsed.unreadableKeys });
   const intended: Record<string, unknown[]> = {};
   for (const key of MAP_KEYS) if (!parsed.unreadableKeys.includes(key)) intended[key] = itemsToList(rec.next[key]);
@@ -83,7 +88,7 @@ export function planSync(input: SyncPlanInput): SyncPlan {
     : [];
   return {
     changed,
-    create: current === null,
+    create: current === null && changed,
     next,
     changes: rec.changes,
     conflicts: rec.conflicts,

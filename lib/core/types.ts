@@ -38,8 +38,9 @@ export interface Mapping {
 export interface CurrentEntry {
   key: MapKey;
   index: number;
-  /** The entry object exactly as parsed (unknown fields, original key spelling). */
-  raw: Record<string, unknown>;
+  /** The list item exactly as parsed (unknown fields, original key spelling; not necessarily
+   * a mapping when the entry is malformed). */
+  raw: unknown;
   /** Normalised view; undefined when the entry could not be understood. */
   mapping?: { arn: string; username: string; groups: string[] };
   /** Canonical identity (see `canonicalKey`), when the ARN could be read. */

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Smoke check of a running stack (stack.sh up <state-dir> first). TEST INFRASTRUCTURE.
 #   test/stack/smoke.sh <state-dir>
-# Checks: RBAC of the syncer token (only kube-system/aws-auth), moto IAM, and that EKS
-# DescribeCluster through the rewrite proxy returns the local apiserver and CA.
+# Checks: RBAC of the syncer token (only kube-system/aws-auth), moto IAM, that EKS
+# DescribeCluster through the rewrite proxy returns the local apiserver and CA, and (unless
+# the stack was started with AAS_EKS_AUTH=0) the EKS auth chain end to end (smoke_chain.py:
+# STS gateway checks, then tokens made by the syncer's own dist/ code through
+# kube-apiserver -> aws-iam-authenticator -> aws-auth -> RBAC; needs `npm run build`).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 S="$(cd "${1:?usage: smoke.sh <state-dir>}" && pwd)"
@@ -55,6 +58,16 @@ if out="$("$AAS_MOTO_PYTHON" "$HERE/smoke_aws.py" 2>&1)"; then
   passes=$((passes + 1)); echo "$out"; echo "ok   AWS checks (moto IAM, EKS via proxy)"
 else
   fails=$((fails + 1)); echo "$out"; echo "FAIL AWS checks"
+fi
+
+if [[ "${AAS_EKS_AUTH:-0}" == 1 ]]; then
+  chain_out="$("$AAS_MOTO_PYTHON" "$HERE/smoke_chain.py" 2>&1)" || true
+  echo "$chain_out"
+  passes=$((passes + $(grep -c '^ok   ' <<<"$chain_out" || true)))
+  fails=$((fails + $(grep -c '^FAIL ' <<<"$chain_out" || true)))
+  grep -qE '^(ok   |FAIL )' <<<"$chain_out" || { fails=$((fails + 1)); echo "FAIL EKS auth chain checks printed no result"; }
+else
+  echo "skip EKS auth chain checks (stack started with AAS_EKS_AUTH=0)"
 fi
 echo "$passes passed, $fails failed"
 [[ $fails -eq 0 ]]

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Local integration-test stack: etcd + kube-apiserver + moto + EKS rewrite proxy,
+# Local integration-test stack: etcd + kube-apiserver + moto + EKS rewrite proxy, and the
+# EKS authentication chain (aws-iam-authenticator as the apiserver's token webhook, reading
+# kube-system/aws-auth, verifying tokens through the STS gateway against moto),
 # all on 127.0.0.1, all state in one directory. TEST INFRASTRUCTURE.
 #
 #   stack.sh up     <state-dir>   build (if cold) and start everything, write
@@ -8,14 +10,27 @@
 #   stack.sh status <state-dir>   exit 0 if every process is alive and healthy
 #
 # Env: AAS_CACHE (binary cache, see build.sh), AAS_UP_TIMEOUT (seconds per health wait, default 90)
+#      AAS_EKS_AUTH=0   start without the EKS auth chain (no authenticator, no STS gateway,
+#                       no webhook): needed to run a second stack at the same time, since
+#                       aws-iam-authenticator's health port 21363 is fixed
+#      AAS_STS_ENFORCE_X_AMZ_EXPIRES=1  the STS gateway also refuses X-Amz-Date + X-Amz-Expires
+#                       < now (real STS only enforces 15 min from X-Amz-Date)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 REGION=us-east-1
 UP_TIMEOUT="${AAS_UP_TIMEOUT:-90}"
+CLUSTER=aas-local            # EKS cluster created in moto at `up`; = the authenticator's cluster ID
+AUTH_HEALTH_PORT=21363       # hard-coded in aws-iam-authenticator v0.6.13 (`:21363`, all interfaces)
+# STS host names the gateway serves (cert SANs, CONNECT allow-list). `sts.amazonaws.com`
+# is the global endpoint (scope region us-east-1); the syncer uses the regional one.
+STS_REGIONS=(us-east-1 us-east-2 us-west-1 us-west-2 eu-west-1 eu-central-1)
+STS_HOSTS=(sts.amazonaws.com)
+for r in "${STS_REGIONS[@]}"; do STS_HOSTS+=("sts.$r.amazonaws.com"); done
 # Start order; `down` stops in reverse.
-PROCS=(etcd kube-apiserver moto eks-proxy)
+CHAIN_PROCS=(sts-gateway aws-iam-authenticator)
+PROCS=(etcd kube-apiserver moto eks-proxy "${CHAIN_PROCS[@]}")
 
 log() { echo "[stack.sh] $*" >&2; }
 usage() { echo "usage: $0 {up|down|status} <state-dir>" >&2; exit 2; }
@@ -51,6 +66,9 @@ stop_one() {
     local i
     for i in $(seq 1 100); do  # up to 10 s
       alive "$pid" || break
+      # aws-iam-authenticator v0.6.13 only closes its mappers on the first SIGTERM and keeps
+      # serving; a second one makes it exit (k8s signal handler), as it does under kubelet.
+      if [[ $i == 5 && "$name" == aws-iam-authenticator ]]; then kill -TERM "$pid" 2>/dev/null || true; fi
       sleep 0.1
     done
     if alive "$pid"; then
@@ -74,18 +92,44 @@ do_down() {
 }
 
 # ---- status ----------------------------------------------------------------------
+# port_owner PORT -> pid of the process listening on TCP PORT (any address), or nothing.
+port_owner() {
+  ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n1
+}
+
 do_status() {
-  local ok=0 name pid
+  local ok=0 name pid chain=1
+  if [[ -f "$S/stack.env" ]]; then
+    # shellcheck disable=SC1091
+    source "$S/stack.env"
+    chain="${AAS_EKS_AUTH:-1}"
+  fi
   for name in "${PROCS[@]}"; do
+    if [[ "$chain" == 0 && " ${CHAIN_PROCS[*]} " == *" $name "* ]]; then
+      echo "$name: disabled (AAS_EKS_AUTH=0)"; continue
+    fi
     pid="$(pid_of "$name")"
     if alive "$pid" && owned "$pid"; then echo "$name: running (pid $pid)"; else echo "$name: not running"; ok=1; fi
   done
   if [[ -f "$S/stack.env" ]]; then
-    # shellcheck disable=SC1091
-    source "$S/stack.env"
     if curl -sf -o /dev/null --cacert "$AAS_CA_FILE" -H "Authorization: Bearer $AAS_ADMIN_TOKEN" \
          "$AAS_KUBE_ENDPOINT/readyz"; then echo "kube-apiserver: ready"; else echo "kube-apiserver: NOT ready"; ok=1; fi
     if curl -s -o /dev/null "$AAS_MOTO_ENDPOINT/moto-api/"; then echo "moto: reachable"; else echo "moto: NOT reachable"; ok=1; fi
+    if curl -sf -o /dev/null "$AAS_MOTO_KEYS_ENDPOINT/healthz"; then echo "moto access-key lookup: reachable"
+    else echo "moto access-key lookup: NOT reachable"; ok=1; fi
+    if [[ "$chain" != 0 ]]; then
+      if curl -sf -o /dev/null "$AAS_STS_GATEWAY_URL/healthz"; then echo "sts-gateway: healthy"
+      else echo "sts-gateway: NOT healthy ($AAS_STS_GATEWAY_URL/healthz)"; ok=1; fi
+      local owner; owner="$(port_owner "$AAS_AUTHENTICATOR_HEALTH_PORT")"
+      if [[ "$owner" != "$AAS_PID_AWS_IAM_AUTHENTICATOR" ]]; then
+        echo "aws-iam-authenticator: health port $AAS_AUTHENTICATOR_HEALTH_PORT is held by pid ${owner:-none}, not by pid $AAS_PID_AWS_IAM_AUTHENTICATOR"; ok=1
+      elif curl -sf -o /dev/null "http://127.0.0.1:$AAS_AUTHENTICATOR_HEALTH_PORT/healthz" \
+         && curl -sf -o /dev/null --cacert "$AAS_CA_FILE" "https://127.0.0.1:$AAS_AUTHENTICATOR_PORT/healthz"; then
+        echo "aws-iam-authenticator: healthy (:$AAS_AUTHENTICATOR_HEALTH_PORT/healthz, webhook $AAS_AUTHENTICATOR_ENDPOINT)"
+      else
+        echo "aws-iam-authenticator: NOT healthy"; ok=1
+      fi
+    fi
   else
     echo "no $S/stack.env"; ok=1
   fi
@@ -156,8 +200,44 @@ make_pki() {
       -extfile apiserver.ext -out apiserver.crt
     openssl genrsa -out sa.key 2048
     openssl rsa -in sa.key -pubout -out sa.pub
-    rm -f apiserver.csr apiserver.ext ca.srl
+    # aws-iam-authenticator's webhook serving cert (it loads cert.pem/key.pem from its state dir
+    # instead of making a self-signed one) and the STS gateway's cert for the STS host names.
+    local name san
+    for name in authenticator sts; do
+      if [[ $name == authenticator ]]; then san="IP:127.0.0.1"
+      else san="$(printf 'DNS:%s,' "${STS_HOSTS[@]}")"; san="${san%,}"; fi
+      openssl ecparam -name prime256v1 -genkey -noout -out "$name.key"
+      openssl req -new -key "$name.key" -subj "/CN=aas-$name" -out "$name.csr"
+      printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature,keyEncipherment" \
+        "extendedKeyUsage=serverAuth" "subjectAltName=$san" >"$name.ext"
+      openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 -sha256 \
+        -extfile "$name.ext" -out "$name.crt"
+    done
+    rm -f apiserver.csr apiserver.ext authenticator.csr authenticator.ext sts.csr sts.ext ca.srl
   ) >"$LOGD/pki.log" 2>&1 || die "certificates (openssl)" "see $LOGD/pki.log" pki
+}
+
+# aws-iam-authenticator v0.6.13 serves /healthz and /metrics on a hard-coded `:21363` (all
+# interfaces) and ignores the error if that port is taken, so check it's free first.
+check_health_port_free() {
+  local owner
+  owner="$(port_owner "$AUTH_HEALTH_PORT")"
+  if [[ -n "$owner" ]] || ! python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("", int(sys.argv[1])))' "$AUTH_HEALTH_PORT" 2>/dev/null; then
+    local what="unknown process"
+    [[ -n "$owner" ]] && what="pid $owner: $(tr '\0' ' ' <"/proc/$owner/cmdline" 2>/dev/null | cut -c1-200)"
+    log "ERROR in step 'aws-iam-authenticator health port': port $AUTH_HEALTH_PORT is in use ($what)."
+    log "  aws-iam-authenticator v0.6.13 hard-codes its health/metrics listener on :$AUTH_HEALTH_PORT, so only one"
+    log "  stack with the EKS auth chain can run at a time: 'stack.sh down' the other stack, or start"
+    log "  this one with AAS_EKS_AUTH=0 (no authenticator/STS gateway/webhook)."
+    exit 1
+  fi
+}
+
+# authenticator_healthy: its health port is held by our process and both /healthz answer.
+authenticator_healthy() {
+  [[ "$(port_owner "$AUTH_HEALTH_PORT")" == "$AUTH_PID" ]] \
+    && curl -sf -o /dev/null "http://127.0.0.1:$AUTH_HEALTH_PORT/healthz" \
+    && curl -sf -o /dev/null --cacert "$PKI/ca.crt" "https://127.0.0.1:$AUTH_PORT/healthz"
 }
 
 on_up_exit() {
@@ -181,15 +261,19 @@ do_up() {
   envs="$("$HERE/build.sh" --print-env)" || { log "ERROR in step 'build.sh' (see its output above)"; exit 1; }
   eval "$envs"
 
+  local chain="${AAS_EKS_AUTH:-1}"
+  [[ "$chain" == 0 || "$chain" == 1 ]] || { log "ERROR: AAS_EKS_AUTH must be 0 or 1, not '$chain'"; exit 1; }
+  if [[ "$chain" == 1 ]]; then check_health_port_free; fi
+
   trap on_up_exit EXIT
   rm -rf "$PIDS" "$LOGD" "$PKI" "$S/etcd-data" "$S/tokens.csv" "$S/stack.json" "$S/stack.env" \
-         "$S"/*.token "$S"/*.kubeconfig
+         "$S"/*.token "$S"/*.kubeconfig "$S/authenticator"
   mkdir -p "$PIDS" "$LOGD"
   make_pki
 
-  local ports etcd_port etcd_peer_port api_port moto_port proxy_port
-  ports="$(free_ports 5)" || die "pick ports" "python3 failed"
-  read -r etcd_port etcd_peer_port api_port moto_port proxy_port <<<"$ports"
+  local ports etcd_port etcd_peer_port api_port moto_port proxy_port gw_port auth_port keys_port
+  ports="$(free_ports 8)" || die "pick ports" "python3 failed"
+  read -r etcd_port etcd_peer_port api_port moto_port proxy_port gw_port auth_port keys_port <<<"$ports"
 
   local admin_token syncer_token
   admin_token="$(openssl rand -hex 32)"; syncer_token="$(openssl rand -hex 32)"
@@ -209,11 +293,47 @@ do_up() {
     --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
     --initial-cluster "aas=http://127.0.0.1:$etcd_peer_port" \
     --unsafe-no-fsync --log-level warn
-  # moto (starts in parallel with the apiserver; waited for below)
-  start moto "$AAS_MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$moto_port"
-  wait_for "etcd health" etcd curl -sf "http://127.0.0.1:$etcd_port/health"
+  # moto (starts in parallel with the apiserver; waited for below): moto's own server entry
+  # point, plus the access-key lookup the STS gateway verifies signatures with.
+  start moto "$AAS_MOTO_VENV/bin/python" "$HERE/moto_with_keys.py" --keys-port "$keys_port" \
+    -H 127.0.0.1 -p "$moto_port"
 
   local kube="https://127.0.0.1:$api_port"
+  local webhook_args=() auth_dir="$S/authenticator"
+  if [[ "$chain" == 1 ]]; then
+    # STS gateway: needs moto only when a request comes in.
+    local gw_extra=()
+    [[ "${AAS_STS_ENFORCE_X_AMZ_EXPIRES:-0}" == 1 ]] && gw_extra+=(--enforce-x-amz-expires)
+    start sts-gateway "$AAS_MOTO_VENV/bin/python" "$HERE/sts_gateway.py" --listen-port "$gw_port" \
+      --moto-url "http://127.0.0.1:$moto_port" --keys-url "http://127.0.0.1:$keys_port" \
+      --cert "$PKI/sts.crt" --key "$PKI/sts.key" \
+      --hosts "$(IFS=,; echo "${STS_HOSTS[*]}")" "${gw_extra[@]}"
+    # The authenticator's state dir holds its serving cert (ours, signed by the stack CA), and
+    # the webhook kubeconfig the apiserver reads is written here (the authenticator runs with
+    # --kubeconfig-pregenerated, so the apiserver can start before it).
+    mkdir -p "$auth_dir"; chmod 700 "$auth_dir"
+    cp "$PKI/authenticator.crt" "$auth_dir/cert.pem"; cp "$PKI/authenticator.key" "$auth_dir/key.pem"
+    cat >"$auth_dir/webhook.kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: aws-iam-authenticator
+  cluster:
+    certificate-authority: $PKI/ca.crt
+    server: https://127.0.0.1:$auth_port/authenticate
+users:
+- name: apiserver
+contexts:
+- name: webhook
+  context: {cluster: aws-iam-authenticator, user: apiserver}
+current-context: webhook
+EOF
+    webhook_args=(--authentication-token-webhook-config-file "$auth_dir/webhook.kubeconfig"
+                  --authentication-token-webhook-cache-ttl 0s
+                  --authentication-token-webhook-version v1beta1)
+  fi
+  wait_for "etcd health" etcd curl -sf "http://127.0.0.1:$etcd_port/health"
+
   start kube-apiserver "$AAS_KUBE_APISERVER" \
     --etcd-servers "http://127.0.0.1:$etcd_port" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --endpoint-reconciler-type none \
@@ -223,9 +343,10 @@ do_up() {
     --service-cluster-ip-range 10.0.0.0/24 \
     --service-account-issuer "$kube" \
     --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
-    --authorization-mode RBAC --token-auth-file "$S/tokens.csv" \
+    --authorization-mode RBAC --token-auth-file "$S/tokens.csv" "${webhook_args[@]}" \
     --allow-privileged=true --profiling=false --v=1
   wait_for "moto reachable" moto curl -s -o /dev/null "http://127.0.0.1:$moto_port/moto-api/"
+  wait_for "moto access-key lookup reachable" moto curl -sf -o /dev/null "http://127.0.0.1:$keys_port/healthz"
   wait_for "kube-apiserver /readyz" kube-apiserver \
     curl -sf --cacert "$PKI/ca.crt" -H "Authorization: Bearer $admin_token" "$kube/readyz"
   wait_for "namespace kube-system exists" kube-apiserver \
@@ -239,6 +360,21 @@ do_up() {
   start eks-proxy python3 "$HERE/eks_proxy.py" --listen-port "$proxy_port" \
     --moto-url "http://127.0.0.1:$moto_port" --kube-endpoint "$kube" --ca-file "$PKI/ca.crt"
   wait_for "eks proxy reachable" eks-proxy curl -s -o /dev/null "http://127.0.0.1:$proxy_port/moto-api/"
+
+  # The EKS cluster in moto (through the proxy, as the syncer will see it); in the background
+  # while the authenticator starts, waited for before stack.json is written.
+  "$AAS_MOTO_VENV/bin/python" - "http://127.0.0.1:$proxy_port" "$CLUSTER" "$REGION" "$kube" \
+      >"$LOGD/create-cluster.out" 2>"$LOGD/create-cluster.log" <<'EOF' &
+import sys, boto3
+url, name, region, kube = sys.argv[1:]
+eks = boto3.client("eks", endpoint_url=url, region_name=region,
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+c = eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/aas-local-eks-cluster",
+                       resourcesVpcConfig={"subnetIds": ["subnet-aas-local"]})["cluster"]
+assert eks.describe_cluster(name=name)["cluster"]["endpoint"] == kube
+print(c["arn"])
+EOF
+  local cluster_job=$!
 
   local ca_data
   ca_data="$(base64 -w0 "$PKI/ca.crt")"
@@ -264,10 +400,40 @@ EOF
     chmod 600 "$S/$who.kubeconfig"
   done
 
+  local started=("${PROCS[@]}")
+  if [[ "$chain" == 1 ]]; then
+    # aws-iam-authenticator, after the apiserver is ready (so its aws-auth watch starts at
+    # once; it retries only every 5 s). It reads aws-auth with the admin kubeconfig
+    # (control-plane infrastructure). Environment: only what it needs; HTTPS goes through
+    # the STS gateway, which it trusts through SSL_CERT_FILE = the stack CA.
+    wait_for "sts gateway healthy" sts-gateway curl -sf "http://127.0.0.1:$gw_port/healthz"
+    check_health_port_free
+    start aws-iam-authenticator env -i AAS_STACK_OWNER="$S" PATH=/usr/bin:/bin HOME="$auth_dir" \
+      AWS_EC2_METADATA_DISABLED=true \
+      HTTPS_PROXY="http://127.0.0.1:$gw_port" NO_PROXY=127.0.0.1,localhost SSL_CERT_FILE="$PKI/ca.crt" \
+      "$AAS_IAM_AUTHENTICATOR" server \
+      --cluster-id "$CLUSTER" --backend-mode EKSConfigMap --kubeconfig "$S/admin.kubeconfig" \
+      --state-dir "$auth_dir" --generate-kubeconfig "$auth_dir/webhook.kubeconfig" --kubeconfig-pregenerated=true \
+      --address 127.0.0.1 --port "$auth_port"
+    AUTH_PID="$(pid_of aws-iam-authenticator)" AUTH_PORT="$auth_port" \
+      wait_for "aws-iam-authenticator healthy (:$AUTH_HEALTH_PORT and https://127.0.0.1:$auth_port/healthz)" \
+      aws-iam-authenticator authenticator_healthy
+  else
+    started=(etcd kube-apiserver moto eks-proxy)
+    log "AAS_EKS_AUTH=0: no aws-iam-authenticator, no STS gateway, no token webhook"
+  fi
+
+  wait "$cluster_job" || die "create EKS cluster $CLUSTER in moto" "see $LOGD/create-cluster.log" create-cluster
+  local cluster_arn; cluster_arn="$(cat "$LOGD/create-cluster.out")"
+
   # stack.json / stack.env
   STACK_DIR="$S" KUBE="$kube" CA_DATA="$ca_data" ADMIN="$admin_token" SYNCER="$syncer_token" \
   MOTO="http://127.0.0.1:$moto_port" EKS="http://127.0.0.1:$proxy_port" REGION="$REGION" \
-  python3 - "${PROCS[@]}" <<'EOF'
+  CLUSTER="$CLUSTER" CLUSTER_ARN="$cluster_arn" CHAIN="$chain" GW_PORT="$gw_port" AUTH_PORT="$auth_port" \
+  KEYS="http://127.0.0.1:$keys_port" \
+  AUTH_HEALTH_PORT="$AUTH_HEALTH_PORT" STS_HOSTS="${STS_HOSTS[*]}" \
+  STRICT_EXPIRES="${AAS_STS_ENFORCE_X_AMZ_EXPIRES:-0}" \
+  python3 - "${started[@]}" <<'EOF'
 import json, os, shlex, sys
 e = os.environ; s = e["STACK_DIR"]
 procs = sys.argv[1:]
@@ -280,6 +446,7 @@ doc = {
     "adminKubeconfig": os.path.join(s, "admin.kubeconfig"),
     "syncerKubeconfig": os.path.join(s, "syncer.kubeconfig"),
     "motoEndpoint": e["MOTO"],
+    "motoKeysEndpoint": e["KEYS"],
     "eksEndpoint": e["EKS"],
     "region": e["REGION"],
     "stateDir": s,
@@ -290,7 +457,30 @@ doc = {
     "bin": {"kubeApiserver": e["AAS_KUBE_APISERVER"], "etcd": e["AAS_ETCD"],
             "awsIamAuthenticator": e["AAS_IAM_AUTHENTICATOR"],
             "motoPython": os.path.join(e["AAS_MOTO_VENV"], "bin", "python")},
+    "cluster": e["CLUSTER"],
+    "clusterArn": e["CLUSTER_ARN"],
+    "eksAuth": e["CHAIN"] == "1",
 }
+if e["CHAIN"] == "1":
+    region = e["REGION"]
+    doc["stsHost"] = "sts.%s.amazonaws.com" % region
+    doc["authenticator"] = {
+        "clusterId": e["CLUSTER"],
+        "backendMode": "EKSConfigMap",
+        "endpoint": "https://127.0.0.1:%s/authenticate" % e["AUTH_PORT"],
+        "port": int(e["AUTH_PORT"]),
+        "healthPort": int(e["AUTH_HEALTH_PORT"]),
+        "webhookKubeconfig": os.path.join(s, "authenticator", "webhook.kubeconfig"),
+        "stateDir": os.path.join(s, "authenticator"),
+        "webhookCacheTtl": "0s",
+    }
+    doc["stsGateway"] = {
+        "url": "http://127.0.0.1:%s" % e["GW_PORT"],
+        "port": int(e["GW_PORT"]),
+        "hosts": e["STS_HOSTS"].split(),
+        "certFile": os.path.join(s, "pki", "sts.crt"),
+        "enforceXAmzExpires": e["STRICT_EXPIRES"] == "1",
+    }
 with open(os.path.join(s, "stack.json"), "w") as f:
     json.dump(doc, f, indent=2); f.write("\n")
 env = {
@@ -301,7 +491,19 @@ env = {
     "AAS_EKS_ENDPOINT": doc["eksEndpoint"], "AAS_REGION": doc["region"],
     "AAS_MOTO_PYTHON": doc["bin"]["motoPython"],
     "AAS_IAM_AUTHENTICATOR": doc["bin"]["awsIamAuthenticator"],
+    "AAS_CLUSTER": doc["cluster"], "AAS_CLUSTER_ARN": doc["clusterArn"],
+    "AAS_MOTO_KEYS_ENDPOINT": doc["motoKeysEndpoint"],
+    "AAS_EKS_AUTH": "1" if doc["eksAuth"] else "0",
 }
+if doc["eksAuth"]:
+    a, g = doc["authenticator"], doc["stsGateway"]
+    env.update({
+        "AAS_STS_HOST": doc["stsHost"],
+        "AAS_AUTHENTICATOR_ENDPOINT": a["endpoint"], "AAS_AUTHENTICATOR_PORT": str(a["port"]),
+        "AAS_AUTHENTICATOR_HEALTH_PORT": str(a["healthPort"]),
+        "AAS_AUTHENTICATOR_WEBHOOK_KUBECONFIG": a["webhookKubeconfig"],
+        "AAS_STS_GATEWAY_URL": g["url"], "AAS_STS_GATEWAY_PORT": str(g["port"]),
+    })
 for p in procs:
     k = p.upper().replace("-", "_")
     env["AAS_PID_" + k] = str(doc["pids"][p]); env["AAS_LOG_" + k] = doc["logs"][p]
@@ -311,7 +513,8 @@ with open(os.path.join(s, "stack.env"), "w") as f:
 EOF
   chmod 600 "$S/stack.json" "$S/stack.env"
   trap - EXIT
-  log "stack up in $((SECONDS - T0))s: kube $kube, moto http://127.0.0.1:$moto_port, eks proxy http://127.0.0.1:$proxy_port"
+  log "stack up in $((SECONDS - T0))s: kube $kube, moto http://127.0.0.1:$moto_port, eks proxy http://127.0.0.1:$proxy_port, cluster $CLUSTER"
+  [[ "$chain" == 1 ]] && log "EKS auth chain: aws-iam-authenticator https://127.0.0.1:$auth_port (health :$AUTH_HEALTH_PORT), STS gateway http://127.0.0.1:$gw_port"
   log "wrote $S/stack.json and $S/stack.env"
 }
 

@@ -13,9 +13,13 @@ import { silentLog, systemClock } from '../../lib/app/ports.js';
 import { toPolicy, validateConfig } from '../../lib/config.js';
 import { planSync } from '../../lib/core/plan.js';
 import { BackupError, ClusterAccessError, DiscoveryError, WriteConflictError } from '../../lib/errors.js';
-import { clients, getAwsAuth, kube, putAwsAuth, stack, unique, useMoto, AWS_AUTH_PATH } from './support/stack.js';
+import { clients, getAwsAuth, kube, putAwsAuth, stack, unique, AWS_AUTH_PATH } from './support/stack.js';
 import { createGroup, createUser, createVersionedBucket, ACCOUNT } from './support/seed.js';
 import { closedPort, faultProxy, freezeApiserver, throttlingXml } from './support/faults.js';
+import { actAsSyncer } from './support/live.js';
+import { StsTokenSource, describeClusterEndpoint } from '../../lib/adapters/eks.js';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { STSClient } from '@aws-sdk/client-sts';
 
 const NODE = `- rolearn: arn:aws:iam::${ACCOUNT}:role/eks-nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n    - system:bootstrappers\n    - system:nodes\n`;
 
@@ -29,21 +33,29 @@ interface World {
 }
 
 async function world(): Promise<World> {
-  useMoto();
   const s = stack();
-  const cluster = unique('f');
+  const cluster = s.cluster as string;
+  const run = unique('f');
+  const tagPrefix = unique('t');
   const bucket = unique('faults');
   const { iam, s3 } = clients();
   await createVersionedBucket(s3, bucket);
-  await createGroup(iam, `${cluster}-devs`);
-  await createUser(iam, `${cluster}-dana`, { groups: [`${cluster}-devs`] });
-  await createUser(iam, `${cluster}-eli`, { groups: [`${cluster}-devs`] });
-  const policy = toPolicy(validateConfig({ cluster, groupMappings: [{ iamGroup: `${cluster}-devs`, kubernetesGroups: ['devs'] }] }));
-  const store = (token = s.syncerToken, server = s.kubeEndpoint, timeoutMs = 3000) =>
-    new KubeAwsAuthStore(async () => ({ server, caData: s.caData, token }), { timeoutMs });
+  await createGroup(iam, `${run}-devs`);
+  await createUser(iam, `${run}-dana`, { groups: [`${run}-devs`] });
+  await createUser(iam, `${run}-eli`, { groups: [`${run}-devs`] });
+  const policy = toPolicy(validateConfig({ cluster, tagPrefix, groupMappings: [{ iamGroup: `${run}-devs`, kubernetesGroups: ['devs'] }] }));
+  // A store as wire.ts builds it (real token), optionally pointed elsewhere or with a fixed token.
+  const store = (token?: string, server?: string, timeoutMs = 3000) =>
+    new KubeAwsAuthStore(async () => {
+      const ep = await describeClusterEndpoint(new EKSClient({ region: s.region }), cluster);
+      const live = await new StsTokenSource(new STSClient({ region: s.region }), cluster, s.region, systemClock).token();
+      return { server: server ?? ep.endpoint, caData: ep.caData, token: token ?? live };
+    }, { timeoutMs });
+  // The syncer as in Lambda (own IAM identity, DescribeCluster, STS-presigned token through
+  // the real authenticator); individual cases swap one adapter for a faulty one.
+  await actAsSyncer();
   const deps = (over = {}) => ({
     ...createLiveDeps({ cluster, region: s.region, bucket, prefix: 'aws-auth-backups', timeoutMs: 3000, clock: systemClock, log: silentLog }),
-    store: store(),
     ...over,
   });
   const backupKeys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `aws-auth-backups/${cluster}/` }))).Contents ?? []).map((o) => o.Key!).sort();
@@ -139,20 +151,27 @@ describe('the API server fails', () => {
     expect((await w.deps().backups.get(keys[0]!)).configMap.data).toEqual(before.data);
   });
 
-  test('a rejected token mid-run: one fresh token, then success', async () => {
+  test('an expired token mid-run (16 minutes old, rejected by the authenticator): one fresh token, then success', async () => {
     const s = stack();
     let calls = 0;
-    const store = new KubeAwsAuthStore(async () => ({ server: s.kubeEndpoint, caData: s.caData, token: ++calls === 1 ? 'expired-token' : s.syncerToken }), { timeoutMs: 3000 });
+    const sixteenMinutesAgo = { now: () => new Date(Date.now() - 16 * 60 * 1000) };
+    const store = new KubeAwsAuthStore(async () => {
+      const clock = ++calls === 1 ? sixteenMinutesAgo : systemClock;
+      const ep = await describeClusterEndpoint(new EKSClient({ region: s.region }), s.cluster as string);
+      return { server: ep.endpoint, caData: ep.caData, token: await new StsTokenSource(new STSClient({ region: s.region }), s.cluster as string, s.region, clock).token() };
+    }, { timeoutMs: 3000 });
     const r = await syncAwsAuth(w.deps({ store }), { policy: w.policy });
     expect(r.outcome).toBe('replaced');
     expect(calls).toBe(2);
     await expectPlanned(before);
   });
 
-  test('a token that stays rejected: a clear error that says how to get access back, nothing written', async () => {
-    const err = await syncAwsAuth(w.deps({ store: w.store('no-longer-mapped') }), { policy: w.policy }).catch((e) => e);
+  test("the syncer's own mapping removed by hand: a clear error that says how to get access back, nothing written", async () => {
+    before = await putAwsAuth({ mapRoles: NODE }, undefined, false);
+    const err = await syncAwsAuth(w.deps(), { policy: w.policy }).catch((e) => e);
     expect(err).toBeInstanceOf(ClusterAccessError);
     expect(err.message).toMatch(/401 Unauthorized.*aws-auth mapping may have been removed.*restore.*access entry/);
+    expect(await w.backupKeys()).toEqual([]);
     await expectUnchanged();
   });
 });
@@ -201,7 +220,7 @@ describe('concurrent writers', () => {
     const err = await syncAwsAuth(w.deps({ store }), { policy: w.policy, writeAttempts: 3 }).catch((e) => e);
     expect(err).toBeInstanceOf(WriteConflictError);
     const now = await getAwsAuth();
-    expect(now.data.mapUsers).toBeUndefined(); // none of our writes landed
+    expect(now.data.mapUsers).toBe(before.data.mapUsers); // none of our writes landed
     expect(now.data.mapAccounts).toBe('- "000000000003"\n');
   });
 

@@ -10,9 +10,10 @@ import { restoreAwsAuth } from '../../lib/app/restore.js';
 import { parseAwsAuth } from '../../lib/core/parse.js';
 import { validateConfig, toPolicy } from '../../lib/config.js';
 import { GuardRefusedError } from '../../lib/errors.js';
-import { clients, getAwsAuth, putAwsAuth, unique } from './support/stack.js';
+import { clients, getAwsAuth, putAwsAuth, stack, unique } from './support/stack.js';
 import { createGroup, createRole, createUser, createVersionedBucket, ACCOUNT } from './support/seed.js';
-import { liveDeps } from './support/live.js';
+import { liveDeps, syncerEntry } from './support/live.js';
+import { KubeAwsAuthStore } from '../../lib/adapters/kube.js';
 
 const NODE = `- rolearn: arn:aws:iam::${ACCOUNT}:role/eks-nodes
   username: system:node:{{EC2PrivateDNSName}}
@@ -21,30 +22,35 @@ const NODE = `- rolearn: arn:aws:iam::${ACCOUNT}:role/eks-nodes
     - system:nodes
 `;
 
+/** Fresh state per scenario: its own IAM names, tag prefix and bucket, on the stack's cluster. */
 async function scenario() {
-  const cluster = unique('c');
+  const cluster = stack().cluster as string;
+  const run = unique('c');
+  const tagPrefix = unique('t');
   const bucket = unique('flows');
   const { iam, s3 } = clients();
   await createVersionedBucket(s3, bucket);
-  await createGroup(iam, `${cluster}-admins`);
-  await createGroup(iam, `${cluster}-devs`);
-  await createUser(iam, `${cluster}-alice`, { groups: [`${cluster}-admins`] });
-  await createUser(iam, `${cluster}-bob`, { groups: [`${cluster}-devs`] });
-  await createRole(iam, `${cluster}-sso`, { path: '/aws-reserved/sso.amazonaws.com/eu-west-1/', tags: { [`aws-auth-syncer/${cluster}/groups`]: 'viewers' } });
+  await createGroup(iam, `${run}-admins`);
+  await createGroup(iam, `${run}-devs`);
+  await createUser(iam, `${run}-alice`, { groups: [`${run}-admins`] });
+  await createUser(iam, `${run}-bob`, { groups: [`${run}-devs`] });
+  await createRole(iam, `${run}-sso`, { path: '/aws-reserved/sso.amazonaws.com/eu-west-1/', tags: { [`${tagPrefix}/${cluster}/groups`]: 'viewers' } });
   const config = validateConfig({
     cluster,
+    tagPrefix,
     groupMappings: [
-      { iamGroup: `${cluster}-admins`, kubernetesGroups: ['system:masters'] },
-      { iamGroup: `${cluster}-devs`, kubernetesGroups: ['devs'] },
+      { iamGroup: `${run}-admins`, kubernetesGroups: ['system:masters'] },
+      { iamGroup: `${run}-devs`, kubernetesGroups: ['devs'] },
     ],
     guards: { maxRemovals: 1 },
   });
   const backups = async () =>
     ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `aws-auth-backups/${cluster}/` }))).Contents ?? []).map((o) => o.Key!);
-  return { cluster, bucket, config, policy: toPolicy(config), deps: await liveDeps(cluster, bucket), backups };
+  return { cluster, run, bucket, config, policy: toPolicy(config), deps: await liveDeps(bucket), backups };
 }
 
-const arns = (cm: any) => parseAwsAuth(cm).entries.map((e) => e.mapping?.arn);
+/** The entries' ARNs, without the syncer's own bootstrap entry. */
+const arns = (cm: any) => parseAwsAuth(cm).entries.map((e) => e.mapping?.arn).filter((a) => !a?.includes('aws-auth-syncer-'));
 
 describe('sync and restore flows on the real stack', () => {
   let s: Awaited<ReturnType<typeof scenario>>;
@@ -60,9 +66,9 @@ describe('sync and restore flows on the real stack', () => {
     expect(now.data.mapAccounts).toBe('- "444455556666"\n');
     expect(arns(now)).toEqual([
       `arn:aws:iam::${ACCOUNT}:role/eks-nodes`,
-      `arn:aws:iam::${ACCOUNT}:role/${s.cluster}-sso`,
-      `arn:aws:iam::${ACCOUNT}:user/${s.cluster}-alice`,
-      `arn:aws:iam::${ACCOUNT}:user/${s.cluster}-bob`,
+      `arn:aws:iam::${ACCOUNT}:role/${s.run}-sso`,
+      `arn:aws:iam::${ACCOUNT}:user/${s.run}-alice`,
+      `arn:aws:iam::${ACCOUNT}:user/${s.run}-bob`,
     ]);
     expect(await s.backups()).toEqual([r.backupKey]);
     const saved = await s.deps.backups.get(r.backupKey!);
@@ -82,28 +88,28 @@ describe('sync and restore flows on the real stack', () => {
 
   test('dry run shows the change and writes nothing', async () => {
     const { iam } = clients();
-    await createUser(iam, `${s.cluster}-carol`, { groups: [`${s.cluster}-devs`] });
+    await createUser(iam, `${s.run}-carol`, { groups: [`${s.run}-devs`] });
     const before = await getAwsAuth();
     const r = await syncAwsAuth(s.deps, { policy: s.policy, dryRun: true });
     expect(r.outcome).toBe('planned');
-    expect(r.plan.report).toContain(`+ mapUsers arn:aws:iam::${ACCOUNT}:user/${s.cluster}-carol username="${s.cluster}-carol" groups=[devs]`);
+    expect(r.plan.report).toContain(`+ mapUsers arn:aws:iam::${ACCOUNT}:user/${s.run}-carol username="${s.run}-carol" groups=[devs]`);
     expect((await getAwsAuth()).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   });
 
   test('membership change: added and removed users follow IAM', async () => {
     const { iam } = clients();
-    await iam.send(new RemoveUserFromGroupCommand({ GroupName: `${s.cluster}-devs`, UserName: `${s.cluster}-bob` }));
+    await iam.send(new RemoveUserFromGroupCommand({ GroupName: `${s.run}-devs`, UserName: `${s.run}-bob` }));
     const r = await syncAwsAuth(s.deps, { policy: s.policy });
     expect(r.outcome).toBe('replaced');
     const list = arns(await getAwsAuth());
-    expect(list).toContain(`arn:aws:iam::${ACCOUNT}:user/${s.cluster}-carol`);
-    expect(list).not.toContain(`arn:aws:iam::${ACCOUNT}:user/${s.cluster}-bob`);
+    expect(list).toContain(`arn:aws:iam::${ACCOUNT}:user/${s.run}-carol`);
+    expect(list).not.toContain(`arn:aws:iam::${ACCOUNT}:user/${s.run}-bob`);
   });
 
   test('guard refusal leaves aws-auth and S3 untouched', async () => {
     const { iam } = clients();
-    await iam.send(new RemoveUserFromGroupCommand({ GroupName: `${s.cluster}-devs`, UserName: `${s.cluster}-carol` }));
-    await iam.send(new RemoveUserFromGroupCommand({ GroupName: `${s.cluster}-admins`, UserName: `${s.cluster}-alice` }));
+    await iam.send(new RemoveUserFromGroupCommand({ GroupName: `${s.run}-devs`, UserName: `${s.run}-carol` }));
+    await iam.send(new RemoveUserFromGroupCommand({ GroupName: `${s.run}-admins`, UserName: `${s.run}-alice` }));
     const before = await getAwsAuth();
     const count = (await s.backups()).length;
     const err = await syncAwsAuth(s.deps, { policy: s.policy }).catch((e: unknown) => e);
@@ -118,7 +124,8 @@ describe('sync and restore flows on the real stack', () => {
   test('restore: after a bad manual edit, the first backup comes back; the bad version is backed up first', async () => {
     const first = (await s.backups()).sort()[0]!;
     const bad = await getAwsAuth();
-    bad.data = { mapRoles: '- rolearn: oops\n' };
+    // The hand edit breaks mapRoles and drops every user but the syncer (which keeps its entry).
+    bad.data = { mapRoles: '- rolearn: oops\n', mapUsers: await syncerEntry() };
     const { kube, stack } = await import('./support/stack.js');
     const put = await kube('PUT', '/api/v1/namespaces/kube-system/configmaps/aws-auth', stack().adminToken, bad);
     expect(put.status).toBe(200);
@@ -127,7 +134,7 @@ describe('sync and restore flows on the real stack', () => {
     const now = await getAwsAuth();
     expect(now.data).toEqual((await s.deps.backups.get(first)).configMap.data);
     const saved = await s.deps.backups.get(r.backupKey!);
-    expect(saved.configMap.data).toEqual({ mapRoles: '- rolearn: oops\n' });
+    expect(saved.configMap.data).toEqual(bad.data);
     expect(saved.record.reason).toBe('restore');
   });
 });
@@ -137,6 +144,12 @@ describe('missing ConfigMap', () => {
     const s = await scenario();
     const { resetAwsAuth } = await import('./support/stack.js');
     await resetAwsAuth();
+    // Without aws-auth, no IAM identity maps to anything through the authenticator: on EKS the
+    // syncer then gets in through its access entry. The local authenticator reads aws-auth only,
+    // so this one test reaches the apiserver with the syncer's static token, bound to the same
+    // least-privilege RBAC (never the admin token).
+    const st = stack();
+    s.deps.store = new KubeAwsAuthStore(async () => ({ server: st.kubeEndpoint, caData: st.caData, token: st.syncerToken }), { timeoutMs: 10000 });
     const r = await syncAwsAuth(s.deps, { policy: s.policy });
     expect(r.outcome).toBe('created');
     expect(arns(await getAwsAuth())).toHaveLength(3);

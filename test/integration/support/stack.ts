@@ -103,7 +103,13 @@ export async function resetAwsAuth(): Promise<void> {
   if (r.status !== 200 && r.status !== 404) throw new Error(`reset aws-auth: ${r.status} ${JSON.stringify(r.json)}`);
 }
 
-export async function putAwsAuth(data: Record<string, string>, annotations?: Record<string, string>): Promise<any> {
+/** Replace aws-auth (admin). The syncer's own entry is added to mapUsers unless `withSyncer` is
+ * false, as an operator bootstraps it (without it the syncer cannot get in at all). */
+export async function putAwsAuth(data: Record<string, string>, annotations?: Record<string, string>, withSyncer = true): Promise<any> {
+  if (withSyncer) {
+    const { syncerEntry } = await import('./live.js');
+    data = { ...data, mapUsers: (data.mapUsers ?? '') + (await syncerEntry()) };
+  }
   await resetAwsAuth();
   const r = await kube('POST', '/api/v1/namespaces/kube-system/configmaps', stack().adminToken, {
     apiVersion: 'v1',

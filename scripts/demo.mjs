@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+/**
+ * npm run demo — the whole product on the real local stack, in one command:
+ * start etcd + kube-apiserver + aws-iam-authenticator + moto, seed IAM, run the real sync
+ * handler (it authenticates exactly as in Lambda: DescribeCluster + its own STS-presigned token),
+ * show a user gaining and losing access, dry run, restore the first backup, tear down.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const step = (s) => console.log(`\n${bold(`==> ${s}`)}`);
+const show = (lines) => lines.forEach((l) => console.log(`    ${l}`));
+const sh = (cmd, args, what) => {
+  const r = spawnSync(cmd, args, { cwd: repo, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status})`);
+};
+
+step('Preparing: the stack tools (built once into ~/.cache/aws-auth-syncer) and the compiled syncer');
+sh('bash', ['test/stack/build.sh'], 'building the stack tools');
+if (!existsSync(join(repo, 'dist/handlers/sync.js'))) sh('npx', ['tsc', '-p', 'tsconfig.build.json'], 'compiling');
+
+const stateDir = mkdtempSync(join(tmpdir(), 'aas-demo-'));
+let up = false;
+const down = () => {
+  if (!up) return;
+  up = false;
+  spawnSync('bash', ['test/stack/stack.sh', 'down', stateDir], { cwd: repo, stdio: 'ignore' });
+  rmSync(stateDir, { recursive: true, force: true });
+};
+process.on('SIGINT', () => {
+  down();
+  process.exit(130);
+});
+
+try {
+  step('Starting the local stack (etcd, kube-apiserver, aws-iam-authenticator, moto) on 127.0.0.1');
+  up = true;
+  sh('bash', ['test/stack/stack.sh', 'up', stateDir], 'starting the stack');
+  await demo(JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')));
+  step('Done. Tearing the stack down.');
+} catch (err) {
+  console.error(`\ndemo failed: ${err.message}`);
+  process.exitCode = 1;
+} finally {
+  down();
+}
+
+async function demo(stack) {
+  const { IAMClient, CreateGroupCommand, CreateUserCommand, AddUserToGroupCommand, RemoveUserFromGroupCommand, CreateRoleCommand, CreateAccessKeyCommand } =
+    await import('@aws-sdk/client-iam');
+  const { S3Client, CreateBucketCommand, PutBucketVersioningCommand } = await import('@aws-sdk/client-s3');
+  const { STSClient } = await import('@aws-sdk/client-sts');
+  const { createEksToken } = await import('../dist/lib/adapters/eks.js');
+
+  const cluster = stack.cluster;
+  const region = stack.region;
+  const admin = { accessKeyId: 'AKIADEMOADMIN0000000', secretAccessKey: 'demo' };
+  const iam = new IAMClient({ region, endpoint: stack.motoEndpoint, credentials: admin });
+  const s3 = new S3Client({ region, endpoint: stack.motoEndpoint, credentials: admin, forcePathStyle: true });
+  const sha256 = new STSClient({ region, credentials: admin }).config.sha256;
+  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' }] });
+
+  const kube = (method, path, token, body) =>
+    new Promise((resolve, reject) => {
+      const url = new URL(path, stack.kubeEndpoint);
+      const req = request(
+        { method, hostname: url.hostname, port: url.port, path: url.pathname, ca: readFileSync(stack.caFile), headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode, json: text ? JSON.parse(text) : null }));
+        },
+      );
+      req.on('error', reject);
+      if (body) req.write(JSON.stringify(body));
+      req.end();
+    });
+  const user = async (name, groups = []) => {
+    const arn = (await iam.send(new CreateUserCommand({ UserName: name }))).User.Arn;
+    for (const g of groups) await iam.send(new AddUserToGroupCommand({ GroupName: g, UserName: name }));
+    const key = (await iam.send(new CreateAccessKeyCommand({ UserName: name }))).AccessKey;
+    return { arn, credentials: { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey } };
+  };
+  /** Who does the cluster say this IAM identity is? (its own STS-presigned token → SelfSubjectReview) */
+  const whoami = async (who) => {
+    const token = await createEksToken({ cluster, region, credentials: who.credentials, sha256, now: new Date() });
+    const r = await kube('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', token, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    if (r.status !== 201) return `rejected (${r.status} ${r.json?.reason ?? ''})`;
+    const u = r.json.status.userInfo;
+    return `accepted as ${u.username} groups=[${u.groups.filter((g) => g !== 'system:authenticated').join(', ')}]`;
+  };
+
+  step('Seeding IAM in moto: mapped groups with users, an SSO-style role with a path, a tagged CI role');
+  await iam.send(new CreateGroupCommand({ GroupName: 'platform-admins' }));
+  await iam.send(new CreateGroupCommand({ GroupName: 'developers' }));
+  await user('alice', ['platform-admins']);
+  await user('bob', ['developers']);
+  const carol = await user('carol');
+  await iam.send(new CreateRoleCommand({ RoleName: 'AWSReservedSSO_ReadOnly_0123456789abcdef', Path: '/aws-reserved/sso.amazonaws.com/us-east-1/', AssumeRolePolicyDocument: trust, Tags: [{ Key: `aws-auth-syncer/${cluster}/groups`, Value: 'viewers' }] }));
+  await iam.send(new CreateRoleCommand({ RoleName: 'ci-deployer', AssumeRolePolicyDocument: trust, Tags: [{ Key: `aws-auth-syncer/${cluster}/groups`, Value: 'deployers' }, { Key: `aws-auth-syncer/${cluster}/username`, Value: 'ci:{{SessionName}}' }] }));
+  show(['groups: platform-admins (alice) → system:masters, developers (bob) → developers', 'carol: in no group yet', 'roles: AWSReservedSSO_ReadOnly_… (path /aws-reserved/sso.amazonaws.com/…) tagged viewers; ci-deployer tagged deployers']);
+
+  step('The syncer\'s identity and the existing aws-auth (node role, break-glass admin, the syncer itself)');
+  const syncer = await user('aws-auth-syncer');
+  const bucket = 'aws-auth-syncer-demo-backups';
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  const initial = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'aws-auth', namespace: 'kube-system' },
+    data: {
+      mapRoles: [
+        '- rolearn: arn:aws:iam::123456789012:role/eks-node-role',
+        '  username: system:node:{{EC2PrivateDNSName}}',
+        '  groups: [system:bootstrappers, system:nodes]',
+        '- rolearn: arn:aws:iam::123456789012:role/break-glass-admin',
+        '  username: break-glass',
+        '  groups: [system:masters]',
+        '',
+      ].join('\n'),
+      mapUsers: `- userarn: ${syncer.arn}\n  username: aws-auth-syncer\n  groups: [aws-auth-syncer]\n`,
+    },
+  };
+  const created = await kube('POST', '/api/v1/namespaces/kube-system/configmaps', stack.adminToken, initial);
+  if (created.status !== 201) throw new Error(`could not create the initial aws-auth: ${created.status}`);
+  show([`syncer: ${syncer.arn} (RBAC: may get/update kube-system/aws-auth only)`, 'aws-auth: node role, break-glass admin, the syncer', `backups: s3://${bucket} (versioned)`]);
+
+  Object.assign(process.env, {
+    SYNCER_CONFIG: JSON.stringify({
+      cluster,
+      groupMappings: [
+        { iamGroup: 'platform-admins', kubernetesGroups: ['system:masters'] },
+        { iamGroup: 'developers', kubernetesGroups: ['developers'] },
+      ],
+    }),
+    BACKUP_BUCKET: bucket,
+    AWS_REGION: region,
+    AWS_ENDPOINT_URL: stack.motoEndpoint,
+    AWS_ENDPOINT_URL_EKS: stack.eksEndpoint,
+    AWS_ACCESS_KEY_ID: syncer.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: syncer.credentials.secretAccessKey,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  });
+  const { handler: sync } = await import('../dist/handlers/sync.js');
+  const { handler: restore } = await import('../dist/handlers/restore.js');
+  const { handler: backups } = await import('../dist/handlers/backups.js');
+  const report = (r) => {
+    show([`outcome: ${r.outcome}${r.backupKey ? `   backup: ${r.backupKey}` : ''}`]);
+    if (r.diff?.length) show(r.diff.map((l) => `  ${l}`));
+    if (r.error) show([`error: ${r.error.message}`]);
+  };
+  const iamEvent = (name, id) => ({
+    Records: [{ messageId: id, body: JSON.stringify({ id, source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 'iam.amazonaws.com', eventName: name, eventID: `ct-${id}` } }) }],
+  });
+
+  step('Dry run of the sync handler ({"dryRun": true}): the plan, nothing written');
+  report(await sync({ dryRun: true }));
+
+  step('First sync (the real handler, as a manual invoke)');
+  const first = await sync({});
+  report(first);
+
+  step(`carol is in no mapped group: her own token → ${await whoami(carol)}`);
+
+  step('IAM change: AddUserToGroup carol developers → EventBridge → SQS → sync');
+  await iam.send(new AddUserToGroupCommand({ GroupName: 'developers', UserName: 'carol' }));
+  report(await sync(iamEvent('AddUserToGroup', 'evt-1')));
+  show([`carol's token → ${await whoami(carol)}`]);
+
+  step('A second event with nothing new: no backup, no write');
+  report(await sync(iamEvent('TagRole', 'evt-2')));
+
+  step('IAM change: RemoveUserFromGroup carol developers → sync');
+  await iam.send(new RemoveUserFromGroupCommand({ GroupName: 'developers', UserName: 'carol' }));
+  report(await sync(iamEvent('RemoveUserFromGroup', 'evt-3')));
+  show([`carol's token → ${await whoami(carol)}`]);
+
+  step('Backups (the backups handler), newest first');
+  const list = await backups({ limit: 10 });
+  show(list.backups.map((b) => `${b.key}  rv=${b.resourceVersion}`));
+
+  step(`Restore the first backup (${first.backupKey})`);
+  report(await restore({ backup: first.backupKey }));
+  const now = await kube('GET', '/api/v1/namespaces/kube-system/configmaps/aws-auth', stack.adminToken);
+  show(['aws-auth mapRoles now:', ...now.json.data.mapRoles.trimEnd().split('\n').map((l) => `  ${l}`)]);
+}

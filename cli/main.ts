@@ -9,10 +9,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parse as parseYaml } from 'yaml';
-import { systemClock, type Log } from '../lib/app/ports.js';
+import type { Log } from '../lib/app/ports.js';
 import { restoreAwsAuth, listBackups } from '../lib/app/restore.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
-import { createLiveDeps } from '../lib/adapters/wire.js';
+import { liveDepsFor } from '../lib/adapters/wire.js';
 import { readConfigFile, resolveSettings, toPolicy, type Config } from '../lib/config.js';
 import { formatReport } from '../lib/core/diff.js';
 import { snapshotFromAuthorizationDetails, SnapshotFormatError, type AuthorizationDetailsPage } from '../lib/core/iam-snapshot.js';
@@ -156,15 +156,7 @@ function plan(values: Record<string, unknown>, io: Io): number {
 async function live(command: string, values: Record<string, unknown>, io: Io): Promise<number> {
   const config: Config = readConfigFile(need(values, 'config'));
   const settings = resolveSettings(config, undefined, values.bucket as string | undefined);
-  const deps = createLiveDeps({
-    cluster: config.cluster,
-    region: settings.region,
-    bucket: settings.bucket,
-    prefix: config.backup.prefix,
-    timeoutMs: config.kubernetes.timeoutMs,
-    clock: systemClock,
-    log: stderrLog(io, true),
-  });
+  const deps = liveDepsFor(settings, stderrLog(io, true));
   const dryRun = values['dry-run'] === true;
   const force = values.force === true;
   if (command === 'backups') {

@@ -6,8 +6,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { loadRuntimeSettings, toPolicy, type RuntimeSettings } from '../config.js';
 import { describeError } from '../errors.js';
 import type { SyncPolicy } from '../core/policy.js';
-import { systemClock, type Log } from '../app/ports.js';
-import { createLiveDeps, type LiveDeps } from './wire.js';
+import type { Log } from '../app/ports.js';
+import { liveDepsFor, type LiveDeps } from './wire.js';
 
 export const logger = new Logger({ serviceName: 'aws-auth-syncer' });
 
@@ -31,17 +31,7 @@ let runtime: Runtime | undefined;
 export function liveRuntime(): Runtime {
   if (!runtime) {
     const settings = loadRuntimeSettings();
-    const { config } = settings;
-    const deps = createLiveDeps({
-      cluster: config.cluster,
-      region: settings.region,
-      bucket: settings.bucket,
-      prefix: config.backup.prefix,
-      timeoutMs: config.kubernetes.timeoutMs,
-      clock: systemClock,
-      log,
-    });
-    runtime = { settings, policy: toPolicy(config), deps };
+    runtime = { settings, policy: toPolicy(settings.config), deps: liveDepsFor(settings, log) };
   }
   return runtime;
 }

@@ -7,7 +7,8 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { Clock, Log } from '../app/ports.js';
+import { systemClock, type Clock, type Log } from '../app/ports.js';
+import type { RuntimeSettings } from '../config.js';
 import type { SyncDeps } from '../app/sync.js';
 import { S3BackupStore } from './backups-s3.js';
 import { callerArn, describeClusterEndpoint, StsTokenSource } from './eks.js';
@@ -29,6 +30,20 @@ export interface LiveDeps extends SyncDeps {
   /** The identity the syncer runs as (resolved once, lazily). */
   selfArn(): Promise<string>;
   iamDirectory: IamAuthorizationDetailsDirectory;
+}
+
+/** Live dependencies for a validated configuration (Lambda and CLI alike). */
+export function liveDepsFor(settings: RuntimeSettings, log: Log, clock: Clock = systemClock): LiveDeps {
+  const { config } = settings;
+  return createLiveDeps({
+    cluster: config.cluster,
+    region: settings.region,
+    bucket: settings.bucket,
+    prefix: config.backup.prefix,
+    timeoutMs: config.kubernetes.timeoutMs,
+    clock,
+    log,
+  });
 }
 
 export function createLiveDeps(s: LiveSettings): LiveDeps {

@@ -23,7 +23,7 @@ export function ownershipToken(canonical: string): string {
 export function readOwned(cm: ConfigMapObject | null): { tokens: Set<string>; malformed: boolean } {
   const value = cm?.metadata?.annotations?.[OWNED_ANNOTATION];
   if (value === undefined) return { tokens: new Set(), malformed: false };
-  if (!value.startsWith(VERSION_PREFIX)) return { tokens: new Set(), malformed: true };
+  if (typeof value !== 'string' || !value.startsWith(VERSION_PREFIX)) return { tokens: new Set(), malformed: true };
   const body = value.slice(VERSION_PREFIX.length);
   const parts = body === '' ? [] : body.split(',');
   if (!parts.every((p) => TOKEN_RE.test(p))) return { tokens: new Set(), malformed: true };

@@ -73,7 +73,20 @@ export function parseYaml11(text: string): unknown {
   if (doc.errors.length > 0) {
     throw new Error(doc.errors.map((e) => e.message.split('\n')[0]).join('; '));
   }
-  return doc.toJS({ maxAliasCount: 100 });
+  const value = doc.toJS({ maxAliasCount: 100 });
+  if (hasCycle(value)) throw new Error('an alias refers to a node that contains it (recursive YAML)');
+  return value;
+}
+
+/** go-yaml rejects recursive aliases; the JS parser builds a cyclic object instead. */
+function hasCycle(value: unknown, ancestors = new Set<unknown>()): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (ancestors.has(value)) return true;
+  ancestors.add(value);
+  const children = Array.isArray(value) ? value : Object.values(value);
+  const found = children.some((c) => hasCycle(c, ancestors));
+  ancestors.delete(value);
+  return found;
 }
 
 const LINE_BREAKS = /[\u0085\u2028\u2029]/;
@@ -89,7 +102,9 @@ export function renderYaml11(value: unknown): string {
   });
   const text = doc.toString({ lineWidth: 0, minContentWidth: 0 });
   // Only double-quoted scalars can hold these characters now, and there an escape means the same.
-  return text.replace(/[\u0085\u2028\u2029]/g, (c) => ESCAPES[c]!);
+  // A plain `<<` key means "merge" in YAML 1.1, and the serializer writes a string key `<<` plain
+  // whatever style it is given: we never produce merge keys, so every `<<:` here is that string.
+  return text.replace(/[\u0085\u2028\u2029]/g, (c) => ESCAPES[c]!).replace(/^(\s*(?:- )*)<<:/gm, '$1"<<":');
 }
 
 export const isYamlScalar = isScalar;

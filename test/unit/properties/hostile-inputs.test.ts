@@ -1,0 +1,323 @@
+/**
+ * Bad input, one case at a time (issue 6, item 2): each gets a clear error or a skipped entry
+ * with a warning, and nothing in aws-auth is lost.
+ */
+import { describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
+import { validateConfig } from '../../../lib/config.js';
+import { ConfigError } from '../../../lib/errors.js';
+import { parseAwsAuth } from '../../../lib/core/parse.js';
+import { planSync } from '../../../lib/core/plan.js';
+import { CONFIGMAP_MAX_BYTES, dataSize } from '../../../lib/core/render.js';
+import type { ConfigMapObject, IamRole, IamSnapshot, IamUser } from '../../../lib/core/types.js';
+import { TAG_GROUPS, TAG_USERNAME, basePolicy, readList } from './arbitraries.js';
+
+const A = '111122223333';
+const roleArn = (n: string, acct = A, partition = 'aws'): string => `arn:${partition}:iam::${acct}:role/${n}`;
+const role = (name: string, tags: Record<string, string>, opts: { arn?: string } = {}): IamRole => ({ arn: opts.arn ?? roleArn(name), roleName: name, path: '/', tags });
+const user = (name: string, tags: Record<string, string>): IamUser => ({ arn: `arn:aws:iam::${A}:user/${name}`, userName: name, path: '/', groups: [], tags });
+const snap = (roles: IamRole[], users: IamUser[] = []): IamSnapshot => ({ roles, users, groups: [] });
+
+const NODE = `- rolearn: ${roleArn('NodeInstanceRole')}\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n`;
+const ADMIN_USER = `- userarn: arn:aws:iam::${A}:user/admin\n  username: admin\n  groups: [system:masters]\n`;
+const ACCOUNTS = '- "444455556666"\n';
+
+const cm = (data: Record<string, string>): ConfigMapObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: '1' }, data });
+
+/** One tagged role and one tagged user: something to write into each key. */
+const BOTH = snap([role('dev', { [TAG_GROUPS]: 'dev' })], [user('alice', { [TAG_GROUPS]: 'view' })]);
+
+const messages = (p: { refusals: { message: string }[] }): string => p.refusals.map((r) => r.message).join('\n');
+
+describe('malformed current aws-auth, key by key', () => {
+  test.each([
+    ['mapRoles', 'invalid YAML', { mapRoles: '- rolearn: [unclosed\n', mapUsers: ADMIN_USER }, /mapRoles: not valid YAML/],
+    ['mapRoles', 'a mapping, not a list', { mapRoles: `rolearn: ${roleArn('x')}\n`, mapUsers: ADMIN_USER }, /mapRoles: expected a list of entries, found a mapping/],
+    ['mapRoles', 'a number', { mapRoles: '42', mapUsers: ADMIN_USER }, /mapRoles: expected a list of entries, found number/],
+    ['mapRoles', 'a tab-indented entry', { mapRoles: `- rolearn: ${roleArn('x')}\n\tgroups: [a]\n`, mapUsers: ADMIN_USER }, /mapRoles: not valid YAML/],
+    ['mapUsers', 'invalid YAML', { mapRoles: NODE, mapUsers: '- userarn: "unterminated\n' }, /mapUsers: not valid YAML/],
+    ['mapUsers', 'a string, not a list', { mapRoles: NODE, mapUsers: 'just text' }, /mapUsers: expected a list of entries, found string/],
+    ['mapUsers', 'a duplicate field', { mapRoles: NODE, mapUsers: `- userarn: arn:aws:iam::${A}:user/x\n  userarn: arn:aws:iam::${A}:user/y\n` }, /mapUsers: not valid YAML/],
+  ])('%s as %s: refused with the key named; with force kept verbatim, the other key still synced', (key, _what, data, reason) => {
+    const current = cm({ ...data, mapAccounts: ACCOUNTS });
+    const plan = planSync({ current, snapshot: BOTH, policy: basePolicy() });
+    expect(plan.changed).toBe(true);
+    expect(plan.refusals.map((r) => r.code)).toEqual(['current-unparseable']);
+    expect(messages(plan)).toMatch(reason);
+
+    const forced = planSync({ current, snapshot: BOTH, policy: basePolicy(), force: true });
+    expect(forced.refusals).toEqual([]);
+    expect(forced.next.data![key]).toBe(current.data![key]); // verbatim: it may hold node mappings
+    expect(forced.next.data!.mapAccounts).toBe(ACCOUNTS);
+    expect(forced.warnings).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'unreadable-key', message: expect.stringContaining(`${key} cannot be read`) })]));
+    const other = key === 'mapRoles' ? 'mapUsers' : 'mapRoles';
+    const otherList = readList(forced.next.data![other])!;
+    // Everything that was in the other key is still there, plus the managed entry.
+    for (const item of readList(current.data![other])!) expect(otherList).toContainEqual(item);
+    expect(otherList.length).toBe(readList(current.data![other])!.length + 1);
+  });
+
+  test.each([
+    ['groups a string', `- rolearn: ${roleArn('x')}\n  groups: system:masters\n`, 'groups is not a list'],
+    ['username read as a boolean', `- rolearn: ${roleArn('x')}\n  username: on\n  groups: [a]\n`, 'username is not a string (YAML 1.1 reads true; quote it)'],
+    ['a group read as a number', `- rolearn: ${roleArn('x')}\n  groups: [0o17]\n`, 'groups[0] is not a string (YAML 1.1 reads 15; quote it)'],
+    ['rolearn missing', '- username: x\n  groups: [a]\n', 'rolearn is missing or empty'],
+    ['rolearn not an ARN', '- rolearn: arn:aws:iam::1:role/x\n', 'rolearn "arn:aws:iam::1:role/x" is not an IAM role ARN'],
+    ['a user ARN under mapRoles', `- rolearn: arn:aws:iam::${A}:user/x\n`, 'is not an IAM role ARN'],
+    ['an entry that is a list', '- [a, b]\n', 'entry is a list, not a mapping'],
+    ['an empty entry', '-\n', 'entry is empty, not a mapping'],
+  ])('a bad entry (%s) is reported with its index and kept as it is', (_what, entry, reason) => {
+    const text = NODE + entry;
+    const parsed = parseAwsAuth(cm({ mapRoles: text }));
+    expect(parsed.problems).toEqual([{ key: 'mapRoles', index: 1, reason: expect.stringContaining(reason) }]);
+    const forced = planSync({ current: cm({ mapRoles: text }), snapshot: BOTH, policy: basePolicy(), force: true });
+    expect(forced.refusals).toEqual([]);
+    expect(readList(forced.next.data!.mapRoles)!.slice(0, 2)).toEqual(readList(text));
+  });
+
+  test('mapAccounts (and any unknown key) that is not YAML is never read, never refused, kept byte for byte', () => {
+    const current = cm({ mapRoles: NODE, mapAccounts: '- [unclosed\n\t: {', 'notes.txt': 'free text: [' });
+    const plan = planSync({ current, snapshot: BOTH, policy: basePolicy() });
+    expect(plan.refusals).toEqual([]);
+    expect(plan.next.data!.mapAccounts).toBe(current.data!.mapAccounts);
+    expect(plan.next.data!['notes.txt']).toBe(current.data!['notes.txt']);
+  });
+
+  test('a data value that is not a string is reported, not thrown', () => {
+    const parsed = parseAwsAuth({ metadata: {}, data: { mapRoles: 42 as unknown as string } });
+    expect(parsed.problems).toEqual([{ key: 'mapRoles', reason: 'value is not a string' }]);
+  });
+
+  test('an alias bomb and deep nesting are reported, not thrown and not expanded', () => {
+    const bomb = ['- &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_v, i) => `- &${'b'.repeat(i + 1)} [${Array(10).fill(i === 0 ? '*a' : `*${'b'.repeat(i)}`).join(', ')}]`)].join('\n');
+    for (const text of [bomb, '['.repeat(3000), '- '.repeat(3000) + 'x']) {
+      const parsed = parseAwsAuth(cm({ mapRoles: text }));
+      expect(parsed.unreadableKeys).toEqual(['mapRoles']);
+      expect(parsed.problems[0]!.reason).toMatch(/^not valid YAML: /);
+    }
+  });
+});
+
+describe('hostile tag values', () => {
+  const others = [role('admin', { [TAG_GROUPS]: 'system:masters' })];
+  const plan = (victim: IamRole | IamUser) =>
+    planSync({
+      current: cm({ mapRoles: NODE, mapUsers: ADMIN_USER, mapAccounts: ACCOUNTS }),
+      snapshot: 'roleName' in victim ? snap([...others, victim]) : snap(others, [victim]),
+      policy: basePolicy(),
+    });
+  /** The plan kept every current entry and the other principal. */
+  const nothingLost = (p: ReturnType<typeof plan>): void => {
+    expect(p.refusals).toEqual([]);
+    expect(parseAwsAuth(p.next).problems).toEqual([]);
+    const roles = readList(p.next.data!.mapRoles)!;
+    expect(roles).toEqual(expect.arrayContaining([...readList(NODE)!, expect.objectContaining({ rolearn: roleArn('admin'), groups: ['system:masters'] })]));
+    expect(readList(p.next.data!.mapUsers)!.slice(0, 1)).toEqual(readList(ADMIN_USER));
+    expect(p.next.data!.mapAccounts).toBe(ACCOUNTS);
+  };
+  const victimEntry = (p: ReturnType<typeof plan>, key: 'mapRoles' | 'mapUsers', arnField: string, name: string) =>
+    (readList(p.next.data![key]) as Record<string, unknown>[]).find((e) => String(e[arnField]).endsWith(`/${name}`));
+
+  test.each([
+    ['256 characters', 'g'.repeat(256), /longer than 253 characters/],
+    ['10 KB', 'g'.repeat(10 * 1024), /longer than 253 characters/],
+    ['an emoji', '😀', /has characters outside/],
+    ['a zero-width space', 'de\u200bv', /has characters outside/],
+    ['YAML syntax', '[system:masters]', /has characters outside/],
+    ['a node group', 'system:nodes', /is for nodes/],
+    ['a reserved group', 'eks:authenticated', /reserved namespace/],
+    ['a reserved group in capitals', 'SYSTEM:NODES', /reserved namespace/],
+    ['system:masters spelt another way', 'System:Masters', /reserved namespace/],
+  ])('a groups tag of %s: the group is dropped with a warning, the principal skipped, nothing else touched', (_what, value, reason) => {
+    const p = plan(role('victim', { [TAG_GROUPS]: value }));
+    nothingLost(p);
+    expect(victimEntry(p, 'mapRoles', 'rolearn', 'victim')).toBeUndefined();
+    expect(p.warnings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'bad-group', arn: roleArn('victim'), message: expect.stringMatching(reason) }),
+        expect.objectContaining({ code: 'no-groups-left', arn: roleArn('victim') }),
+      ]),
+    );
+  });
+
+  test('a 10 KB groups tag of valid groups is written whole, sorted, and reads back', () => {
+    const groups = Array.from({ length: 1500 }, (_v, i) => `g${String(i).padStart(5, '0')}`);
+    const p = plan(role('victim', { [TAG_GROUPS]: [...groups].reverse().join(' ') }));
+    nothingLost(p);
+    expect(victimEntry(p, 'mapRoles', 'rolearn', 'victim')!.groups).toEqual(groups);
+  });
+
+  test.each([
+    ['line separator', 'dev\u2028view'],
+    ['paragraph separator', 'dev\u2029view'],
+    ['next line', 'dev\u0085view'],
+    ['no-break space', 'dev\u00a0view'],
+    ['CR LF and tabs', 'dev\r\n\tview'],
+    ['an injected entry', `dev\n- rolearn: ${roleArn('evil')}\n  groups: [system:masters]`],
+  ])('a groups tag with a %s is split into groups; it can never start another entry', (_what, value) => {
+    const p = plan(role('victim', { [TAG_GROUPS]: value }));
+    nothingLost(p);
+    const entry = victimEntry(p, 'mapRoles', 'rolearn', 'victim')!;
+    expect(entry.groups).toEqual(expect.arrayContaining(['dev']));
+    expect(entry.groups).not.toContain('system:masters');
+    // Its pieces may become (harmless) group names of the victim; never an entry of their own.
+    expect((readList(p.next.data!.mapRoles) as Record<string, unknown>[]).filter((e) => String(e.rolearn).endsWith('role/evil'))).toEqual([]);
+    expect(readList(p.next.data!.mapRoles)).toHaveLength(3);
+    expect(p.next.data!.mapRoles).not.toMatch(/[\u0085\u2028\u2029]/u);
+  });
+
+  test('unicode letters in groups and usernames are kept exactly; combining marks are refused with a warning', () => {
+    const p = plan(user('zoe', { [TAG_GROUPS]: 'développeurs 開発 équipe e\u0301quipe', [TAG_USERNAME]: 'Zoë' }));
+    nothingLost(p);
+    const entry = victimEntry(p, 'mapUsers', 'userarn', 'zoe')!;
+    expect(entry).toEqual({ userarn: `arn:aws:iam::${A}:user/zoe`, username: 'Zoë', groups: ['développeurs', 'équipe', '開発'].sort() });
+    expect(p.warnings).toEqual([expect.objectContaining({ code: 'bad-group', message: expect.stringContaining('e\u0301quipe') })]);
+  });
+
+  test.each([
+    ['system:admin'],
+    ['system:node:ip-10-0-0-1'],
+    ['SYSTEM:masters'],
+    ['eks:cluster-admin'],
+    ['Eks:x'],
+    ['a'.repeat(254)],
+    ['x'.repeat(10 * 1024)],
+    ['ops\u2028- rolearn: x'],
+    [''],
+  ])('a username tag %j claiming a reserved name (or unusable) skips the principal with a warning', (name) => {
+    const p = plan(role('victim', { [TAG_GROUPS]: 'dev', [TAG_USERNAME]: name }));
+    nothingLost(p);
+    expect(victimEntry(p, 'mapRoles', 'rolearn', 'victim')).toBeUndefined();
+    expect(p.warnings).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'bad-username', arn: roleArn('victim') })]));
+  });
+
+  test.each([['on'], ['yes'], ['null'], ['0o17'], ['1:20'], ['1e3'], ['.inf'], ['{{SessionName}}'], ['-'], ['=']])(
+    'a username tag %j that YAML 1.1 would misread is quoted and reads back as the same string',
+    (name) => {
+      const p = plan(role('victim', { [TAG_GROUPS]: 'dev', [TAG_USERNAME]: name }));
+      nothingLost(p);
+      expect(victimEntry(p, 'mapRoles', 'rolearn', 'victim')!.username).toBe(name);
+    },
+  );
+});
+
+describe('ARNs from another partition or account in the IAM snapshot', () => {
+  test('are written for their own partition and account, never rewritten or merged with the home one', () => {
+    const s = snap([
+      role('dev', { [TAG_GROUPS]: 'dev' }),
+      role('dev', { [TAG_GROUPS]: 'ops' }, { arn: roleArn('dev', A, 'aws-cn') }),
+      role('dev', { [TAG_GROUPS]: 'view' }, { arn: roleArn('dev', '444455556666') }),
+    ]);
+    const p = planSync({ current: null, snapshot: s, policy: basePolicy() });
+    expect(p.refusals).toEqual([]);
+    expect(readList(p.next.data!.mapRoles)).toEqual([
+      { rolearn: roleArn('dev', A, 'aws-cn'), username: `arn:aws-cn:sts::${A}:assumed-role/dev/{{SessionName}}`, groups: ['ops'] },
+      { rolearn: roleArn('dev'), username: `arn:aws:sts::${A}:assumed-role/dev/{{SessionName}}`, groups: ['dev'] },
+      { rolearn: roleArn('dev', '444455556666'), username: 'arn:aws:sts::444455556666:assumed-role/dev/{{SessionName}}', groups: ['view'] },
+    ]);
+  });
+
+  test.each([
+    ['a short account id', 'arn:aws:iam::12345:role/x'],
+    ['an unknown partition', `arn:aws-mars:iam::${A}:role/x`],
+    ['a user ARN in the role list', `arn:aws:iam::${A}:user/x`],
+    ['an instance profile', `arn:aws:iam::${A}:instance-profile/x`],
+    ['not an ARN', 'x'],
+    ['an ARN with an empty path segment', `arn:aws:iam::${A}:role//x`],
+  ])('%s is skipped with a bad-arn warning; everything else is written', (_what, arn) => {
+    const s = snap([role('x', { [TAG_GROUPS]: 'dev' }, { arn }), role('ok', { [TAG_GROUPS]: 'dev' })]);
+    const current = cm({ mapRoles: NODE });
+    const p = planSync({ current, snapshot: s, policy: basePolicy() });
+    expect(p.refusals).toEqual([]);
+    expect(p.warnings).toEqual([expect.objectContaining({ code: 'bad-arn', arn, message: expect.stringContaining(`skipped ${arn}`) })]);
+    expect(readList(p.next.data!.mapRoles)).toEqual([...readList(NODE)!, expect.objectContaining({ rolearn: roleArn('ok') })]);
+  });
+});
+
+describe('config with unknown or mistyped fields', () => {
+  test.each([
+    [{ cluster: 'prod', adoptUnmanged: true }, /unknown field\(s\) "adoptUnmanged"/],
+    [{ Cluster: 'prod' }, /cluster: .*\n.*unknown field\(s\) "Cluster"/],
+    [{ cluster: 'prod', guards: { maxRemoval: 3 } }, /guards: unknown field\(s\) "maxRemoval"/],
+    [{ cluster: 'prod', guards: { maxRemovals: '3' } }, /guards\.maxRemovals: .*expected number/],
+    [{ cluster: 'prod', adoptUnmanaged: 'yes' }, /adoptUnmanaged: .*expected boolean/],
+    [{ cluster: 'prod', groupMappings: { iamGroup: 'a' } }, /groupMappings: .*expected array/],
+    [{ cluster: 'prod', groupMappings: [{ iamGroup: 'devs', kubernetesGroups: ['dev'], k8sGroups: ['x'] }] }, /groupMappings\[0\]: unknown field\(s\) "k8sGroups"/],
+    [{ cluster: 'prod', groupMappings: [{ iamGroup: 'devs', kubernetesGroups: ['eks:x'] }] }, /groupMappings\[0\]\.kubernetesGroups\[0\]: group "eks:x" is in a reserved namespace/],
+    [{ cluster: 'prod', kubernetes: { timeoutMs: 1.5 } }, /kubernetes\.timeoutMs: /],
+    [{ cluster: 'prod', backup: { bucket: 'Bad_Bucket' } }, /backup\.bucket: must be an S3 bucket name/],
+    [{ cluster: 'prod', selfArn: 'arn:aws:iam::1:role/x' }, /selfArn: must be an IAM role/],
+    [{ cluster: 'prod', tagPrefix: 'a b' }, /tagPrefix: must be a tag key prefix/],
+    [JSON.parse('{"cluster":"prod","__proto__":{"adoptUnmanaged":true}}'), /unknown field\(s\) "__proto__"/],
+    [[], /\(top level\): .*expected object/],
+    ['cluster: prod', /\(top level\): .*expected object/],
+  ])('%j → ConfigError naming the field', (value, message) => {
+    let err: unknown;
+    try {
+      validateConfig(value);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(message);
+  });
+
+  test('every problem is named at once, not just the first', () => {
+    expect(() => validateConfig({ cluster: 'bad name', guards: { maxRemovals: -1 }, extra: 1 })).toThrow(
+      /cluster: must be an EKS cluster name[\s\S]*guards\.maxRemovals: [\s\S]*unknown field\(s\) "extra"/,
+    );
+  });
+
+  test('any JSON value either validates or throws a ConfigError (never another error) (numRuns 200)', () => {
+    const near = fc.record(
+      {
+        cluster: fc.oneof(fc.constantFrom('prod', '', 'bad name', 'x'.repeat(101)), fc.jsonValue()),
+        groupMappings: fc.oneof(fc.array(fc.record({ iamGroup: fc.oneof(fc.string(), fc.jsonValue()), kubernetesGroups: fc.oneof(fc.array(fc.string()), fc.jsonValue()) }), { maxLength: 2 }), fc.jsonValue()),
+        usernames: fc.oneof(fc.record({ role: fc.string(), user: fc.string() }, { requiredKeys: [] }), fc.jsonValue()),
+        guards: fc.oneof(fc.record({ maxRemovals: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()) }), fc.jsonValue()),
+        adoptUnmanaged: fc.jsonValue(),
+        extra: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(fc.oneof(near, fc.jsonValue()), (value) => {
+        try {
+          const c = validateConfig(value);
+          expect(typeof c.cluster).toBe('string');
+        } catch (e) {
+          expect(e).toBeInstanceOf(ConfigError);
+          expect((e as Error).message).toMatch(/^invalid config:\n {2}\S/);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('a result over the 1 MiB ConfigMap limit', () => {
+  test('many tagged principals: refused as too-large with the size and what to do, even with force', () => {
+    const longGroups = Array.from({ length: 8 }, (_v, i) => `${String(i)}${'g'.repeat(250)}`).join(' ');
+    const roles = Array.from({ length: 550 }, (_v, i) => role(`r${i}`, { [TAG_GROUPS]: longGroups }));
+    const current = cm({ mapRoles: NODE, mapAccounts: ACCOUNTS });
+    for (const force of [false, true]) {
+      const p = planSync({ current, snapshot: snap(roles), policy: basePolicy(), force });
+      expect(p.refusals.map((r) => r.code)).toEqual(['too-large']);
+      expect(p.refusals[0]!.message).toMatch(/^the next aws-auth would hold \d{7} bytes of data \(551 entries\), over the 1 MiB ConfigMap limit; .*EKS access entries/);
+    }
+  });
+
+  test('a big unknown key plus one new entry: refused one byte over the limit, allowed exactly at it', () => {
+    const s = snap([role('dev', { [TAG_GROUPS]: 'dev' })]);
+    const probe = planSync({ current: cm({ mapRoles: NODE, filler: '' }), snapshot: s, policy: basePolicy() });
+    const room = CONFIGMAP_MAX_BYTES - dataSize(probe.next);
+    const at = planSync({ current: cm({ mapRoles: NODE, filler: 'x'.repeat(room) }), snapshot: s, policy: basePolicy() });
+    expect(dataSize(at.next)).toBe(CONFIGMAP_MAX_BYTES);
+    expect(at.refusals).toEqual([]);
+    const over = planSync({ current: cm({ mapRoles: NODE, filler: 'é'.repeat(Math.ceil((room + 1) / 2)) }), snapshot: s, policy: basePolicy() });
+    expect(dataSize(over.next)).toBeGreaterThan(CONFIGMAP_MAX_BYTES);
+    expect(over.refusals.map((r) => r.code)).toEqual(['too-large']);
+    // The unknown key is never touched, even to make room.
+    expect(over.next.data!.filler).toBe('é'.repeat(Math.ceil((room + 1) / 2)));
+  });
+});

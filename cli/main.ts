@@ -14,7 +14,7 @@ import { restoreAwsAuth, listBackups } from '../lib/app/restore.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
 import { liveDepsFor } from '../lib/adapters/wire.js';
 import { readConfigFile, resolveSettings, toPolicy, type Config } from '../lib/config.js';
-import { formatReport } from '../lib/core/diff.js';
+import { formatRefusal, formatReport } from '../lib/core/diff.js';
 import { snapshotFromAuthorizationDetails, SnapshotFormatError, type AuthorizationDetailsPage } from '../lib/core/iam-snapshot.js';
 import { planSync } from '../lib/core/plan.js';
 import type { ConfigMapObject } from '../lib/core/types.js';
@@ -155,7 +155,9 @@ function plan(values: Record<string, unknown>, io: Io): number {
 
 async function live(command: string, values: Record<string, unknown>, io: Io): Promise<number> {
   const config: Config = readConfigFile(need(values, 'config'));
-  const settings = resolveSettings(config, undefined, values.bucket as string | undefined);
+  if (command === 'restore') need(values, 'backup'); // before any AWS call
+  // For a person at a terminal the file they named wins over a BACKUP_BUCKET in their shell.
+  const settings = resolveSettings(config, undefined, (values.bucket as string | undefined) ?? config.backup.bucket);
   const deps = liveDepsFor(settings, stderrLog(io, true));
   const dryRun = values['dry-run'] === true;
   const force = values.force === true;
@@ -209,7 +211,7 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   } catch (err) {
     const d = describeError(err);
     if (err instanceof GuardRefusedError) {
-      io.err(`${err.reasons.map((r) => `✗ refused (${r.code}): ${r.message}`).join('\n')}\n`);
+      io.err(`${err.reasons.map(formatRefusal).join('\n')}\n`);
       return EXIT.refused;
     }
     io.err(`aws-auth-syncer: ${d.message}\n`);

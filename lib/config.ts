@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { groupProblem } from './core/names.js';
+import { identityKey } from './core/arn.js';
 import {
   DEFAULT_MAX_REMOVALS,
   DEFAULT_ROLE_USERNAME,
@@ -63,7 +64,10 @@ export const configSchema = z
       .strict()
       .default({ maxRemovals: DEFAULT_MAX_REMOVALS }),
     /** ARN of the syncer's own identity, to protect its mapping; live runs default to the caller. */
-    selfArn: z.string().regex(/^arn:[a-z-]+:(iam|sts)::\d{12}:/, 'must be an IAM role/user or STS assumed-role ARN').optional(),
+    selfArn: z
+      .string()
+      .refine((arn) => identityKey(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN')
+      .optional(),
     backup: z
       .object({
         bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),

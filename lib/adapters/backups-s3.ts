@@ -1,6 +1,6 @@
 /**
- * Backups in S3: the exact bytes of the ConfigMap as the API server served them, one object per
- * replaced version, under `<prefix>/<cluster>/` with time-sortable keys. The SHA-256 of the body
+ * Backups in S3: the ConfigMap exactly as the API server served it (every field and value, as
+ * JSON), one object per replaced version, under `<prefix>/<cluster>/` with time-sortable keys. The SHA-256 of the body
  * is stored in the object's metadata (and sent as the upload checksum, so S3 rejects a corrupted
  * upload); a backup whose body no longer matches is refused on restore.
  */
@@ -83,7 +83,7 @@ export class S3BackupStore implements BackupStore {
     };
   }
 
-  async markOutcome(key: string, outcome: 'replaced' | 'write-failed'): Promise<void> {
+  async markOutcome(key: string, outcome: 'replaced' | 'write-failed' | 'write-unknown'): Promise<void> {
     await this.s3.send(new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: [{ Key: 'outcome', Value: outcome }] } }));
   }
 

@@ -26,6 +26,8 @@ export interface ClusterAccess {
 
 export interface KubeStoreOptions {
   timeoutMs: number;
+  /** Milliseconds since the epoch (injected clock); decides when a token is due for renewal. */
+  now?: () => number;
   /** Who we are, for error messages that tell the operator how to get access back. */
   identity?: string;
 }
@@ -35,8 +37,12 @@ interface HttpReply {
   body: string;
 }
 
+/** Renew the token well before the authenticator's 15-minute window ends (warm containers). */
+const TOKEN_RENEW_MS = 10 * 60 * 1000;
+
 export class KubeAwsAuthStore implements AwsAuthStore {
   private access?: Promise<ClusterAccess>;
+  private accessAt = 0;
 
   /** @param connect resolves endpoint, CA and a fresh token; called again after a 401. */
   constructor(
@@ -49,7 +55,12 @@ export class KubeAwsAuthStore implements AwsAuthStore {
   }
 
   private async send(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, retried = false): Promise<HttpReply> {
-    this.access ??= this.connect();
+    const now = this.options.now?.() ?? Date.now();
+    if (this.access && now - this.accessAt > TOKEN_RENEW_MS) this.access = undefined;
+    if (!this.access) {
+      this.access = this.connect();
+      this.accessAt = now;
+    }
     let access: ClusterAccess;
     try {
       access = await this.access;
@@ -89,8 +100,10 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const why = e.name === 'AbortError' || e.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : `${e.code ?? e.name}: ${e.message}`;
-      throw new ClusterAccessError(`Kubernetes API ${method} ${path} failed: ${why}`, { cause: err, context: { server: access.server } });
+      const timedOut = e.name === 'AbortError' || e.name === 'TimeoutError';
+      const why = timedOut ? `no answer within ${this.options.timeoutMs} ms` : `${e.code ?? e.name}: ${e.message}`;
+      // A timed-out write may still be applied by the server: say so, so the backup is labelled right.
+      throw new ClusterAccessError(`Kubernetes API ${method} ${path} failed: ${why}`, { cause: err, context: { server: access.server, timedOut } });
     }
     if (reply.status === 401 && !retried) {
       this.access = undefined;

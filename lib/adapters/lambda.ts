@@ -4,7 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { loadRuntimeSettings, toPolicy, type RuntimeSettings } from '../config.js';
-import { describeError } from '../errors.js';
+import { describeError, GuardRefusedError } from '../errors.js';
 import type { SyncPolicy } from '../core/policy.js';
 import type { Log } from '../app/ports.js';
 import { liveDepsFor, type LiveDeps } from './wire.js';
@@ -41,10 +41,9 @@ export async function selfArn(rt: Runtime): Promise<string> {
   return rt.settings.config.selfArn ?? (await rt.deps.selfArn());
 }
 
-export interface ErrorReply {
-  outcome: 'error';
-  error: { name: string; message: string };
-}
+export type ErrorReply =
+  | { outcome: 'error'; error: { name: string; message: string } }
+  | { outcome: 'refused'; refusals: readonly { code: string; message: string }[]; diff: string[] };
 
 /**
  * Run a handler body. For a person's invoke, their mistake (bad payload, bad config, unknown
@@ -58,6 +57,11 @@ export async function respond<T>(name: string, body: () => Promise<T>, opts: { a
   } catch (err) {
     const d = describeError(err);
     const automatic = opts.automatic?.(opts.event) ?? false;
+    if (err instanceof GuardRefusedError && !automatic) {
+      // A person asked; the refusal is the answer (an automatic run rethrows: alarms, DLQ).
+      logger.warn(`${name}: ${d.message}`, { error: d });
+      return { outcome: 'refused', refusals: err.reasons, diff: (err.context.diff as string[] | undefined) ?? [] };
+    }
     if (d.userError && !automatic) {
       logger.warn(`${name}: ${d.message}`, { error: d });
       return { outcome: 'error', error: { name: d.name, message: d.message } };

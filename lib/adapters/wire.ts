@@ -54,14 +54,19 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
   const s3 = new S3Client({ region: s.region, maxAttempts: 5, followRegionRedirects: true });
   const tokens = new StsTokenSource(sts, s.cluster, s.region, s.clock);
   let self: Promise<string> | undefined;
-  const selfArn = (): Promise<string> => (self ??= callerArn(sts));
+  // A failed lookup must not stick to a warm container: forget it so the next run asks again.
+  const selfArn = (): Promise<string> =>
+    (self ??= callerArn(sts).catch((err: unknown) => {
+      self = undefined;
+      throw err;
+    }));
   const iamDirectory = new IamAuthorizationDetailsDirectory(iamClient, { log: s.log });
   const store = new KubeAwsAuthStore(
     async () => {
       const { endpoint, caData } = await describeClusterEndpoint(eks, s.cluster);
       return { server: endpoint, caData, token: await tokens.token() };
     },
-    { timeoutMs: s.timeoutMs, identity: 'the syncer' },
+    { timeoutMs: s.timeoutMs, identity: 'the syncer', now: () => s.clock.now().getTime() },
   );
   return {
     iam: iamDirectory,

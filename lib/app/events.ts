@@ -8,6 +8,8 @@ import { InputError } from '../errors.js';
 export const IAM_EVENT_NAMES = [
   'AddUserToGroup',
   'RemoveUserFromGroup',
+  // CreateUser can carry tags (like CreateRole): a new tagged user is mapped at once.
+  'CreateUser',
   'DeleteUser',
   'DeleteGroup',
   'UpdateUser',

@@ -33,14 +33,14 @@ export interface BackupRecord {
   sha256: string;
   size: number;
   /** What happened to the write this backup preceded, when known. */
-  outcome?: 'replaced' | 'write-failed';
+  outcome?: 'replaced' | 'write-failed' | 'write-unknown';
 }
 
 export interface BackupStore {
   /** Store the exact object about to be replaced. Throws BackupError when not stored. */
   save(input: { cluster: string; configMap: ConfigMapObject; reason: BackupReason; eventIds: string[]; takenAt: Date }): Promise<BackupRecord>;
   /** Label a backup with what happened to the write after it (best effort). */
-  markOutcome(key: string, outcome: 'replaced' | 'write-failed'): Promise<void>;
+  markOutcome(key: string, outcome: 'replaced' | 'write-failed' | 'write-unknown'): Promise<void>;
   /** The cluster's backups, newest first. */
   list(cluster: string, limit?: number): Promise<BackupRecord[]>;
   /** Read and verify one backup. Throws BackupIntegrityError on a checksum mismatch. */

@@ -2,7 +2,7 @@
  * restoreAwsAuth: put a backup back. The backup is verified (format, checksum, cluster), the
  * version it replaces is backed up first, and the same guards apply unless forced.
  */
-import { formatChange } from '../core/diff.js';
+import { formatChange, formatRefusal } from '../core/diff.js';
 import { planRestore } from '../core/plan.js';
 import { InputError } from '../errors.js';
 import type { BackupRecord, BackupStore } from './ports.js';
@@ -45,7 +45,7 @@ export async function restoreAwsAuth(deps: WriteLoopDeps, req: RestoreRequest): 
     attempts: req.writeAttempts ?? 3,
     plan: (current) => {
       const plan = planRestore({ current, backup: configMap, selfArn: req.selfArn, force: req.force });
-      const report = [...plan.changes.map(formatChange), ...plan.refusals.map((r) => `✗ refused (${r.code}): ${r.message}`)];
+      const report = [...plan.changes.map(formatChange), ...plan.refusals.map(formatRefusal)];
       return { ...plan, report, details: { restoreFrom: key } };
     },
   });

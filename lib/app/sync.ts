@@ -45,6 +45,5 @@ export async function syncAwsAuth(deps: SyncDeps, req: SyncRequest): Promise<Syn
       return { ...plan, report: formatReport(plan), details: { summary: plan.summary } };
     },
   });
-  for (const w of last?.warnings ?? []) deps.log.warn(w.message, { code: w.code, arn: w.arn });
   return { ...result, warnings: last?.warnings ?? [], conflicts: last?.conflicts ?? [], principals };
 }

@@ -3,7 +3,7 @@
  * retried on 409 with a fresh read and a fresh plan, a bounded number of times.
  * Invariant: nothing is written unless the exact object being replaced is in S3 first.
  */
-import { GuardRefusedError, WriteConflictError } from '../errors.js';
+import { ClusterAccessError, GuardRefusedError, WriteConflictError } from '../errors.js';
 import type { ConfigMapObject, EntryChange, Refusal } from '../core/types.js';
 import type { AwsAuthStore, BackupReason, BackupStore, Clock, Log } from './ports.js';
 
@@ -86,7 +86,9 @@ export async function planBackupWrite(
     try {
       written = current ? await store.replace(plan.next) : await store.create(plan.next);
     } catch (err) {
-      if (backupKey) await markQuietly(deps, backupKey, 'write-failed');
+      // A write that timed out may still land; only a refused or failed request is a known failure.
+      const unknown = err instanceof ClusterAccessError && err.context.timedOut === true;
+      if (backupKey) await markQuietly(deps, backupKey, unknown ? 'write-unknown' : 'write-failed');
       if (err instanceof WriteConflictError && attempt < opts.attempts) {
         log.warn('aws-auth changed since it was read; re-reading and re-planning', { cluster: opts.cluster, attempt, backupKey });
         continue;
@@ -109,7 +111,7 @@ export async function planBackupWrite(
 }
 
 /** Labelling a backup is a courtesy to operators; its failure must not fail the run. */
-async function markQuietly(deps: WriteLoopDeps, key: string, outcome: 'replaced' | 'write-failed'): Promise<void> {
+async function markQuietly(deps: WriteLoopDeps, key: string, outcome: 'replaced' | 'write-failed' | 'write-unknown'): Promise<void> {
   try {
     await deps.backups.markOutcome(key, outcome);
   } catch (err) {

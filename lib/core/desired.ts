@@ -85,7 +85,8 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy): Desired
   const usernameFor = (template: string, vars: Record<string, string>, tagged: string | undefined, arn: string): string | undefined => {
     let name: string;
     try {
-      name = tagged !== undefined ? tagged : renderUsername(template, vars);
+      // A tagged username goes through the same template check: `{{Bogus}}` or `{x}` never reach aws-auth.
+      name = renderUsername(tagged ?? template, vars);
     } catch (err) {
       warnings.push({ code: 'bad-username', message: `skipped ${arn}: ${(err as Error).message}`, arn });
       return undefined;

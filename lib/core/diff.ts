@@ -27,6 +27,10 @@ export function formatChange(c: EntryChange): string {
   }
 }
 
+export function formatRefusal(r: { code: string; message: string }): string {
+  return `✗ refused (${r.code}): ${r.message}`;
+}
+
 export interface DiffSummary {
   added: number;
   removed: number;
@@ -55,7 +59,7 @@ export function formatReport(plan: {
   lines.push(...plan.changes.map(formatChange));
   for (const c of plan.conflicts) lines.push(`! conflict ${c.key} ${c.arn}: ${c.reason}`);
   for (const w of plan.warnings) lines.push(`! warning: ${w.message}`);
-  for (const r of plan.refusals) lines.push(`✗ refused (${r.code}): ${r.message}`);
+  lines.push(...plan.refusals.map(formatRefusal));
   const s = plan.summary;
   lines.push(
     `${s.added} to add, ${s.updated} to update, ${s.removed} to remove, ${s.adopted} to adopt, ${s.conflicts} conflicts, ${s.unmanaged} unmanaged entries kept`,

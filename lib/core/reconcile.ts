@@ -46,9 +46,13 @@ export function reconcile(input: {
   /** First owned (or adopted) current entry per canonical key: what the change is relative to. */
   const before = new Map<string, { entry: CurrentEntry; adopted: boolean }>();
   const blocked = new Set<string>();
+  /** Further copies of an owned or adopted ARN: merged away, so each is a removal to show. */
+  const duplicates: CurrentEntry[] = [];
   let unmanagedCount = 0;
 
-  const isOwned = (entry: CurrentEntry): boolean => entry.canonical !== undefined && owned.has(ownershipToken(entry.canonical));
+  // A node mapping is never the syncer's, even when its ARN is (someone added system:nodes by hand).
+  const isOwned = (entry: CurrentEntry): boolean =>
+    entry.canonical !== undefined && owned.has(ownershipToken(entry.canonical)) && !isNodeEntry(entry);
   const adoptable = (entry: CurrentEntry): boolean => adoptUnmanaged && entry.mapping !== undefined && !isNodeEntry(entry);
   // A desired key is blocked when any unmanaged entry holding it may not be adopted: then every
   // copy stays as it is and the syncer writes none of its own.
@@ -61,11 +65,13 @@ export function reconcile(input: {
     const ck = entry.canonical;
     if (ck !== undefined && isOwned(entry)) {
       if (!before.has(ck)) before.set(ck, { entry, adopted: false });
+      else duplicates.push(entry);
       continue;
     }
     if (ck !== undefined && desiredKeys.has(ck)) {
       if (!blocked.has(ck)) {
         if (!before.has(ck)) before.set(ck, { entry, adopted: true });
+        else duplicates.push(entry);
         continue;
       }
       if (!conflicts.some((c) => `${c.key}:${c.arn.toLowerCase()}` === ck)) {
@@ -99,6 +105,15 @@ export function reconcile(input: {
     }
   }
   let removals = 0;
+  for (const dup of duplicates) {
+    removals++;
+    changes.push({
+      op: 'remove',
+      key: dup.key,
+      arn: dup.mapping?.arn ?? String(dup.canonical),
+      before: dup.mapping ?? { username: '', groups: [] },
+    });
+  }
   for (const [ck, prior] of before) {
     if (desiredKeys.has(ck) && !blocked.has(ck)) continue;
     if (prior.adopted) continue;

@@ -99,12 +99,15 @@ export function renderYaml11(value: unknown): string {
     Scalar(_key, node) {
       if (typeof node.value === 'string' && LINE_BREAKS.test(node.value)) node.type = 'QUOTE_DOUBLE';
     },
+    Pair(_key, pair) {
+      // A plain `<<` key means "merge" in YAML 1.1: a string key of that name gets an explicit
+      // !!str tag (go-yaml and this parser then read it as the string it is).
+      if (isScalar(pair.key) && pair.key.value === '<<') pair.key.tag = 'tag:yaml.org,2002:str';
+    },
   });
   const text = doc.toString({ lineWidth: 0, minContentWidth: 0 });
   // Only double-quoted scalars can hold these characters now, and there an escape means the same.
-  // A plain `<<` key means "merge" in YAML 1.1, and the serializer writes a string key `<<` plain
-  // whatever style it is given: we never produce merge keys, so every `<<:` here is that string.
-  return text.replace(/[\u0085\u2028\u2029]/g, (c) => ESCAPES[c]!).replace(/^(\s*(?:- )*)<<:/gm, '$1"<<":');
+  return text.replace(/[\u0085\u2028\u2029]/g, (c) => ESCAPES[c]!);
 }
 
 export const isYamlScalar = isScalar;

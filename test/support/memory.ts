@@ -78,7 +78,7 @@ export class MemoryBackupStore implements BackupStore {
     return record;
   }
 
-  async markOutcome(key: string, outcome: 'replaced' | 'write-failed'): Promise<void> {
+  async markOutcome(key: string, outcome: 'replaced' | 'write-failed' | 'write-unknown'): Promise<void> {
     this.outcomes.set(key, outcome);
   }
 

@@ -150,13 +150,13 @@ describe('syncAwsAuth', () => {
     expect(users(store)).toEqual(['arn:aws:iam::111122223333:user/alice']);
   });
 
-  test('the plan log carries the diff and the event ids; warnings are logged', async () => {
+  test('the plan log carries the diff, the warnings and the event ids', async () => {
     const { log, directory, deps } = setup();
     directory.snapshot = iam({ groups: ['devs'], users: [{ name: 'alice', groups: ['devs'], tags: { 'aws-auth-syncer/demo/username': 'system:admin' } }] });
     await syncAwsAuth(deps, { policy, eventIds: ['e-9'] });
     const plan = log.lines.find((l) => l.message === 'plan')!;
     expect(plan.extra!.eventIds).toEqual(['e-9']);
-    expect(log.lines.some((l) => l.level === 'warn' && /reserved/.test(l.message))).toBe(true);
+    expect((plan.extra!.diff as string[]).some((l) => l.startsWith('! warning:') && /reserved/.test(l))).toBe(true);
   });
 });
 

@@ -50,11 +50,17 @@ describe('reconcile', () => {
     ]);
   });
 
-  test('an owned entry no longer desired is removed and counted once, even when duplicated', () => {
+  test('an owned entry no longer desired is removed; every copy of it is shown and counted', () => {
     const r = reconcile({ parsed: parsed(entry('Gone', ['a']) + entry('GONE', ['b'])), owned: new Set([ownershipToken(key('Gone'))]), desired: [], adoptUnmanaged: false });
     expect(r.next.mapRoles).toEqual([]);
-    expect(r.removals).toBe(1);
-    expect(r.changes).toEqual([{ op: 'remove', key: 'mapRoles', arn: arn('Gone'), before: expect.objectContaining({ username: 'Gone', groups: ['a'] }) }]);
+    expect(r.removals).toBe(2);
+    expect(r.changes).toHaveLength(2);
+    expect(r.changes).toEqual(
+      expect.arrayContaining([
+        { op: 'remove', key: 'mapRoles', arn: arn('Gone'), before: expect.objectContaining({ username: 'Gone', groups: ['a'] }) },
+        { op: 'remove', key: 'mapRoles', arn: 'arn:aws:iam::111122223333:role/GONE', before: expect.objectContaining({ groups: ['b'] }) },
+      ]),
+    );
   });
 
   test('a desired ARN held by a node entry and an adoptable copy: conflict, both copies kept, nothing managed', () => {
@@ -85,8 +91,12 @@ describe('reconcile', () => {
     const text = entry('Dev', ['a'], 'x', 'arn:aws:iam::111122223333:role/team/dev') + entry('Other', ['b']) + entry('DEV', ['c'], 'why');
     const r = reconcile({ parsed: parsed(text), owned: new Set(), desired: [m('Dev')], adoptUnmanaged: true });
     expect(shape(r.next.mapRoles)).toEqual([`unmanaged ${arn('Other')}`, `managed ${arn('Dev')}`]);
-    expect(r.changes).toEqual([{ op: 'adopt', key: 'mapRoles', arn: arn('Dev'), before: expect.objectContaining({ username: 'x', groups: ['a'] }), after: m('Dev') }]);
-    expect(r.removals).toBe(0);
+    // The second copy is merged away: a removal, shown and counted, never silent.
+    expect(r.changes).toEqual([
+      { op: 'adopt', key: 'mapRoles', arn: arn('Dev'), before: expect.objectContaining({ username: 'x', groups: ['a'] }), after: m('Dev') },
+      { op: 'remove', key: 'mapRoles', arn: 'arn:aws:iam::111122223333:role/DEV', before: expect.objectContaining({ username: 'why', groups: ['c'] }) },
+    ]);
+    expect(r.removals).toBe(1);
   });
 
   test('without adoption the conflict message says how to take it over', () => {

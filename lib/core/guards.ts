@@ -36,10 +36,23 @@ function hasMasters(parsed: ParsedAwsAuth): number {
 /** Serialise an entry for identity comparison (same object, same fields, same values). */
 const entryId = (raw: unknown): string => stableJson(raw);
 
+/** Parse `next`, reusing the current parse for every key whose text is unchanged. */
+function parseReusing(next: ConfigMapObject, current: ConfigMapObject | null, currentParsed: ParsedAwsAuth): ParsedAwsAuth {
+  const changed = MAP_KEYS.filter((k) => next.data?.[k] !== current?.data?.[k]);
+  if (current === null || changed.length === MAP_KEYS.length) return parseAwsAuth(next);
+  const fresh = parseAwsAuth({ ...next, data: Object.fromEntries(changed.flatMap((k) => (next.data?.[k] === undefined ? [] : [[k, next.data[k]!]]))) });
+  const keep = (k: string) => !changed.includes(k as (typeof MAP_KEYS)[number]);
+  return {
+    entries: [...currentParsed.entries.filter((e) => keep(e.key)), ...fresh.entries],
+    unreadableKeys: [...currentParsed.unreadableKeys.filter(keep), ...fresh.unreadableKeys],
+    problems: [...currentParsed.problems.filter((p) => keep(p.key)), ...fresh.problems],
+  };
+}
+
 export function checkGuards(input: GuardInput): Refusal[] {
   const refusals: Refusal[] = [];
   const { currentParsed } = input;
-  const nextParsed = parseAwsAuth(input.next);
+  const nextParsed = parseReusing(input.next, input.current, currentParsed);
 
   if (currentParsed.problems.length > 0) {
     const list = currentParsed.problems

@@ -9,7 +9,7 @@ import { ownershipToken, readOwned } from './ownership.js';
 import { parseAwsAuth } from './parse.js';
 import type { SyncPolicy } from './policy.js';
 import { reconcile } from './reconcile.js';
-import { itemsToList, renderAwsAuth, AWS_AUTH_NAME, AWS_AUTH_NAMESPACE } from './render.js';
+import { currentLists, itemsToList, renderAwsAuth, AWS_AUTH_NAME, AWS_AUTH_NAMESPACE } from './render.js';
 import { MAP_KEYS, type ConfigMapObject, type Conflict, type EntryChange, type IamSnapshot, type Refusal, type Warning } from './types.js';
 
 export interface SyncPlan {
@@ -63,7 +63,7 @@ export function planSync(input: SyncPlanInput): SyncPlan {
     const visible = new Set(parsed.entries.flatMap((e) => (e.canonical ? [ownershipToken(e.canonical)] : [])));
     rec.owned = [...new Set([...rec.owned, ...[...owned.tokens].filter((t) => !visible.has(t))])].sort();
   }
-  const next = renderAwsAuth({ current, next: rec.next, owned: rec.owned, unreadableKeys: parsed.unreadableKeys });
+  const next = renderAwsAuth({ current, next: rec.next, owned: rec.owned, unreadableKeys: parsed.unreadableKeys, currentLists: currentLists(parsed) });
   const intended: Record<string, unknown[]> = {};
   for (const key of MAP_KEYS) if (!parsed.unreadableKeys.includes(key)) intended[key] = itemsToList(rec.next[key]);
   if (owned.malformed) {

@@ -5,10 +5,10 @@
  * as it is.
  */
 import { OWNED_ANNOTATION, formatOwned } from './ownership.js';
-import { parseMapKey } from './parse.js';
+import { parseAwsAuth } from './parse.js';
 import type { NextItem } from './reconcile.js';
 import { renderYaml11, stableJson } from './yaml.js';
-import { MAP_KEYS, type ConfigMapObject, type Mapping, type MapKey, type ParseProblem } from './types.js';
+import { MAP_KEYS, type ConfigMapObject, type Mapping, type MapKey, type ParsedAwsAuth } from './types.js';
 
 export const AWS_AUTH_NAME = 'aws-auth';
 export const AWS_AUTH_NAMESPACE = 'kube-system';
@@ -25,12 +25,11 @@ export function itemsToList(items: NextItem[]): unknown[] {
   return items.map((i) => (i.kind === 'managed' ? mappingObject(i.mapping) : i.entry.raw));
 }
 
-/** Does `text` already hold exactly `list` (as YAML 1.1 reads it)? */
-function holds(text: string | undefined, list: unknown[]): boolean {
+/** Does the key already hold exactly `list`? `currentList` is what parsing its text gave (the
+ * plan has parsed it once already; parsing 1 MiB of YAML costs about a second). */
+function holds(text: string | undefined, currentList: unknown[] | undefined, list: unknown[]): boolean {
   if (text === undefined) return list.length === 0;
-  const problems: ParseProblem[] = [];
-  const current = parseMapKey('mapRoles', text, problems);
-  return current !== undefined && stableJson(current) === stableJson(list);
+  return currentList !== undefined && stableJson(currentList) === stableJson(list);
 }
 
 export function renderAwsAuth(input: {
@@ -40,7 +39,10 @@ export function renderAwsAuth(input: {
   /** Keys whose current text could not be read: always kept verbatim (they may hold node
    * mappings nobody can see). */
   unreadableKeys: MapKey[];
+  /** The current entries per key as parsed (the raw list items); parsed here when not given. */
+  currentLists?: Partial<Record<MapKey, unknown[]>>;
 }): ConfigMapObject {
+  const lists = input.currentLists ?? currentLists(parseAwsAuth(input.current));
   const { current, next, owned } = input;
   const out: ConfigMapObject = current
     ? structuredClone(current)
@@ -49,7 +51,7 @@ export function renderAwsAuth(input: {
   for (const key of MAP_KEYS) {
     if (input.unreadableKeys.includes(key)) continue;
     const list = itemsToList(next[key]);
-    if (holds(data[key], list)) continue;
+    if (holds(data[key], lists[key], list)) continue;
     data[key] = list.length === 0 ? '[]\n' : renderYaml11(list);
   }
   out.data = data;
@@ -61,6 +63,13 @@ export function renderAwsAuth(input: {
     const { annotations: _dropped, ...rest } = out.metadata;
     out.metadata = rest;
   }
+  return out;
+}
+
+/** The raw list items per readable key, from a parse (for `renderAwsAuth`'s unchanged check). */
+export function currentLists(parsed: ParsedAwsAuth): Partial<Record<MapKey, unknown[]>> {
+  const out: Partial<Record<MapKey, unknown[]>> = {};
+  for (const key of MAP_KEYS) if (!parsed.unreadableKeys.includes(key)) out[key] = parsed.entries.filter((e) => e.key === key).map((e) => e.raw);
   return out;
 }
 

@@ -16,7 +16,7 @@ import { BackupError, ClusterAccessError, DiscoveryError, WriteConflictError } f
 import { clients, getAwsAuth, kube, putAwsAuth, stack, unique, AWS_AUTH_PATH } from './support/stack.js';
 import { createGroup, createUser, createVersionedBucket, ACCOUNT } from './support/seed.js';
 import { closedPort, faultProxy, freezeApiserver, throttlingXml } from './support/faults.js';
-import { actAsSyncer } from './support/live.js';
+import { actAsSyncer, eventually, whoami } from './support/live.js';
 import { StsTokenSource, describeClusterEndpoint } from '../../lib/adapters/eks.js';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -168,6 +168,9 @@ describe('the API server fails', () => {
 
   test("the syncer's own mapping removed by hand: a clear error that says how to get access back, nothing written", async () => {
     before = await putAwsAuth({ mapRoles: NODE }, undefined, false);
+    // The authenticator sees the edit within about a second: wait until the syncer is really out.
+    const syncer = await actAsSyncer();
+    expect((await eventually(() => whoami(syncer), (v) => v.status === 401)).status).toBe(401);
     const err = await syncAwsAuth(w.deps(), { policy: w.policy }).catch((e) => e);
     expect(err).toBeInstanceOf(ClusterAccessError);
     expect(err.message).toMatch(/401 Unauthorized.*aws-auth mapping may have been removed.*restore.*access entry/);

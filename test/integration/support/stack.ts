@@ -118,6 +118,14 @@ export async function putAwsAuth(data: Record<string, string>, annotations?: Rec
     data,
   });
   if (r.status !== 201) throw new Error(`create aws-auth: ${r.status} ${JSON.stringify(r.json)}`);
+  if (withSyncer && stack().eksAuth) {
+    // The authenticator follows aws-auth through a watch (about a second behind): start the test
+    // only once the syncer's own token is accepted again.
+    const { eventually, syncerIdentity, whoami } = await import('./live.js');
+    const id = await syncerIdentity();
+    const me = await eventually(() => whoami(id), (v) => v.status === 201);
+    if (me.status !== 201) throw new Error(`the syncer's token is not accepted after aws-auth was reset (${me.status})`);
+  }
   return r.json;
 }
 

@@ -29,7 +29,6 @@ export interface LiveSettings {
 export interface LiveDeps extends SyncDeps {
   /** The identity the syncer runs as (resolved once, lazily). */
   selfArn(): Promise<string>;
-  iamDirectory: IamAuthorizationDetailsDirectory;
 }
 
 /** Live dependencies for a validated configuration (Lambda and CLI alike). */
@@ -70,7 +69,6 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
   );
   return {
     iam: iamDirectory,
-    iamDirectory,
     store,
     backups: new S3BackupStore(s3, s.bucket, s.prefix),
     clock: s.clock,

@@ -110,8 +110,6 @@ export function renderYaml11(value: unknown): string {
   return text.replace(/[\u0085\u2028\u2029]/g, (c) => ESCAPES[c]!);
 }
 
-export const isYamlScalar = isScalar;
-
 /** JSON for comparisons, with big integers kept exact. */
 export function stableJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));

@@ -60,6 +60,16 @@ export function benchSnapshot(n, { userShare = 0.8, churn = false } = {}) {
   return { users, roles, groups };
 }
 
+/** The node role and the break-glass admin: mapRoles entries the syncer must never touch. */
+export const UNMANAGED_ROLE_LINES = [
+  `- rolearn: arn:aws:iam::${ACCOUNT}:role/eks-node-role`,
+  '  username: system:node:{{EC2PrivateDNSName}}',
+  '  groups: [system:bootstrappers, system:nodes]',
+  `- rolearn: arn:aws:iam::${ACCOUNT}:role/break-glass-admin`,
+  '  username: break-glass',
+  '  groups: [system:masters]',
+];
+
 /** aws-auth before the syncer's first run: entries it must never touch. */
 export function baseAwsAuth() {
   return {
@@ -68,12 +78,7 @@ export function baseAwsAuth() {
     metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: '1' },
     data: {
       mapRoles: [
-        `- rolearn: arn:aws:iam::${ACCOUNT}:role/eks-node-role`,
-        '  username: system:node:{{EC2PrivateDNSName}}',
-        '  groups: [system:bootstrappers, system:nodes]',
-        `- rolearn: arn:aws:iam::${ACCOUNT}:role/break-glass-admin`,
-        '  username: break-glass',
-        '  groups: [system:masters]',
+        ...UNMANAGED_ROLE_LINES,
         `- rolearn: ${SELF_ARN}`,
         '  username: aws-auth-syncer',
         '  groups: [aws-auth-syncer]',

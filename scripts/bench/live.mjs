@@ -8,6 +8,7 @@ import { CreateAccessKeyCommand, CreateGroupCommand, CreateUserCommand, IAMClien
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
 import { ACCOUNT, log, motoClient, putAwsAuthAsAdmin, retry, secs } from './lib.mjs';
 import { layout, Seeder } from './seed.mjs';
+import { UNMANAGED_ROLE_LINES } from './fixtures.mjs';
 
 export const LIVE_USERS = 1000;
 export const LIVE_ROLES = 500;
@@ -65,15 +66,7 @@ export async function prepareLive(ctx) {
     NODE_OPTIONS: '',
   };
   const initialData = () => {
-    const mapRoles = [
-      `- rolearn: arn:aws:iam::${ACCOUNT}:role/eks-node-role`,
-      '  username: system:node:{{EC2PrivateDNSName}}',
-      '  groups: [system:bootstrappers, system:nodes]',
-      `- rolearn: arn:aws:iam::${ACCOUNT}:role/break-glass-admin`,
-      '  username: break-glass',
-      '  groups: [system:masters]',
-      '',
-    ].join('\n');
+    const mapRoles = [...UNMANAGED_ROLE_LINES, ''].join('\n');
     return selfEntry.key === 'mapRoles' ? { mapRoles: mapRoles + selfEntry.text } : { mapRoles, mapUsers: selfEntry.text };
   };
   ctx.live = {

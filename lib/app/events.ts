@@ -3,6 +3,7 @@
  * through SQS), the drift schedule, or a manual invoke. Pure: a function of the event.
  */
 import { InputError } from '../errors.js';
+import { isPlainObject } from '../core/parse.js';
 
 /** IAM API calls that can change who maps to what. */
 export const IAM_EVENT_NAMES = [
@@ -28,7 +29,6 @@ export type SyncTrigger =
   | { kind: 'manual'; dryRun: boolean; force: boolean }
   | { kind: 'ignored'; reason: string; eventIds: string[] };
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 type One = { relevant: boolean; schedule: boolean; ids: string[]; name?: string; why?: string };
 
@@ -36,7 +36,7 @@ function classifyEventBridge(e: Record<string, unknown>): One {
   const id = typeof e.id === 'string' ? e.id : undefined;
   const ids = id ? [id] : [];
   if (e['detail-type'] === 'Scheduled Event') return { relevant: true, schedule: true, ids };
-  const detail = isObj(e.detail) ? e.detail : {};
+  const detail = isPlainObject(e.detail) ? e.detail : {};
   const name = typeof detail.eventName === 'string' ? detail.eventName : undefined;
   if (typeof detail.eventID === 'string') ids.push(detail.eventID);
   if (e.source !== 'aws.iam' || e['detail-type'] !== 'AWS API Call via CloudTrail') {
@@ -49,23 +49,23 @@ function classifyEventBridge(e: Record<string, unknown>): One {
 
 /** Did a service (EventBridge, SQS, the schedule) send this, rather than a person? */
 export function isAutomaticEvent(event: unknown): boolean {
-  return isObj(event) && (Array.isArray(event.Records) || 'detail-type' in event || 'source' in event);
+  return isPlainObject(event) && (Array.isArray(event.Records) || 'detail-type' in event || 'source' in event);
 }
 
 /** Classify any event the sync function receives. Throws InputError on a malformed manual payload. */
 export function classifySyncEvent(event: unknown): SyncTrigger {
-  if (event === undefined || event === null || (isObj(event) && Object.keys(event).length === 0)) {
+  if (event === undefined || event === null || (isPlainObject(event) && Object.keys(event).length === 0)) {
     return { kind: 'manual', dryRun: false, force: false };
   }
-  if (!isObj(event)) throw new InputError('the invoke payload must be a JSON object such as {"dryRun": true}');
+  if (!isPlainObject(event)) throw new InputError('the invoke payload must be a JSON object such as {"dryRun": true}');
 
   let items: One[];
   if (Array.isArray(event.Records)) {
     items = event.Records.map((r, i) => {
-      if (!isObj(r) || typeof r.body !== 'string') return { relevant: false, schedule: false, ids: [], why: `record ${i} has no body` };
+      if (!isPlainObject(r) || typeof r.body !== 'string') return { relevant: false, schedule: false, ids: [], why: `record ${i} has no body` };
       try {
         const body: unknown = JSON.parse(r.body);
-        return isObj(body) ? classifyEventBridge(body) : { relevant: false, schedule: false, ids: [], why: `record ${i} is not an event` };
+        return isPlainObject(body) ? classifyEventBridge(body) : { relevant: false, schedule: false, ids: [], why: `record ${i} is not an event` };
       } catch {
         return { relevant: false, schedule: false, ids: [], why: `record ${i} is not JSON` };
       }

@@ -4,6 +4,7 @@
  * A malformed principal is an error, not a skipped entry: a partial picture of IAM must never
  * read as "these principals were deleted".
  */
+import { isPlainObject } from './parse.js';
 import type { IamGroup, IamRole, IamSnapshot, IamUser } from './types.js';
 
 export interface AuthorizationDetailsPage {
@@ -20,7 +21,6 @@ export class SnapshotFormatError extends Error {
   }
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function str(obj: Record<string, unknown>, key: string, where: string, optional = false): string {
   const v = obj[key];
@@ -35,7 +35,7 @@ function tags(obj: Record<string, unknown>, where: string): Record<string, strin
   if (!Array.isArray(list)) throw new SnapshotFormatError(`${where}.Tags is not a list`);
   const out: Record<string, string> = {};
   list.forEach((t, i) => {
-    if (!isObj(t)) throw new SnapshotFormatError(`${where}.Tags[${i}] is not an object`);
+    if (!isPlainObject(t)) throw new SnapshotFormatError(`${where}.Tags[${i}] is not an object`);
     out[str(t, 'Key', `${where}.Tags[${i}]`)] = str(t, 'Value', `${where}.Tags[${i}]`, true);
   });
   return out;
@@ -46,7 +46,7 @@ function list(page: AuthorizationDetailsPage, key: string, p: number): Record<st
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw new SnapshotFormatError(`page ${p}: ${key} is not a list`);
   return v.map((item, i) => {
-    if (!isObj(item)) throw new SnapshotFormatError(`page ${p}: ${key}[${i}] is not an object`);
+    if (!isPlainObject(item)) throw new SnapshotFormatError(`page ${p}: ${key}[${i}] is not an object`);
     return item;
   });
 }
@@ -57,7 +57,7 @@ export function snapshotFromAuthorizationDetails(pages: AuthorizationDetailsPage
   const roles: IamRole[] = [];
   const groups: IamGroup[] = [];
   pages.forEach((page, p) => {
-    if (!isObj(page)) throw new SnapshotFormatError(`page ${p} is not an object`);
+    if (!isPlainObject(page)) throw new SnapshotFormatError(`page ${p} is not an object`);
     list(page, 'UserDetailList', p).forEach((u, i) => {
       const where = `UserDetailList[${i}]`;
       const groupList = u.GroupList ?? [];

@@ -24,7 +24,8 @@ export function field(obj: unknown, name: string): unknown {
   return matches.length ? obj[matches[matches.length - 1]!] : undefined;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
+/** A YAML/JSON mapping (not a list, not null, not a Date). */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 }
 

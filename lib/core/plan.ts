@@ -9,7 +9,7 @@ import { ownershipToken, readOwned } from './ownership.js';
 import { parseAwsAuth } from './parse.js';
 import type { SyncPolicy } from './policy.js';
 import { reconcile } from './reconcile.js';
-import { currentLists, itemsToList, renderAwsAuth, AWS_AUTH_NAME, AWS_AUTH_NAMESPACE } from './render.js';
+import { currentLists, itemsToList, newAwsAuth, renderAwsAuth } from './render.js';
 import { MAP_KEYS, type ConfigMapObject, type Conflict, type EntryChange, type IamSnapshot, type Refusal, type Warning } from './types.js';
 
 export interface SyncPlan {
@@ -116,7 +116,7 @@ export function planRestore(input: { current: ConfigMapObject | null; backup: Co
   const { current, backup } = input;
   const base: ConfigMapObject = current
     ? structuredClone(current)
-    : { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE } };
+    : newAwsAuth();
   const next: ConfigMapObject = {
     ...base,
     metadata: { ...base.metadata },

@@ -32,6 +32,11 @@ function holds(text: string | undefined, currentList: unknown[] | undefined, lis
   return currentList !== undefined && stableJson(currentList) === stableJson(list);
 }
 
+/** A new, empty kube-system/aws-auth (for a create). */
+export function newAwsAuth(): ConfigMapObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE } };
+}
+
 export function renderAwsAuth(input: {
   current: ConfigMapObject | null;
   next: Record<MapKey, NextItem[]>;
@@ -46,7 +51,7 @@ export function renderAwsAuth(input: {
   const { current, next, owned } = input;
   const out: ConfigMapObject = current
     ? structuredClone(current)
-    : { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE }, data: {} };
+    : { ...newAwsAuth(), data: {} };
   const data: Record<string, string> = { ...(out.data ?? {}) };
   for (const key of MAP_KEYS) {
     if (input.unreadableKeys.includes(key)) continue;

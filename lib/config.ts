@@ -10,8 +10,9 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { groupProblem } from './core/names.js';
-import { identityKey } from './core/arn.js';
+import { identityKeyOf, partitionOfRegion } from './core/identity.js';
 import {
+  DEFAULT_ALLOWED_TAG_GROUPS,
   DEFAULT_MAX_REMOVALS,
   DEFAULT_ROLE_USERNAME,
   DEFAULT_TAG_PREFIX,
@@ -34,6 +35,8 @@ const template = (vars: Record<string, string>) =>
     }
   });
 
+const selfArnSchema = z.string().refine((arn) => identityKeyOf(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN');
+
 export const configSchema = z
   .object({
     /** EKS cluster name. */
@@ -50,7 +53,27 @@ export const configSchema = z
           .strict(),
       )
       .default([]),
+    roleMappings: z
+      .array(
+        z
+          .object({
+            ssoPermissionSet: z.string().regex(/^[\w+=,.@-]{1,32}$/, 'must be an IAM Identity Center permission set name').optional(),
+            roleName: z.string().regex(/^[\w+=,.@*?-]{1,64}$/, 'must be an IAM role name or a glob of one (* and ?)').optional(),
+            kubernetesGroups: z.array(kubernetesGroup).min(1, 'must list at least one Kubernetes group'),
+            username: template({ partition: 'aws', accountId: '111122223333', roleName: 'r', path: '/' }).optional(),
+          })
+          .strict()
+          .refine((m) => (m.ssoPermissionSet === undefined) !== (m.roleName === undefined), 'must name exactly one of ssoPermissionSet and roleName'),
+      )
+      .default([]),
     tagPrefix: z.string().regex(/^[\w.:/=+@-]{1,64}$/, 'must be a tag key prefix').default(DEFAULT_TAG_PREFIX),
+    tags: z
+      .object({
+        /** Globs of the Kubernetes groups a tag may grant; system:masters only when listed as such. */
+        allowedGroups: z.array(z.string().regex(/^[\p{L}\p{N}_.:/=+\-@*?]{1,253}$/u, 'must be a Kubernetes group name or a glob of one')).default(DEFAULT_ALLOWED_TAG_GROUPS),
+      })
+      .strict()
+      .default({ allowedGroups: DEFAULT_ALLOWED_TAG_GROUPS }),
     usernames: z
       .object({
         role: template({ partition: 'aws', accountId: '111122223333', roleName: 'r', path: '/' }).default(DEFAULT_ROLE_USERNAME),
@@ -63,10 +86,11 @@ export const configSchema = z
       .object({ maxRemovals: z.number().int().min(0).default(DEFAULT_MAX_REMOVALS) })
       .strict()
       .default({ maxRemovals: DEFAULT_MAX_REMOVALS }),
-    /** ARN of the syncer's own identity, to protect its mapping; live runs default to the caller. */
+    /** ARNs of the syncer's own identities (sync and restore roles), whose access is never taken;
+     * live runs add the caller and SYNCER_SELF_ARNS. */
     selfArn: z
-      .string()
-      .refine((arn) => identityKey(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN')
+      .union([selfArnSchema, z.array(selfArnSchema)])
+      .transform((v) => (Array.isArray(v) ? v : [v]))
       .optional(),
     backup: z
       .object({
@@ -133,6 +157,9 @@ export interface RuntimeSettings {
   config: Config;
   region: string;
   bucket: string;
+  /** The syncer's own identities: `selfArn` in the config and SYNCER_SELF_ARNS (comma-separated;
+   * serverless.yml sets the sync and restore role ARNs). Live runs add the caller. */
+  selfArns: string[];
 }
 
 /**
@@ -159,15 +186,25 @@ export function resolveSettings(config: Config, env: NodeJS.ProcessEnv = process
   if (!region) throw new ConfigError('region: not configured and AWS_REGION is not set');
   const bucket = bucketOverride || env.BACKUP_BUCKET || config.backup.bucket;
   if (!bucket) throw new ConfigError('backup.bucket: required (or set BACKUP_BUCKET)');
-  return { config, region, bucket };
+  const fromEnv = (env.SYNCER_SELF_ARNS ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const bad = fromEnv.find((a) => identityKeyOf(a) === undefined);
+  if (bad !== undefined) throw new ConfigError(`SYNCER_SELF_ARNS: ${JSON.stringify(bad)} must be an IAM role or user ARN, or an STS assumed-role ARN`);
+  return { config, region, bucket, selfArns: [...new Set([...(config.selfArn ?? []), ...fromEnv])] };
 }
 
-/** The pure core's view of the configuration. */
-export function toPolicy(config: Config): SyncPolicy {
+/**
+ * The pure core's view of the configuration. The partition is the cluster region's (config, or
+ * the region the run is in); `clusterArn`, when known, binds ownership records to the cluster.
+ */
+export function toPolicy(config: Config, context: { region?: string; clusterArn?: string } = {}): SyncPolicy {
   return {
     cluster: config.cluster,
+    ...(context.clusterArn ? { clusterArn: context.clusterArn } : {}),
+    partition: partitionOfRegion(config.region ?? context.region),
     groupMappings: config.groupMappings,
+    roleMappings: config.roleMappings,
     tagPrefix: config.tagPrefix,
+    tags: { allowedGroups: config.tags.allowedGroups },
     roleUsername: config.usernames.role,
     userUsername: config.usernames.user,
     adoptUnmanaged: config.adoptUnmanaged,

@@ -31,14 +31,14 @@ let runtime: Runtime | undefined;
 export function liveRuntime(): Runtime {
   if (!runtime) {
     const settings = loadRuntimeSettings();
-    runtime = { settings, policy: toPolicy(settings.config), deps: liveDepsFor(settings, log) };
+    runtime = { settings, policy: toPolicy(settings.config, { region: settings.region }), deps: liveDepsFor(settings, log) };
   }
   return runtime;
 }
 
-/** The identity whose mapping must survive: configured, or the function's own role. */
-export async function selfArn(rt: Runtime): Promise<string> {
-  return rt.settings.config.selfArn ?? (await rt.deps.selfArn());
+/** The identities whose access must survive: configured (config, SYNCER_SELF_ARNS) and the caller. */
+export async function selfArns(rt: Runtime): Promise<string[]> {
+  return [...new Set([...rt.settings.selfArns, await rt.deps.selfArn()])];
 }
 
 export type ErrorReply =

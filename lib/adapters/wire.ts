@@ -60,9 +60,16 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
       throw err;
     }));
   const iamDirectory = new IamAuthorizationDetailsDirectory(iamClient, { log: s.log });
+  // DescribeCluster once per container: the endpoint, CA and ARN do not change under us.
+  let described: ReturnType<typeof describeClusterEndpoint> | undefined;
+  const describe = (): ReturnType<typeof describeClusterEndpoint> =>
+    (described ??= describeClusterEndpoint(eks, s.cluster).catch((err: unknown) => {
+      described = undefined;
+      throw err;
+    }));
   const store = new KubeAwsAuthStore(
     async () => {
-      const { endpoint, caData } = await describeClusterEndpoint(eks, s.cluster);
+      const { endpoint, caData } = await describe();
       return { server: endpoint, caData, token: await tokens.token() };
     },
     { timeoutMs: s.timeoutMs, identity: 'the syncer', now: () => s.clock.now().getTime() },
@@ -71,6 +78,7 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
     iam: iamDirectory,
     store,
     backups: new S3BackupStore(s3, s.bucket, s.prefix),
+    cluster: { arn: async () => (await describe()).arn },
     clock: s.clock,
     log: s.log,
     selfArn,

@@ -47,6 +47,12 @@ export interface BackupStore {
   get(key: string): Promise<{ record: BackupRecord; configMap: ConfigMapObject }>;
 }
 
+/** Facts about the cluster that only a live run knows. */
+export interface ClusterInfo {
+  /** The EKS cluster ARN (binds the ownership record to this cluster), when it can be learnt. */
+  arn(): Promise<string | undefined>;
+}
+
 export interface Clock {
   now(): Date;
 }

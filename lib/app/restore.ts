@@ -2,7 +2,7 @@
  * restoreAwsAuth: put a backup back. The backup is verified (format, checksum, cluster), the
  * version it replaces is backed up first, and the same guards apply unless forced.
  */
-import { formatChange, formatRefusal } from '../core/diff.js';
+import { formatAccessChange, formatChange, formatRefusal } from '../core/diff.js';
 import { planRestore } from '../core/plan.js';
 import { InputError } from '../errors.js';
 import type { BackupRecord, BackupStore } from './ports.js';
@@ -14,7 +14,10 @@ export interface RestoreRequest {
   backup: string;
   force?: boolean;
   dryRun?: boolean;
-  selfArn?: string;
+  /** The syncer's own identities, whose access a restore must not take (unless forced). */
+  selfArns?: readonly string[];
+  /** The cluster's partition (callers from another never get in). */
+  partition: string;
   eventIds?: string[];
   writeAttempts?: number;
 }
@@ -44,9 +47,15 @@ export async function restoreAwsAuth(deps: WriteLoopDeps, req: RestoreRequest): 
     dryRun: req.dryRun === true,
     attempts: req.writeAttempts ?? 3,
     plan: (current) => {
-      const plan = planRestore({ current, backup: configMap, selfArn: req.selfArn, force: req.force });
-      const report = [...plan.changes.map(formatChange), ...plan.refusals.map(formatRefusal)];
-      return { ...plan, report, details: { restoreFrom: key } };
+      const plan = planRestore({ current, backup: configMap, partition: req.partition, selfArns: req.selfArns, force: req.force });
+      const accessReport = plan.access.map(formatAccessChange);
+      const report = [
+        ...plan.changes.map(formatChange),
+        ...(accessReport.length ? ['access (as aws-iam-authenticator reads it):', ...accessReport.map((l) => `  ${l}`)] : []),
+        ...plan.warnings.map((w) => `! warning: ${w.message}`),
+        ...plan.refusals.map(formatRefusal),
+      ];
+      return { ...plan, report, accessReport, details: { restoreFrom: key } };
     },
   });
   return { ...result, restoredFrom: record };

@@ -14,6 +14,8 @@ export interface PlannedChange {
   changes: EntryChange[];
   /** Human-readable lines for logs and replies. */
   report: string[];
+  /** Who gains, loses or changes access, one line each (also in `report`). */
+  accessReport: string[];
   /** Extra fields for the structured log. */
   details?: Record<string, unknown>;
 }
@@ -59,6 +61,7 @@ export async function planBackupWrite(
       create: current === null,
       currentResourceVersion: current?.metadata.resourceVersion,
       diff: plan.report,
+      access: plan.accessReport,
       refusals: plan.refusals,
       eventIds: opts.eventIds,
       ...plan.details,

@@ -7,8 +7,11 @@ describe('config', () => {
     const c = parseConfigText('cluster: demo\n');
     expect(toPolicy(c)).toEqual({
       cluster: 'demo',
+      partition: 'aws',
       groupMappings: [],
+      roleMappings: [],
       tagPrefix: 'aws-auth-syncer',
+      tags: { allowedGroups: ['*'] },
       roleUsername: 'arn:{partition}:sts::{accountId}:assumed-role/{roleName}/{{SessionName}}',
       userUsername: '{userName}',
       adoptUnmanaged: false,
@@ -29,9 +32,35 @@ describe('config', () => {
     ['cluster: x\nusernames:\n  role: "{userName}"', /usernames\.role: placeholder \{userName\} is not available/],
     ['cluster: x\nusernames:\n  user: "{{Nope}}"', /usernames\.user: unknown authenticator template/],
     ['cluster: [unclosed', /not valid YAML or JSON/],
+    ['cluster: x\nroleMappings:\n  - kubernetesGroups: [a]', /roleMappings\[0\]: must name exactly one of ssoPermissionSet and roleName/],
+    ['cluster: x\nroleMappings:\n  - roleName: a\n    ssoPermissionSet: b\n    kubernetesGroups: [a]', /roleMappings\[0\]: must name exactly one/],
+    ['cluster: x\nroleMappings:\n  - ssoPermissionSet: "Admin Access"\n    kubernetesGroups: [a]', /roleMappings\[0\]\.ssoPermissionSet: must be an IAM Identity Center permission set name/],
+    ['cluster: x\nroleMappings:\n  - roleName: "ci-*"\n    kubernetesGroups: [eks:x]', /roleMappings\[0\]\.kubernetesGroups\[0\]: group "eks:x" is in a reserved namespace/],
+    ['cluster: x\nroleMappings:\n  - roleName: "ci-*"\n    kubernetesGroups: [a]\n    username: "{userName}"', /roleMappings\[0\]\.username: placeholder \{userName\} is not available/],
+    ['cluster: x\ntags:\n  allowedGroups: ["a b"]', /tags\.allowedGroups\[0\]: must be a Kubernetes group name or a glob/],
+    ['cluster: x\nselfArn: [arn:aws:iam::111122223333:role/a, nope]', /selfArn\[1\]: must be an IAM role or user ARN/],
   ])('%j → error naming the field', (text, message) => {
     expect(() => parseConfigText(text)).toThrow(ConfigError);
     expect(() => parseConfigText(text)).toThrow(message);
+  });
+
+  test('the partition follows the cluster region; role mappings and tag rules reach the policy', () => {
+    const c = parseConfigText('cluster: demo\nregion: cn-north-1\nroleMappings:\n  - ssoPermissionSet: AdminAccess\n    kubernetesGroups: [system:masters]\ntags:\n  allowedGroups: ["team-*"]\n');
+    expect(toPolicy(c)).toMatchObject({ partition: 'aws-cn', roleMappings: [{ ssoPermissionSet: 'AdminAccess', kubernetesGroups: ['system:masters'] }], tags: { allowedGroups: ['team-*'] } });
+    expect(toPolicy(parseConfigText('cluster: demo'), { region: 'us-gov-west-1', clusterArn: 'arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/demo' })).toMatchObject({
+      partition: 'aws-us-gov',
+      clusterArn: 'arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/demo',
+    });
+  });
+
+  test("the syncer's own identities: selfArn (one or a list) and SYNCER_SELF_ARNS; a bad one is named", () => {
+    const env = { SYNCER_CONFIG: 'cluster: demo\nselfArn: arn:aws:iam::111122223333:role/a', BACKUP_BUCKET: 'b-1', AWS_REGION: 'eu-west-1' };
+    expect(loadRuntimeSettings({ ...env, SYNCER_SELF_ARNS: 'arn:aws:iam::111122223333:role/sync, arn:aws:iam::111122223333:role/restore' }).selfArns).toEqual([
+      'arn:aws:iam::111122223333:role/a',
+      'arn:aws:iam::111122223333:role/sync',
+      'arn:aws:iam::111122223333:role/restore',
+    ]);
+    expect(() => loadRuntimeSettings({ ...env, SYNCER_SELF_ARNS: 'arn:aws:iam::111122223333:role/sync,oops' })).toThrow(/SYNCER_SELF_ARNS: "oops" must be/);
   });
 
   test('Lambda settings: inline config, BACKUP_BUCKET and AWS_REGION; missing pieces named', () => {

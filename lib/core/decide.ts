@@ -17,7 +17,7 @@
 import type { AwsAuthView, EntryView } from './awsauth.js';
 import { sortChanges } from './diff.js';
 import { NODE_GROUPS } from './names.js';
-import { ownershipToken, owns, type OwnedRecord } from './ownership.js';
+import { ownershipToken, type OwnedRecord } from './ownership.js';
 import type { Conflict, EntryChange, EntryValue, MapKey, Mapping } from './types.js';
 import { toValue } from './yaml-read.js';
 
@@ -47,6 +47,8 @@ export interface Decisions {
 export interface DecideInput {
   view: AwsAuthView;
   owned: OwnedRecord;
+  /** Entries the ownership record claims (computed once by the caller). */
+  claimed: ReadonlySet<EntryView>;
   /** Wanted mappings, only for keys that can be written. */
   want: readonly Mapping[];
   adoptUnmanaged: boolean;
@@ -78,7 +80,8 @@ export function decide(input: DecideInput): Decisions {
       entries.set(id, [...(entries.get(id) ?? []), e]);
     }
   }
-  const ownsEntry = (e: EntryView): boolean => e.target.kind === 'identity' && !isNode(e) && owns(owned, e.key, e.target.identity.key);
+  // A node mapping is never the syncer's, even when the record names it (someone added system:nodes by hand).
+  const ownsEntry = (e: EntryView): boolean => input.claimed.has(e) && !isNode(e);
   const wanted = new Map(input.want.map((m) => [m.identity.key, m]));
   const ids = new Set([...wanted.keys(), ...[...entries].filter(([, es]) => es.some(ownsEntry)).map(([id]) => id)]);
 

@@ -83,7 +83,9 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   const owned = readOwned(current, { name: policy.cluster, arn: policy.clusterArn });
   const visible = [view.mapRoles, view.mapUsers].flatMap((k) => (k.state === 'ok' ? k.entries : []));
   const idOf = (e: (typeof visible)[number]): string => (e.target.kind === 'identity' ? e.target.identity.key : '');
-  const isOwned = (e: (typeof visible)[number]): boolean => e.target.kind === 'identity' && owns(owned, e.key, idOf(e));
+  // One digest per entry, once: entries the ownership record claims.
+  const claimed = new Set(visible.filter((e) => e.target.kind === 'identity' && owns(owned, e.key, idOf(e))));
+  const isOwned = (e: (typeof visible)[number]): boolean => claimed.has(e);
 
   const usernamesInUse = new Map<string, { where: string; id?: string }>();
   for (const e of visible) if (!isOwned(e) && e.username !== '') usernamesInUse.set(e.username, { where: `${e.key}[${e.index}]`, id: e.target.kind === 'identity' ? e.target.identity.key : undefined });
@@ -103,6 +105,7 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   const decisions = decide({
     view,
     owned,
+    claimed,
     want: desired.mappings.filter((m) => writable(m.key)),
     adoptUnmanaged: policy.adoptUnmanaged,
     selfIds: new Set(selfIds),

@@ -19,7 +19,7 @@ import { sortChanges } from './diff.js';
 import { NODE_GROUPS } from './names.js';
 import { ownershipToken, type OwnedRecord } from './ownership.js';
 import type { Conflict, EntryChange, EntryValue, MapKey, Mapping } from './types.js';
-import { toValue } from './yaml-read.js';
+import type { YMap, YNode } from './yaml-read.js';
 
 export type Action = 'keep' | 'add' | 'update' | 'adopt' | 'remove' | 'conflict';
 
@@ -47,8 +47,8 @@ export interface Decisions {
 export interface DecideInput {
   view: AwsAuthView;
   owned: OwnedRecord;
-  /** Entries the ownership record claims (computed once by the caller). */
-  claimed: ReadonlySet<EntryView>;
+  /** Entries the ownership record claims, with their recorded token (computed once by the caller). */
+  claimed: ReadonlyMap<EntryView, string>;
   /** Wanted mappings, only for keys that can be written. */
   want: readonly Mapping[];
   adoptUnmanaged: boolean;
@@ -67,7 +67,22 @@ export function entryObject(m: Mapping): Record<string, unknown> {
     : { userarn: m.identity.arn, username: m.username, groups: m.groups };
 }
 
-const sameValue = (e: EntryView, m: Mapping): boolean => e.key === m.key && JSON.stringify(toValue(e.node)) === JSON.stringify(entryObject(m));
+/** Is the entry exactly what the syncer would write for the mapping (fields, order, values)? */
+function sameValue(e: EntryView, m: Mapping): boolean {
+  if (e.key !== m.key || e.node.kind !== 'map' || e.node.pairs.length !== 3) return false;
+  const [a, u, g] = e.node.pairs as [YMap['pairs'][number], YMap['pairs'][number], YMap['pairs'][number]];
+  const str = (n: YNode, v: string): boolean => n.kind === 'scalar' && n.value === v;
+  return (
+    a.key.value === (m.key === 'mapRoles' ? 'rolearn' : 'userarn') &&
+    str(a.value, m.identity.arn) &&
+    u.key.value === 'username' &&
+    str(u.value, m.username) &&
+    g.key.value === 'groups' &&
+    g.value.kind === 'seq' &&
+    g.value.items.length === m.groups.length &&
+    g.value.items.every((x, i) => str(x, m.groups[i]!))
+  );
+}
 
 export function decide(input: DecideInput): Decisions {
   const { view, owned } = input;
@@ -119,9 +134,10 @@ export function decide(input: DecideInput): Decisions {
     else if (mine.length > 0) rows.push(row('update', mine, true));
     else rows.push(row('add', [], true));
   }
+  // A kept entry's token is the one already recorded when the reference has not changed.
   const tokens = rows
     .filter((r) => r.want && (r.action === 'keep' || r.write))
-    .map((r) => ownershipToken(owned.writeRef, r.want!.key, r.id));
+    .map((r) => (r.action === 'keep' && owned.readRef === owned.writeRef ? input.claimed.get(r.entries[0]!)! : ownershipToken(owned.writeRef, r.want!.key, r.id)));
   return { rows, tokens };
 }
 

@@ -10,6 +10,7 @@ import { KubeAwsAuthStore } from '../../lib/adapters/kube.js';
 import { BackupIntegrityError, ClusterAccessError, WriteConflictError } from '../../lib/errors.js';
 import { clients, kube, putAwsAuth, resetAwsAuth, stack, unique } from './support/stack.js';
 import { createGroup, createRole, createUser, createVersionedBucket, mapLimit } from './support/seed.js';
+import { backupMacKey, kmsClient } from './support/kms.js';
 
 const syncerStore = (token = stack().syncerToken) =>
   new KubeAwsAuthStore(async () => ({ server: stack().kubeEndpoint, caData: stack().caData, token }), { timeoutMs: 10000 });
@@ -59,7 +60,7 @@ describe('S3 backups on moto (versioned bucket)', () => {
 
   test('save, list newest first, get back exactly; labels; an altered object is refused and the original is still a version', async () => {
     const { s3 } = clients();
-    const store = new S3BackupStore(s3, bucket, 'aws-auth-backups');
+    const store = new S3BackupStore(s3, kmsClient(), { bucket, prefix: 'aws-auth-backups', macKeyId: (await backupMacKey()).id });
     const a = await store.save({ cluster: 'c1', configMap: cm('1'), reason: 'sync', eventIds: ['e1'], takenAt: new Date('2026-01-01T00:00:00Z') });
     const b = await store.save({ cluster: 'c1', configMap: cm('2'), reason: 'restore', eventIds: [], takenAt: new Date('2026-01-02T00:00:00Z') });
     await store.save({ cluster: 'other', configMap: cm('3'), reason: 'sync', eventIds: [], takenAt: new Date('2026-01-03T00:00:00Z') });

@@ -75,7 +75,12 @@ export const configSchema = z
     backup: z
       .object({
         bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
-        prefix: z.string().regex(/^[\w!.*'()/-]*$/, 'must be an S3 key prefix').default('aws-auth-backups'),
+        // No leading or trailing '/': serverless.yml scopes the roles' S3 rights to
+        // `<prefix>/<cluster>/*` with this very text.
+        prefix: z
+          .string()
+          .regex(/^[\w!.*'()-]+(\/[\w!.*'()-]+)*$/, "must be an S3 key prefix such as aws-auth-backups or team/backups (no leading or trailing '/')")
+          .default('aws-auth-backups'),
         /** KMS HMAC key that signs backups (key ARN preferred: it names the key's region). */
         macKey: z.string().regex(KMS_KEY_RE, KMS_KEY_MESSAGE).optional(),
       })

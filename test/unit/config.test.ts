@@ -50,6 +50,8 @@ describe('config', () => {
     expect(() => loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', BACKUP_BUCKET: 'b', AWS_REGION: 'us-east-1' })).toThrow(/backup\.macKey: required \(or set BACKUP_MAC_KEY\)/);
     expect(() => loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', BACKUP_BUCKET: 'b', BACKUP_MAC_KEY: 'my key', AWS_REGION: 'us-east-1' })).toThrow(/BACKUP_MAC_KEY: must be a KMS key ARN/);
     expect(() => parseConfigText('cluster: demo\nbackup:\n  macKey: s3://nope')).toThrow(/backup\.macKey: must be a KMS key ARN/);
+    expect(() => parseConfigText('cluster: demo\nbackup:\n  prefix: backups/')).toThrow(/backup\.prefix: must be an S3 key prefix .*no leading or trailing/);
+    expect(parseConfigText('cluster: demo\nbackup:\n  prefix: team/backups').backup.prefix).toBe('team/backups');
     expect(() => loadRuntimeSettings({ SYNCER_CONFIG_FILE: '/nonexistent.yaml' })).toThrow(/cannot read config file \/nonexistent\.yaml: ENOENT/);
   });
 });

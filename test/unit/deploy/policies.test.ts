@@ -11,7 +11,7 @@
  *    so does the syncer, while IAM's StringLike compares case-sensitively. The property runs the
  *    real core (`buildDesired`) to decide which keys the syncer acts on.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import fc from 'fast-check';
 import { buildDesired } from '../../../lib/core/desired.js';
 import { DEFAULT_TAG_PREFIX } from '../../../lib/core/policy.js';
 import { basePolicy } from '../properties/arbitraries.js';
+import { iamLike, lintPolicy, parliamentPath, type Finding } from '../../support/iam-policy.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SCP = 'deploy/scp-aws-auth-syncer-tags.json';
@@ -30,25 +31,8 @@ const TAG_ACTIONS = ['iam:TagRole', 'iam:UntagRole', 'iam:TagUser', 'iam:UntagUs
 type Policy = { Version: string; Statement: any[] };
 const load = (file: string): Policy => JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as Policy;
 
-interface Finding {
-  issue: string;
-  severity: string;
-  detail: string;
-  location: Record<string, unknown>;
-}
-
 let parliament: string;
-
-/** Runs parliament (with its community auditors) on one policy; returns its findings. */
-function lint(policy: Policy): Finding[] {
-  // parliament reads the policy from stdin; --file conflicts with a non-tty stdin.
-  const r = spawnSync(parliament, ['--json', '--include-community-auditors'], { input: JSON.stringify(policy), encoding: 'utf8', timeout: 60_000 });
-  if (r.status !== 0 && r.status !== 1) throw new Error(`parliament failed (exit ${r.status}): ${r.stderr}`);
-  return r.stdout
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Finding);
-}
+const lint = (policy: Policy): Finding[] => lintPolicy(parliament, policy);
 
 /**
  * Findings we accept, each with its reason. A finding matches when file and issue agree and
@@ -65,8 +49,7 @@ const EXPLAINED: { file: string; issue: string; why: string }[] = [
 ];
 
 beforeAll(() => {
-  // Installs parliament into the tool cache on first use (build.sh does it on CI), then prints its path.
-  parliament = execFileSync('bash', [join(ROOT, 'test/stack/parliament.sh')], { encoding: 'utf8', timeout: 300_000 }).trim();
+  parliament = parliamentPath();
 }, 300_000);
 
 describe('parliament lints the shipped policies', () => {
@@ -110,12 +93,6 @@ describe('parliament lints the shipped policies', () => {
     expect(issues).toContain('UNKNOWN_CONDITION_FOR_ACTION');
   });
 });
-
-/** IAM's StringLike: `*` any run of characters, `?` exactly one, everything else literal and case-sensitive. */
-function iamLike(pattern: string, value: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'su').test(value);
-}
 
 function tagStatements(p: Policy): any[] {
   return p.Statement.filter((s) => s.Effect === 'Deny' && s.Condition?.['ForAnyValue:StringLike']?.['aws:TagKeys']);

@@ -11,6 +11,7 @@ import { BackupIntegrityError, ClusterAccessError, WriteConflictError } from '..
 import { clients, kube, putAwsAuth, resetAwsAuth, stack, unique } from './support/stack.js';
 import { createGroup, createRole, createUser, createVersionedBucket, mapLimit } from './support/seed.js';
 import { backupMacKey, kmsClient } from './support/kms.js';
+import { allowSyncerCreate, disallowSyncerCreate } from './support/rbac.js';
 
 const syncerStore = (token = stack().syncerToken) =>
   new KubeAwsAuthStore(async () => ({ server: stack().kubeEndpoint, caData: stack().caData, token }), { timeoutMs: 10000 });
@@ -81,23 +82,28 @@ describe('S3 backups on moto (versioned bucket)', () => {
 });
 
 describe('aws-auth on the real kube-apiserver, as the syncer (least-privilege RBAC)', () => {
-  test('missing → null; create; read exactly; replace with resourceVersion; a real 409 for a stale one', async () => {
-    await resetAwsAuth();
-    const store = syncerStore();
-    expect(await store.read()).toBeNull();
-    const created = await store.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: '[]\n' } });
-    const read = (await store.read())!;
-    expect(read.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
-    expect(read.metadata.uid).toBe(created.metadata.uid);
-    expect(typeof read.metadata.creationTimestamp).toBe('string'); // as served, not a Date
+  test('missing → null; create (opt-in rbac-create-aws-auth.yaml); read exactly; replace with resourceVersion; a real 409 for a stale one', async () => {
+    await allowSyncerCreate();
+    try {
+      await resetAwsAuth();
+      const store = syncerStore();
+      expect(await store.read()).toBeNull();
+      const created = await store.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: '[]\n' } });
+      const read = (await store.read())!;
+      expect(read.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+      expect(read.metadata.uid).toBe(created.metadata.uid);
+      expect(typeof read.metadata.creationTimestamp).toBe('string'); // as served, not a Date
 
-    const next = structuredClone(read);
-    next.data = { mapRoles: '[]\n', mapAccounts: '- "111122223333"\n' };
-    const replaced = await store.replace(next);
-    expect(replaced.metadata.resourceVersion).not.toBe(read.metadata.resourceVersion);
-    // `next` still carries the old resourceVersion: the apiserver answers 409.
-    await expect(store.replace(next)).rejects.toBeInstanceOf(WriteConflictError);
-    await expect(store.create(next)).rejects.toBeInstanceOf(WriteConflictError);
+      const next = structuredClone(read);
+      next.data = { mapRoles: '[]\n', mapAccounts: '- "111122223333"\n' };
+      const replaced = await store.replace(next);
+      expect(replaced.metadata.resourceVersion).not.toBe(read.metadata.resourceVersion);
+      // `next` still carries the old resourceVersion: the apiserver answers 409.
+      await expect(store.replace(next)).rejects.toBeInstanceOf(WriteConflictError);
+      await expect(store.create(next)).rejects.toBeInstanceOf(WriteConflictError);
+    } finally {
+      await disallowSyncerCreate();
+    }
   });
 
   test('the syncer may touch aws-auth and nothing else', async () => {

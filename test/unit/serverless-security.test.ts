@@ -19,7 +19,7 @@ const BOUNDARY = 'arn:aws:iam::111122223333:policy/org/developer-boundary';
 const ROLE_PATH = '/platform/aws-auth-syncer/';
 /** The example config: cluster example-cluster, default backup.prefix. */
 const BACKUP_OBJECTS = 'aws-auth-backups/example-cluster';
-const SYNCER_ROLES = [{ 'Fn::GetAtt': ['SyncRole', 'Arn'] }, { 'Fn::GetAtt': ['RestoreRole', 'Arn'] }];
+const CLI_ROLES = ['arn:aws:iam::111122223333:role/ops/aws-auth-operator', 'arn:aws:iam::111122223333:role/break-glass'];
 
 function print(params: Record<string, string>): Promise<Cfn> {
   const env: NodeJS.ProcessEnv = {};
@@ -37,7 +37,7 @@ let withParams: Cfn;
 let defaults: Cfn;
 let parliament: string;
 beforeAll(async () => {
-  [withParams, defaults] = await Promise.all([print({ permissionsBoundary: BOUNDARY, rolePath: ROLE_PATH }), print({})]);
+  [withParams, defaults] = await Promise.all([print({ permissionsBoundary: BOUNDARY, rolePath: ROLE_PATH, cliRoleArns: CLI_ROLES.join(',') }), print({})]);
   parliament = parliamentPath();
 }, 300_000);
 
@@ -60,6 +60,19 @@ function resolveIf(c: Cfn, v: any): unknown {
     return picked && typeof picked === 'object' && picked.Ref === 'AWS::NoValue' ? undefined : picked;
   }
   return v;
+}
+
+/** A list of principal ARNs as CloudFormation will compute it (Fn::If, Fn::Split of Fn::Join);
+ * a role's Fn::GetAtt stays symbolic: `SyncRole.Arn`. */
+function principals(c: Cfn, v: any): string[] {
+  const value = resolveIf(c, v) as any;
+  const atom = (x: any): string => (typeof x === 'string' ? x : `${x['Fn::GetAtt'][0]}.${x['Fn::GetAtt'][1]}`);
+  if (value && typeof value === 'object' && value['Fn::Split']) {
+    const [sep, joined] = value['Fn::Split'];
+    const [joinSep, items] = joined['Fn::Join'];
+    return (items as any[]).map(atom).join(joinSep).split(sep);
+  }
+  return asArray<any>(value).map(atom);
 }
 
 const roleStatements = (c: Cfn): Cfn[] =>
@@ -102,14 +115,21 @@ describe('S3 rights stop at <prefix>/<cluster>/', () => {
 });
 
 describe('backups: only the syncer writes them, nobody deletes them, and they are signed', () => {
-  const bucketPolicy = () => ofType(withParams, 'AWS::S3::BucketPolicy').find(([, r]) => r.Properties.Bucket?.Ref === 'BackupBucket')![1].Properties.PolicyDocument;
+  const bucketPolicyOf = (c: Cfn) => ofType(c, 'AWS::S3::BucketPolicy').find(([, r]) => r.Properties.Bucket?.Ref === 'BackupBucket')![1].Properties.PolicyDocument;
+  const bucketPolicy = () => bucketPolicyOf(withParams);
   const sid = (doc: Cfn, id: string) => asArray<Cfn>(doc.Statement).find((s) => s.Sid === id)!;
 
-  test('every principal but the sync and restore roles is denied object writes and relabelling', () => {
-    const s = sid(bucketPolicy(), 'OnlyTheSyncerWritesBackups');
-    expect(s).toMatchObject({ Effect: 'Deny', Principal: '*', Resource: { 'Fn::Sub': '${BackupBucket.Arn}/*' } });
-    expect(s.Action).toEqual(expect.arrayContaining(['s3:PutObject', 's3:PutObjectTagging', 's3:PutObjectAcl', 's3:DeleteObjectTagging']));
-    expect(s.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': SYNCER_ROLES } });
+  test('every principal but the sync and restore roles (and the CLI roles named by param) is denied object writes and relabelling', () => {
+    for (const [c, exempt] of [
+      [defaults, ['SyncRole.Arn', 'RestoreRole.Arn']],
+      [withParams, ['SyncRole.Arn', 'RestoreRole.Arn', ...CLI_ROLES]],
+    ] as const) {
+      const s = sid(bucketPolicyOf(c), 'OnlyTheSyncerWritesBackups');
+      expect(s).toMatchObject({ Effect: 'Deny', Principal: '*', Resource: { 'Fn::Sub': '${BackupBucket.Arn}/*' } });
+      expect(s.Action).toEqual(expect.arrayContaining(['s3:PutObject', 's3:PutObjectTagging', 's3:PutObjectAcl', 's3:DeleteObjectTagging']));
+      expect(Object.keys(s.Condition)).toEqual(['ArnNotEquals']);
+      expect(principals(c, s.Condition.ArnNotEquals['aws:PrincipalArn'])).toEqual(exempt);
+    }
   });
 
   test('deletes are denied to everyone; bucket-level actions (the break-glass path) are not', () => {
@@ -126,18 +146,30 @@ describe('backups: only the syncer writes them, nobody deletes them, and they ar
     for (const a of ['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutLifecycleConfiguration']) expect(denied.some((d) => iamLike(d, a) && d !== 's3:*')).toBe(false);
   });
 
-  test('the signing key is an HMAC key; only sync and restore sign, only restore verifies, the account cannot use it', () => {
-    const keys = ofType(withParams, 'AWS::KMS::Key');
-    expect(keys).toHaveLength(1);
-    const key = keys[0]![1];
-    expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
-    expect(key.DeletionPolicy).toBe('Retain'); // a deleted key makes every backup unverifiable
-    const stmts = asArray<Cfn>(key.Properties.KeyPolicy.Statement);
-    const allowedTo = (action: string) => stmts.filter((s) => s.Effect === 'Allow' && asArray<string>(s.Action).some((a) => iamLike(a, action))).flatMap((s) => asArray(s.Principal.AWS));
-    expect(allowedTo('kms:GenerateMac')).toEqual(SYNCER_ROLES);
-    expect(allowedTo('kms:VerifyMac')).toEqual([SYNCER_ROLES[1]]);
-    const deny = stmts.find((s) => s.Effect === 'Deny')!;
-    expect(deny).toMatchObject({ Principal: '*', Action: 'kms:GenerateMac', Condition: { ArnNotEquals: { 'aws:PrincipalArn': SYNCER_ROLES } } });
+  test('the signing key is an HMAC key; only sync and restore (and the CLI roles) sign, only restore verifies, the account cannot use it', () => {
+    for (const [c, extra] of [
+      [defaults, []],
+      [withParams, CLI_ROLES],
+    ] as const) {
+      const keys = ofType(c, 'AWS::KMS::Key');
+      expect(keys).toHaveLength(1);
+      const key = keys[0]![1];
+      expect(key.Properties).toMatchObject({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' });
+      expect(key.DeletionPolicy).toBe('Retain'); // a deleted key makes every backup unverifiable
+      const stmts = asArray<Cfn>(key.Properties.KeyPolicy.Statement);
+      const allowedTo = (action: string) =>
+        stmts.filter((s) => s.Effect === 'Allow' && asArray<string>(s.Action).some((a) => iamLike(a, action))).flatMap((s) => principals(c, s.Principal.AWS));
+      expect(allowedTo('kms:GenerateMac')).toEqual(['SyncRole.Arn', 'RestoreRole.Arn', ...extra]);
+      expect(allowedTo('kms:VerifyMac')).toEqual(['RestoreRole.Arn', ...extra]);
+      // The account administers the key; none of its actions (wildcards included) reaches the MAC
+      // operations, so no IAM policy in the account can grant them.
+      const account = stmts.find((s) => s.Sid === 'AccountAdministersButCannotUseTheKey')!;
+      expect(account.Principal.AWS).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' });
+      for (const op of ['kms:GenerateMac', 'kms:VerifyMac']) expect(asArray<string>(account.Action).filter((a) => iamLike(a, op))).toEqual([]);
+      const deny = stmts.find((s) => s.Effect === 'Deny')!;
+      expect(deny).toMatchObject({ Principal: '*', Action: 'kms:GenerateMac' });
+      expect(principals(c, deny.Condition.ArnNotEquals['aws:PrincipalArn'])).toEqual(['SyncRole.Arn', 'RestoreRole.Arn', ...extra]);
+    }
   });
 
   test('every function is told the key (BACKUP_MAC_KEY), and the stack outputs it for the CLI', () => {
@@ -160,6 +192,12 @@ describe('parliament lints every policy document in the stack', () => {
   /** CloudFormation intrinsics → plausible literal ARNs, so the linter sees a real policy. */
   const literal = (x: any): any => {
     if (Array.isArray(x)) return x.map(literal);
+    if (x && typeof x === 'object' && x['Fn::If']) return literal(resolveIf(withParams, x));
+    if (x && typeof x === 'object' && x['Fn::Split']) {
+      const [sep, joined] = x['Fn::Split'];
+      return (literal(joined) as string).split(sep);
+    }
+    if (x && typeof x === 'object' && x['Fn::Join']) return (literal(x['Fn::Join'][1]) as string[]).join(x['Fn::Join'][0]);
     if (x && typeof x === 'object') {
       if (x['Fn::GetAtt']) return fake(x['Fn::GetAtt'][0]);
       if (x['Fn::Sub']) return (x['Fn::Sub'] as string).replace(/\$\{([^}]+)\}/g, (_m, k: string) => PSEUDO[k] ?? fake(k.split('.')[0]!));

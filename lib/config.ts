@@ -36,6 +36,9 @@ const template = (vars: Record<string, string>) =>
   });
 
 const selfArnSchema = z.string().refine((arn) => identityKeyOf(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN');
+/** A KMS key id, key ARN, alias name or alias ARN. */
+const KMS_KEY_RE = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/+=,.@-]+)|alias\/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+const KMS_KEY_MESSAGE = 'must be a KMS key ARN (the stack output BackupMacKeyArn), key id or alias';
 
 export const configSchema = z
   .object({
@@ -95,7 +98,14 @@ export const configSchema = z
     backup: z
       .object({
         bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
-        prefix: z.string().regex(/^[\w!.*'()/-]*$/, 'must be an S3 key prefix').default('aws-auth-backups'),
+        // No leading or trailing '/': serverless.yml scopes the roles' S3 rights to
+        // `<prefix>/<cluster>/*` with this very text.
+        prefix: z
+          .string()
+          .regex(/^[\w!.*'()-]+(\/[\w!.*'()-]+)*$/, "must be an S3 key prefix such as aws-auth-backups or team/backups (no leading or trailing '/')")
+          .default('aws-auth-backups'),
+        /** KMS HMAC key that signs backups (key ARN preferred: it names the key's region). */
+        macKey: z.string().regex(KMS_KEY_RE, KMS_KEY_MESSAGE).optional(),
       })
       .strict()
       .default({ prefix: 'aws-auth-backups' }),
@@ -160,12 +170,15 @@ export interface RuntimeSettings {
   /** The syncer's own identities: `selfArn` in the config and SYNCER_SELF_ARNS (comma-separated;
    * serverless.yml sets the sync and restore role ARNs). Live runs add the caller. */
   selfArns: string[];
+  /** The KMS key that signs and verifies backups, and the region it lives in (the stack's). */
+  macKey: { id: string; region: string };
 }
 
 /**
  * Lambda configuration from the environment:
  * - `SYNCER_CONFIG` (inline YAML/JSON) or `SYNCER_CONFIG_FILE` (path, relative to the function);
  * - `BACKUP_BUCKET` (set by serverless.yml to the bucket it creates) overrides `backup.bucket`;
+ * - `BACKUP_MAC_KEY` (set by serverless.yml to the KMS key it creates) overrides `backup.macKey`;
  * - `AWS_REGION` (set by Lambda) unless the config names the cluster's region.
  */
 export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
@@ -189,7 +202,15 @@ export function resolveSettings(config: Config, env: NodeJS.ProcessEnv = process
   const fromEnv = (env.SYNCER_SELF_ARNS ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
   const bad = fromEnv.find((a) => identityKeyOf(a) === undefined);
   if (bad !== undefined) throw new ConfigError(`SYNCER_SELF_ARNS: ${JSON.stringify(bad)} must be an IAM role or user ARN, or an STS assumed-role ARN`);
-  return { config, region, bucket, selfArns: [...new Set([...(config.selfArn ?? []), ...fromEnv])] };
+  const macKeyId = env.BACKUP_MAC_KEY || config.backup.macKey;
+  if (!macKeyId) {
+    throw new ConfigError('backup.macKey: required (or set BACKUP_MAC_KEY): the KMS HMAC key that signs backups, the stack output BackupMacKeyArn');
+  }
+  if (!KMS_KEY_RE.test(macKeyId)) throw new ConfigError(`${env.BACKUP_MAC_KEY ? 'BACKUP_MAC_KEY' : 'backup.macKey'}: ${KMS_KEY_MESSAGE}, not ${JSON.stringify(macKeyId)}`);
+  // A KMS key lives in one region, the stack's; the cluster may be elsewhere. An ARN says where;
+  // for an id or alias, the caller's own region is the best guess.
+  const macRegion = macKeyId.startsWith('arn:') ? macKeyId.split(':')[3]! : (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? region);
+  return { config, region, bucket, macKey: { id: macKeyId, region: macRegion }, selfArns: [...new Set([...(config.selfArn ?? []), ...fromEnv])] };
 }
 
 /**

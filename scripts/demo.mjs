@@ -55,6 +55,7 @@ async function demo(stack) {
   const { IAMClient, CreateGroupCommand, CreateUserCommand, AddUserToGroupCommand, RemoveUserFromGroupCommand, CreateRoleCommand, CreateAccessKeyCommand } =
     await import('@aws-sdk/client-iam');
   const { S3Client, CreateBucketCommand, PutBucketVersioningCommand } = await import('@aws-sdk/client-s3');
+  const { KMSClient, CreateKeyCommand } = await import('@aws-sdk/client-kms');
   const { STSClient } = await import('@aws-sdk/client-sts');
   const { createEksToken } = await import('../dist/lib/adapters/eks.js');
 
@@ -63,6 +64,7 @@ async function demo(stack) {
   const admin = { accessKeyId: 'AKIADEMOADMIN0000000', secretAccessKey: 'demo' };
   const iam = new IAMClient({ region, endpoint: stack.motoEndpoint, credentials: admin });
   const s3 = new S3Client({ region, endpoint: stack.motoEndpoint, credentials: admin, forcePathStyle: true });
+  const kms = new KMSClient({ region, endpoint: stack.motoEndpoint, credentials: admin });
   const sha256 = new STSClient({ region, credentials: admin }).config.sha256;
   const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' }] });
 
@@ -131,6 +133,8 @@ async function demo(stack) {
   const bucket = 'aws-auth-syncer-demo-backups';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  // The HMAC key that signs every backup (serverless.yml creates it in AWS; moto here).
+  const macKey = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Description: 'aws-auth-syncer demo backups' }))).KeyMetadata.Arn;
   const initial = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -162,6 +166,7 @@ async function demo(stack) {
       roleMappings: [{ ssoPermissionSet: 'ReadOnly', kubernetesGroups: ['viewers'] }],
     }),
     BACKUP_BUCKET: bucket,
+    BACKUP_MAC_KEY: macKey,
     AWS_REGION: region,
     AWS_ENDPOINT_URL: stack.motoEndpoint,
     AWS_ENDPOINT_URL_EKS: stack.eksEndpoint,

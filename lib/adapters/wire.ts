@@ -5,6 +5,7 @@
  */
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { systemClock, type Clock, type Log } from '../app/ports.js';
@@ -21,6 +22,8 @@ export interface LiveSettings {
   region: string;
   bucket: string;
   prefix: string;
+  /** KMS HMAC key that signs and verifies backups, and its region (the stack's). */
+  macKey: { id: string; region: string };
   timeoutMs: number;
   clock: Clock;
   log: Log;
@@ -39,6 +42,7 @@ export function liveDepsFor(settings: RuntimeSettings, log: Log, clock: Clock = 
     region: settings.region,
     bucket: settings.bucket,
     prefix: config.backup.prefix,
+    macKey: settings.macKey,
     timeoutMs: config.kubernetes.timeoutMs,
     clock,
     log,
@@ -51,6 +55,7 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
   const eks = new EKSClient({ region: s.region, maxAttempts: 5 });
   const sts = new STSClient({ region: s.region, maxAttempts: 5 });
   const s3 = new S3Client({ region: s.region, maxAttempts: 5, followRegionRedirects: true });
+  const kms = new KMSClient({ region: s.macKey.region, maxAttempts: 5 });
   const tokens = new StsTokenSource(sts, s.cluster, s.region, s.clock);
   let self: Promise<string> | undefined;
   // A failed lookup must not stick to a warm container: forget it so the next run asks again.
@@ -77,7 +82,7 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
   return {
     iam: iamDirectory,
     store,
-    backups: new S3BackupStore(s3, s.bucket, s.prefix),
+    backups: new S3BackupStore(s3, kms, { bucket: s.bucket, prefix: s.prefix, macKeyId: s.macKey.id }),
     cluster: { arn: async () => (await describe()).arn },
     clock: s.clock,
     log: s.log,

@@ -11,6 +11,7 @@ import { entriesOf } from '../support/entries.js';
 import { clients, getAwsAuth, kube, putAwsAuth, stack, unique, AWS_AUTH_PATH } from './support/stack.js';
 import { createGroup, createRole, createUser, createVersionedBucket, ACCOUNT } from './support/seed.js';
 import { actAsSyncer, eventually, syncerEntry, whoami, type Identity } from './support/live.js';
+import { backupMacKey } from './support/kms.js';
 
 const run = unique('acc');
 const tagPrefix = unique('t');
@@ -61,6 +62,7 @@ beforeAll(async () => {
 
   await actAsSyncer();
   process.env.BACKUP_BUCKET = bucket;
+  process.env.BACKUP_MAC_KEY = (await backupMacKey()).id;
   process.env.POWERTOOLS_LOG_LEVEL = 'ERROR';
   process.env.SYNCER_CONFIG = JSON.stringify({
     cluster: s.cluster,

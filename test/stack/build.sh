@@ -63,6 +63,10 @@ run_step() {
 PRINT_ENV=0
 [[ "${1:-}" == "--print-env" ]] && PRINT_ENV=1
 
+# The IAM policy linter (parliament, PyPI) for test/unit/deploy/policies.test.ts: its own script,
+# venv and lock under the same cache; returns at once when warm.
+bash "$(dirname "${BASH_SOURCE[0]}")/parliament.sh" >/dev/null
+
 all_ready() {
   [[ -x "$KUBE_APISERVER" && -x "$ETCD" && -x "$IAM_AUTH" && -x "$MOTO_VENV/bin/moto_server" \
      && "$(cat "$MOTO_VENV/.aas-complete" 2>/dev/null)" == "$MOTO_PIP_SPEC" ]]

@@ -179,7 +179,7 @@ describe('restoreAwsAuth', () => {
 
   test('"latest" picks the newest backup; a backup that drops node entries is refused unless forced', async () => {
     const { store, backups, deps } = setup();
-    await backups.save({ cluster: 'demo', configMap: awsAuth({ mapUsers: '[]\n' }), reason: 'sync', eventIds: [], takenAt: new Date() });
+    await backups.save({ cluster: 'demo', configMap: awsAuth({ mapUsers: '[]\n' }), reason: 'sync', eventIds: [], takenAt: deps.clock.now() });
     await expect(restoreAwsAuth(deps, { cluster: 'demo', partition: 'aws', backup: 'latest' })).rejects.toBeInstanceOf(GuardRefusedError);
     expect(store.writes).toBe(0);
     const forced = await restoreAwsAuth(deps, { cluster: 'demo', partition: 'aws', backup: 'latest', force: true });

@@ -5,7 +5,7 @@
  * a kubeconfig file (the CLI's --kubeconfig).
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -15,36 +15,11 @@ import { httpsConnection, KubeAwsAuthStore, type KubeConnection } from '../../li
 import { clientNodeConnection, loadKubeConfig } from '../../lib/adapters/kube-client.js';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { BackupIntegrityError, ClusterAccessError, WriteConflictError } from '../../lib/errors.js';
-import { AWS_AUTH_PATH, clients, kube, putAwsAuth, resetAwsAuth, stack, unique } from './support/stack.js';
+import { AWS_AUTH_PATH, clients, kube, putAwsAuth, resetAwsAuth, stack, unique, writeKubeconfig } from './support/stack.js';
 import { createGroup, createRole, createUser, createVersionedBucket, mapLimit } from './support/seed.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'aas-adapters-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** A kubeconfig file as an operator has one: server, CA file, a user with a bearer token. */
-export function writeKubeconfig(dir: string, token: string, name = unique('kubeconfig')): string {
-  const s = stack();
-  const path = join(dir, name);
-  writeFileSync(
-    path,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      `- name: local`,
-      `  cluster: { server: "${s.kubeEndpoint}", certificate-authority: "${s.caFile}" }`,
-      'users:',
-      `- name: syncer`,
-      `  user: { token: "${token}" }`,
-      'contexts:',
-      '- name: local',
-      '  context: { cluster: local, user: syncer }',
-      'current-context: local',
-      '',
-    ].join('\n'),
-  );
-  return path;
-}
 
 /** The two connections the product uses, over the same token. */
 const CONNECTIONS: [string, (token: string) => KubeConnection][] = [

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors.js';
 import { groupProblem } from './core/names.js';
 import { identityKey } from './core/arn.js';

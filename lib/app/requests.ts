@@ -1,5 +1,5 @@
 /** Validation of the restore and backups invoke payloads (clear errors, no stack traces). */
-import { z } from 'zod';
+import * as z from 'zod';
 import { InputError } from '../errors.js';
 
 const restoreSchema = z

@@ -17,9 +17,7 @@ import type { Log } from '../lib/app/ports.js';
 import { backupsReply, errorReply, planReply, refusedReply, restoreReply, syncReply } from '../lib/app/reply.js';
 import { restoreAwsAuth, listBackups } from '../lib/app/restore.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
-import { assertProfileExists, profileInUse, regionFromEnvOrProfile } from '../lib/adapters/aws-profile.js';
-import { clientNodeConnection, eksClusterName, loadKubeConfig } from '../lib/adapters/kube-client.js';
-import { liveDepsFor, type LiveSettings } from '../lib/adapters/wire.js';
+import type { LiveSettings } from '../lib/adapters/wire.js';
 import { readConfigFile, resolveSettings, toPolicy } from '../lib/config.js';
 import { formatRefusal, formatReport } from '../lib/core/diff.js';
 import { snapshotFromAuthorizationDetails, SnapshotFormatError, type AuthorizationDetailsPage } from '../lib/core/iam-snapshot.js';
@@ -171,8 +169,10 @@ interface LiveOptions {
 }
 
 /** --kubeconfig / --context: the cluster kubectl would use, checked against the config's cluster. */
-function kubeconfigConnection(o: LiveOptions, cluster: string, io: Io): Pick<LiveSettings, 'connect' | 'identity'> {
+async function kubeconfigConnection(o: LiveOptions, cluster: string, io: Io): Promise<Pick<LiveSettings, 'connect' | 'identity'>> {
   if (o.kubeconfig === undefined && o.context === undefined) return {};
+  // Loaded here, not at startup: `plan` and `--help` should not pay for the Kubernetes client.
+  const { clientNodeConnection, eksClusterName, loadKubeConfig } = await import('../lib/adapters/kube-client.js');
   const kc = loadKubeConfig({ file: o.kubeconfig, context: o.context });
   const named = eksClusterName(kc);
   if (named !== undefined && named !== cluster) {
@@ -185,7 +185,12 @@ function kubeconfigConnection(o: LiveOptions, cluster: string, io: Io): Pick<Liv
 
 async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io: Io): Promise<number> {
   const config = readConfigFile(o.config);
-  const kube = command === 'backups' ? {} : kubeconfigConnection(o, config.cluster, io);
+  const kube = command === 'backups' ? {} : await kubeconfigConnection(o, config.cluster, io);
+  // The AWS SDK is loaded by live commands only (a second or more of startup on a busy machine).
+  const [{ assertProfileExists, profileInUse, regionFromEnvOrProfile }, { liveDepsFor }] = await Promise.all([
+    import('../lib/adapters/aws-profile.js'),
+    import('../lib/adapters/wire.js'),
+  ]);
   await assertProfileExists(o.profile);
   const region = config.region ?? (await regionFromEnvOrProfile(o.profile));
   if (!region) {

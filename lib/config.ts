@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import * as z from 'zod';
+import * as z from './zod.js';
 import { ConfigError } from './errors.js';
 import { groupProblem } from './core/names.js';
 import { identityKey } from './core/arn.js';
@@ -20,77 +20,75 @@ import {
   type SyncPolicy,
 } from './core/policy.js';
 
-const kubernetesGroup = z.string().superRefine((g, ctx) => {
-  const problem = groupProblem(g);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const kubernetesGroup = z.string().check(
+  z.superRefine((g, ctx) => {
+    const problem = groupProblem(g);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: g });
+  }),
+);
 
 const template = (vars: Record<string, string>) =>
-  z.string().superRefine((t, ctx) => {
-    try {
-      renderUsername(t, vars);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    }
-  });
+  z.string().check(
+    z.superRefine((t, ctx) => {
+      try {
+        renderUsername(t, vars);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message, input: t });
+      }
+    }),
+  );
 
-export const configSchema = z
-  .object({
-    /** EKS cluster name. */
-    cluster: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster name (letters, digits, - and _, up to 100)'),
-    /** Region of the cluster (defaults to the Lambda's / CLI's region). */
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
-    groupMappings: z
-      .array(
-        z
-          .object({
-            iamGroup: z.string().regex(/^[\w+=,.@-]{1,128}$/, 'must be an IAM group name'),
-            kubernetesGroups: z.array(kubernetesGroup).min(1, 'must list at least one Kubernetes group'),
-          })
-          .strict(),
-      )
-      .default([]),
-    tagPrefix: z.string().regex(/^[\w.:/=+@-]{1,64}$/, 'must be a tag key prefix').default(DEFAULT_TAG_PREFIX),
-    usernames: z
-      .object({
-        role: template({ partition: 'aws', accountId: '111122223333', roleName: 'r', path: '/' }).default(DEFAULT_ROLE_USERNAME),
-        user: template({ partition: 'aws', accountId: '111122223333', userName: 'u', path: '/' }).default(DEFAULT_USER_USERNAME),
-      })
-      .strict()
-      .default({ role: DEFAULT_ROLE_USERNAME, user: DEFAULT_USER_USERNAME }),
-    adoptUnmanaged: z.boolean().default(false),
-    guards: z
-      .object({ maxRemovals: z.number().int().min(0).default(DEFAULT_MAX_REMOVALS) })
-      .strict()
-      .default({ maxRemovals: DEFAULT_MAX_REMOVALS }),
-    /** ARN of the syncer's own identity, to protect its mapping; live runs default to the caller. */
-    selfArn: z
-      .string()
-      .refine((arn) => identityKey(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN')
-      .optional(),
-    backup: z
-      .object({
-        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
-        prefix: z.string().regex(/^[\w!.*'()/-]*$/, 'must be an S3 key prefix').default('aws-auth-backups'),
-      })
-      .strict()
-      .default({ prefix: 'aws-auth-backups' }),
-    kubernetes: z
-      .object({
-        /** Per request timeout against the API server. */
-        timeoutMs: z.number().int().min(100).max(120000).default(10000),
-        /** Read-plan-write attempts before a 409 conflict is reported. */
-        writeAttempts: z.number().int().min(1).max(10).default(3),
-      })
-      .strict()
-      .default({ timeoutMs: 10000, writeAttempts: 3 }),
-  })
-  .strict();
+const pattern = (re: RegExp, message: string) => z.string().check(z.regex(re, message));
+const int = (min: number, max?: number) => z.int().check(z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
+
+export const configSchema = z.strictObject({
+  /** EKS cluster name. */
+  cluster: pattern(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster name (letters, digits, - and _, up to 100)'),
+  /** Region of the cluster (defaults to the Lambda's / CLI's region). */
+  region: z.optional(pattern(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')),
+  groupMappings: z._default(
+    z.array(
+      z.strictObject({
+        iamGroup: pattern(/^[\w+=,.@-]{1,128}$/, 'must be an IAM group name'),
+        kubernetesGroups: z.array(kubernetesGroup).check(z.minLength(1, 'must list at least one Kubernetes group')),
+      }),
+    ),
+    [],
+  ),
+  tagPrefix: z._default(pattern(/^[\w.:/=+@-]{1,64}$/, 'must be a tag key prefix'), DEFAULT_TAG_PREFIX),
+  usernames: z._default(
+    z.strictObject({
+      role: z._default(template({ partition: 'aws', accountId: '111122223333', roleName: 'r', path: '/' }), DEFAULT_ROLE_USERNAME),
+      user: z._default(template({ partition: 'aws', accountId: '111122223333', userName: 'u', path: '/' }), DEFAULT_USER_USERNAME),
+    }),
+    { role: DEFAULT_ROLE_USERNAME, user: DEFAULT_USER_USERNAME },
+  ),
+  adoptUnmanaged: z._default(z.boolean(), false),
+  guards: z._default(z.strictObject({ maxRemovals: z._default(int(0), DEFAULT_MAX_REMOVALS) }), { maxRemovals: DEFAULT_MAX_REMOVALS }),
+  /** ARN of the syncer's own identity, to protect its mapping; live runs default to the caller. */
+  selfArn: z.optional(z.string().check(z.refine((arn) => identityKey(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN'))),
+  backup: z._default(
+    z.strictObject({
+      bucket: z.optional(pattern(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
+      prefix: z._default(pattern(/^[\w!.*'()/-]*$/, 'must be an S3 key prefix'), 'aws-auth-backups'),
+    }),
+    { prefix: 'aws-auth-backups' },
+  ),
+  kubernetes: z._default(
+    z.strictObject({
+      /** Per request timeout against the API server. */
+      timeoutMs: z._default(int(100, 120000), 10000),
+      /** Read-plan-write attempts before a 409 conflict is reported. */
+      writeAttempts: z._default(int(1, 10), 3),
+    }),
+    { timeoutMs: 10000, writeAttempts: 3 },
+  ),
+});
 
 export type Config = z.infer<typeof configSchema>;
 
 /** `groupMappings[1].iamGroup: must be an IAM group name` — one line per problem. */
-function formatIssues(error: z.ZodError): string {
+function formatIssues(error: z.core.$ZodError): string {
   return error.issues
     .map((i) => {
       const path = i.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');

@@ -29,7 +29,7 @@ export function loadKubeConfig(opts: { file?: string; context?: string }): KubeC
     else kc.loadFromDefault();
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new InputError(`--kubeconfig ${where}: cannot be read as a kubeconfig (${e.code ?? e.message.split('\n')[0]})`);
+    throw new InputError(`kubeconfig ${where} cannot be read (${e.code ?? e.message.split('\n')[0]})`);
   }
   if (opts.context !== undefined) {
     if (!kc.getContextObject(opts.context)) {

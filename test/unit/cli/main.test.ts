@@ -174,7 +174,7 @@ describe('--kubeconfig / --context are checked before any AWS call', () => {
     );
 
   test.each([
-    [['--kubeconfig', join(tmp, 'missing-kubeconfig')], /--kubeconfig .*missing-kubeconfig: cannot be read as a kubeconfig \(ENOENT\)/],
+    [['--kubeconfig', join(tmp, 'missing-kubeconfig')], /kubeconfig .*missing-kubeconfig cannot be read \(ENOENT\)/],
     [['--kubeconfig', kubeconfig('plain'), '--context', 'nope'], /--context nope: no such context in .* \(contexts: ctx\)/],
     [['--kubeconfig', kubeconfig('arn:aws:eks:eu-west-1:111122223333:cluster/prod')], /points at EKS cluster prod, but the config is for cluster demo/],
     [['--kubeconfig', kubeconfig('prod.eu-west-1.eksctl.io')], /points at EKS cluster prod, but the config is for cluster demo/],

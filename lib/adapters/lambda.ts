@@ -7,6 +7,7 @@ import { loadRuntimeSettings, toPolicy, type RuntimeSettings } from '../config.j
 import { describeError, GuardRefusedError } from '../errors.js';
 import type { SyncPolicy } from '../core/policy.js';
 import type { Log } from '../app/ports.js';
+import { errorReply, refusedReply, type ErrorReply } from '../app/reply.js';
 import { liveDepsFor, type LiveDeps } from './wire.js';
 
 export const logger = new Logger({ serviceName: 'aws-auth-syncer' });
@@ -41,9 +42,7 @@ export async function selfArns(rt: Runtime): Promise<string[]> {
   return [...new Set([...rt.settings.selfArns, await rt.deps.selfArn()])];
 }
 
-export type ErrorReply =
-  | { outcome: 'error'; error: { name: string; message: string } }
-  | { outcome: 'refused'; refusals: readonly { code: string; message: string }[]; diff: string[] };
+export type { ErrorReply };
 
 /**
  * Run a handler body. For a person's invoke, their mistake (bad payload, bad config, unknown
@@ -60,11 +59,11 @@ export async function respond<T>(name: string, body: () => Promise<T>, opts: { a
     if (err instanceof GuardRefusedError && !automatic) {
       // A person asked; the refusal is the answer (an automatic run rethrows: alarms, DLQ).
       logger.warn(`${name}: ${d.message}`, { error: d });
-      return { outcome: 'refused', refusals: err.reasons, diff: (err.context.diff as string[] | undefined) ?? [] };
+      return refusedReply(err);
     }
     if (d.userError && !automatic) {
       logger.warn(`${name}: ${d.message}`, { error: d });
-      return { outcome: 'error', error: { name: d.name, message: d.message } };
+      return errorReply(err);
     }
     logger.error(`${name} failed: ${d.message}`, { error: d });
     throw err;

@@ -62,7 +62,7 @@ func saveMap(ms *configmap.MapStore, userMappings []config.UserMapping, roleMapp
 func isSkippable(data string) bool
 
 // maxLine caps one input line (a ConfigMap is at most 1 MiB; JSON escaping can grow it ~6x).
-const maxLine = 16 << 20
+var maxLine = 16 << 20 // a var so the test can lower it
 
 // request is one input line.
 type request struct {
@@ -557,10 +557,13 @@ func serve(in io.Reader, out io.Writer, timeout time.Duration) error {
 	}
 }
 
-func main() {
+func init() {
 	// ParseMap logs every parse problem through logrus; stdout carries only answers, and the
 	// warnings would only repeat what the answers say.
 	logrus.SetOutput(io.Discard)
+}
+
+func main() {
 	if len(os.Args) > 1 && os.Args[1] == "--version" {
 		fmt.Println(authVersion)
 		return

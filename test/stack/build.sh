@@ -9,9 +9,10 @@
 # so a warm machine returns in about a second and a fresh one builds once
 # (cold: 10-20+ minutes on 2 cores).
 #
-# Usage: test/stack/build.sh [--print-env] [--oracle-only]
+# Usage: test/stack/build.sh [--print-env] [--oracle-only] [--no-build]
 #   --print-env    print shell `export` lines naming the cached tools (for stack.sh)
 #   --oracle-only  build/check only the oracle binaries (no stack tools; `npm run test:oracle`)
+#   --no-build     with --print-env: only print where the tools are (or would be), build nothing
 # Env:   AAS_CACHE  cache root (default $HOME/.cache/aws-auth-syncer)
 #        AAS_BUILD_LOG_DIR  where per-step build logs go (default $AAS_CACHE/logs)
 set -euo pipefail
@@ -94,14 +95,20 @@ run_step() {
   log "step '$name' done in $((SECONDS - t0))s"
 }
 
-PRINT_ENV=0 ORACLE_ONLY=0
+PRINT_ENV=0 ORACLE_ONLY=0 NO_BUILD=0
 for arg in "$@"; do
   case "$arg" in
     --print-env) PRINT_ENV=1 ;;
     --oracle-only) ORACLE_ONLY=1 ;;
-    *) echo "usage: $0 [--print-env] [--oracle-only]" >&2; exit 2 ;;
+    --no-build) NO_BUILD=1 ;;
+    *) echo "usage: $0 [--print-env] [--oracle-only] [--no-build]" >&2; exit 2 ;;
   esac
 done
+if [[ $NO_BUILD == 1 ]]; then
+  [[ $PRINT_ENV == 1 ]] || { echo "$0: --no-build needs --print-env" >&2; exit 2; }
+  if [[ $ORACLE_ONLY == 1 ]]; then print_oracle_env; else print_env; fi
+  exit 0
+fi
 
 all_ready() {
   [[ -x "$KUBE_APISERVER" && -x "$ETCD" && -x "$IAM_AUTH" && -x "$MOTO_VENV/bin/moto_server" \

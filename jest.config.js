@@ -3,7 +3,8 @@
  * needs NODE_OPTIONS=--experimental-vm-modules (set by the npm scripts).
  * Projects: `unit` (pure core, use cases over in-memory ports, adapters over SDK mocks, the
  * CLI in-process: no subprocess, no packaging, no network; well under a minute), `slow` (the
- * built CLI in its own process, `serverless package` and its CloudFormation) and
+ * built CLI in its own process, `serverless package` and its CloudFormation), `oracle`
+ * (aws-iam-authenticator's own aws-auth code through test/oracle's binaries; no stack) and
  * `integration` (adapters and flows on the real local stack, started by globalSetup).
  */
 const common = {
@@ -21,6 +22,7 @@ export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'slow', testMatch: ['<rootDir>/test/slow/**/*.test.ts'] },
+    { ...common, displayName: 'oracle', testMatch: ['<rootDir>/test/oracle/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',

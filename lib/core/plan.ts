@@ -145,9 +145,12 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   });
   // Entries owned in a key that cannot be read are invisible, not gone: keep their ownership.
   const tokens = [...decisions.tokens];
-  if (MAP_KEYS.some((k) => !writable(k)) && owned.readRef === owned.writeRef) {
-    const seen = new Set(claimed.values());
-    tokens.push(...[...owned.tokens].filter((t) => !seen.has(t)));
+  const unclaimed = [...owned.tokens].filter((t) => !new Set(claimed.values()).has(t));
+  if (MAP_KEYS.some((k) => !writable(k)) && owned.readRef === owned.writeRef) tokens.push(...unclaimed);
+  else if (unclaimed.length > 0) {
+    // A record naming no entry (removed by hand, or turned into a node mapping) could later claim a
+    // hand-written entry for that identity: it is dropped, and said so.
+    warnings.push({ code: 'owned-annotation', message: `${unclaimed.length} ownership record${unclaimed.length === 1 ? '' : 's'} matched no entry (removed by hand?) and ${unclaimed.length === 1 ? 'was' : 'were'} dropped` });
   }
   const rendered = renderAwsAuth({ current, view, edits: edits(decisions.rows), tokens, writeRef: owned.writeRef });
   const { next } = rendered;

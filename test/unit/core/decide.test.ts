@@ -66,3 +66,14 @@ describe('adoption (adoptUnmanaged)', () => {
     expect(plan.changed).toBe(false);
   });
 });
+
+test('an ownership record that names no entry any more is dropped, and the plan says so', () => {
+  // The syncer owned "gone", which someone removed by hand; a later hand-written entry for the same
+  // role must not be claimed by the stale record.
+  const current = awsAuth({ mapRoles: entry('keep', ['dev'], `arn:aws:sts::${ACCOUNT}:assumed-role/keep/{{SessionName}}`) }, owned(['mapRoles', 'keep'], ['mapRoles', 'gone']));
+  const plan = planSync({ current, snapshot: snapshot({ roles: [role('keep', { [G]: 'dev' })] }), policy: makePolicy() });
+  expect(plan.changed).toBe(true);
+  expect(plan.changes).toEqual([]);
+  expect(plan.warnings.map((w) => w.message)).toEqual(['1 ownership record matched no entry (removed by hand?) and was dropped']);
+  expect(plan.next.metadata.annotations?.[OWNED_ANNOTATION]).toBe(owned(['mapRoles', 'keep'])[OWNED_ANNOTATION]);
+});

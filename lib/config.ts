@@ -133,33 +133,63 @@ export interface RuntimeSettings {
   config: Config;
   region: string;
   bucket: string;
+  /** SNS topic told about every applied change (SYNCER_CHANGE_TOPIC_ARN); none when unset. */
+  changeTopicArn?: string;
 }
 
 /**
- * Lambda configuration from the environment:
- * - `SYNCER_CONFIG` (inline YAML/JSON) or `SYNCER_CONFIG_FILE` (path, relative to the function);
- * - `BACKUP_BUCKET` (set by serverless.yml to the bucket it creates) overrides `backup.bucket`;
- * - `AWS_REGION` (set by Lambda) unless the config names the cluster's region.
+ * Where a Lambda function reads its configuration, in this order:
+ * - `SYNCER_CONFIG_PARAMETER`: an SSM Parameter Store name or ARN, read and validated on every
+ *   invocation, so a change needs no redeploy;
+ * - `SYNCER_CONFIG`: inline YAML/JSON;
+ * - `SYNCER_CONFIG_FILE`: a path relative to the function (the file bundled into the zip).
+ */
+export type ConfigSource = { kind: 'parameter'; name: string } | { kind: 'inline'; text: string } | { kind: 'file'; path: string };
+
+/** SSM parameter names (`/a/b`, `a.b-c`) or parameter ARNs, as SSM accepts them. */
+const PARAMETER_NAME = /^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/)?\/?[A-Za-z0-9_.\-/]{1,2048}$/;
+
+export function configSourceFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigSource {
+  const parameter = env.SYNCER_CONFIG_PARAMETER?.trim();
+  if (parameter) {
+    if (!PARAMETER_NAME.test(parameter) || parameter.includes('//')) {
+      throw new ConfigError(`SYNCER_CONFIG_PARAMETER: ${JSON.stringify(parameter)} is not an SSM parameter name (letters, digits, _ . - /) or parameter ARN`);
+    }
+    return { kind: 'parameter', name: parameter };
+  }
+  if (env.SYNCER_CONFIG) return { kind: 'inline', text: env.SYNCER_CONFIG };
+  if (env.SYNCER_CONFIG_FILE) return { kind: 'file', path: env.SYNCER_CONFIG_FILE };
+  throw new ConfigError('no configuration: set SYNCER_CONFIG_PARAMETER (SSM parameter), SYNCER_CONFIG (YAML/JSON) or SYNCER_CONFIG_FILE (path)');
+}
+
+/**
+ * Lambda configuration from the environment (SYNCER_CONFIG or SYNCER_CONFIG_FILE; see
+ * ConfigSource — a parameter is fetched by the caller and passed to parseConfigText);
+ * `BACKUP_BUCKET` (set by serverless.yml to the bucket it creates) overrides `backup.bucket`;
+ * `AWS_REGION` (set by Lambda) unless the config names the cluster's region.
  */
 export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
-  let config: Config;
-  if (env.SYNCER_CONFIG) config = parseConfigText(env.SYNCER_CONFIG, 'SYNCER_CONFIG');
-  else if (env.SYNCER_CONFIG_FILE) config = readConfigFile(env.SYNCER_CONFIG_FILE);
-  else throw new ConfigError('no configuration: set SYNCER_CONFIG (YAML/JSON) or SYNCER_CONFIG_FILE (path)');
+  const source = configSourceFromEnv(env);
+  if (source.kind === 'parameter') throw new ConfigError('SYNCER_CONFIG_PARAMETER is set: the configuration must be read from SSM Parameter Store');
+  const config = source.kind === 'inline' ? parseConfigText(source.text, 'SYNCER_CONFIG') : readConfigFile(source.path);
   return resolveSettings(config, env);
 }
+
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /**
  * Region and bucket for a live run, for the Lambda and the CLI alike: the cluster's region is
  * `region` in the config or AWS_REGION; the bucket is the explicit override, BACKUP_BUCKET, or
- * `backup.bucket`.
+ * `backup.bucket`; the change topic is SYNCER_CHANGE_TOPIC_ARN.
  */
 export function resolveSettings(config: Config, env: NodeJS.ProcessEnv = process.env, bucketOverride?: string): RuntimeSettings {
   const region = config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new ConfigError('region: not configured and AWS_REGION is not set');
   const bucket = bucketOverride || env.BACKUP_BUCKET || config.backup.bucket;
   if (!bucket) throw new ConfigError('backup.bucket: required (or set BACKUP_BUCKET)');
-  return { config, region, bucket };
+  const changeTopicArn = env.SYNCER_CHANGE_TOPIC_ARN?.trim() || undefined;
+  if (changeTopicArn && !TOPIC_ARN.test(changeTopicArn)) throw new ConfigError(`SYNCER_CHANGE_TOPIC_ARN: ${JSON.stringify(changeTopicArn)} is not an SNS topic ARN`);
+  return { config, region, bucket, ...(changeTopicArn ? { changeTopicArn } : {}) };
 }
 
 /** The pure core's view of the configuration. */

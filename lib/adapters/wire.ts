@@ -6,6 +6,7 @@
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { systemClock, type Clock, type Log } from '../app/ports.js';
 import type { RuntimeSettings } from '../config.js';
@@ -14,6 +15,7 @@ import { S3BackupStore } from './backups-s3.js';
 import { callerArn, describeClusterEndpoint, StsTokenSource } from './eks.js';
 import { IamAuthorizationDetailsDirectory } from './iam.js';
 import { KubeAwsAuthStore } from './kube.js';
+import { SnsNotifier, topicRegion } from './sns.js';
 
 export interface LiveSettings {
   cluster: string;
@@ -24,6 +26,10 @@ export interface LiveSettings {
   timeoutMs: number;
   clock: Clock;
   log: Log;
+  /** SNS topic told about every applied change (none when unset). */
+  changeTopicArn?: string;
+  /** Wraps every SDK client (Lambda: Powertools Tracer's captureAWSv3Client, for X-Ray). */
+  instrument?: <C extends object>(client: C) => C;
 }
 
 export interface LiveDeps extends SyncDeps {
@@ -32,7 +38,7 @@ export interface LiveDeps extends SyncDeps {
 }
 
 /** Live dependencies for a validated configuration (Lambda and CLI alike). */
-export function liveDepsFor(settings: RuntimeSettings, log: Log, clock: Clock = systemClock): LiveDeps {
+export function liveDepsFor(settings: RuntimeSettings, log: Log, clock: Clock = systemClock, instrument?: LiveSettings['instrument']): LiveDeps {
   const { config } = settings;
   return createLiveDeps({
     cluster: config.cluster,
@@ -42,15 +48,18 @@ export function liveDepsFor(settings: RuntimeSettings, log: Log, clock: Clock = 
     timeoutMs: config.kubernetes.timeoutMs,
     clock,
     log,
+    changeTopicArn: settings.changeTopicArn,
+    instrument,
   });
 }
 
 export function createLiveDeps(s: LiveSettings): LiveDeps {
   // IAM throttles GetAccountAuthorizationDetails hard; adaptive retry backs off and rate-limits.
-  const iamClient = new IAMClient({ region: s.region, maxAttempts: 8, retryMode: 'adaptive' });
-  const eks = new EKSClient({ region: s.region, maxAttempts: 5 });
-  const sts = new STSClient({ region: s.region, maxAttempts: 5 });
-  const s3 = new S3Client({ region: s.region, maxAttempts: 5, followRegionRedirects: true });
+  const wrap = s.instrument ?? (<C>(c: C) => c);
+  const iamClient = wrap(new IAMClient({ region: s.region, maxAttempts: 8, retryMode: 'adaptive' }));
+  const eks = wrap(new EKSClient({ region: s.region, maxAttempts: 5 }));
+  const sts = wrap(new STSClient({ region: s.region, maxAttempts: 5 }));
+  const s3 = wrap(new S3Client({ region: s.region, maxAttempts: 5, followRegionRedirects: true }));
   const tokens = new StsTokenSource(sts, s.cluster, s.region, s.clock);
   let self: Promise<string> | undefined;
   // A failed lookup must not stick to a warm container: forget it so the next run asks again.
@@ -71,6 +80,8 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
     iam: iamDirectory,
     store,
     backups: new S3BackupStore(s3, s.bucket, s.prefix),
+    // The topic lives in the stack's region, which need not be the cluster's.
+    notifier: s.changeTopicArn ? new SnsNotifier(wrap(new SNSClient({ region: topicRegion(s.changeTopicArn), maxAttempts: 3 })), s.changeTopicArn) : undefined,
     clock: s.clock,
     log: s.log,
     selfArn,

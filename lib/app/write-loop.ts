@@ -5,7 +5,8 @@
  */
 import { ClusterAccessError, GuardRefusedError, WriteConflictError } from '../errors.js';
 import type { ConfigMapObject, EntryChange, Refusal } from '../core/types.js';
-import type { AwsAuthStore, BackupReason, BackupStore, Clock, Log } from './ports.js';
+import { byCluster, METRIC, stopwatch } from './observe.js';
+import { noMetrics, type AwsAuthStore, type BackupReason, type BackupStore, type Clock, type Log, type Metrics } from './ports.js';
 
 export interface PlannedChange {
   changed: boolean;
@@ -34,6 +35,8 @@ export interface WriteLoopDeps {
   backups: BackupStore;
   clock: Clock;
   log: Log;
+  /** Durations of plan, backup and write (none when omitted). */
+  metrics?: Metrics;
 }
 
 export async function planBackupWrite(
@@ -48,9 +51,13 @@ export async function planBackupWrite(
   },
 ): Promise<WriteResult> {
   const { store, backups, log } = deps;
+  const metrics = deps.metrics ?? noMetrics;
+  const ms = (name: string, watch: () => number) => metrics.add(name, 'Milliseconds', watch(), byCluster(opts.cluster));
   for (let attempt = 1; attempt <= opts.attempts; attempt++) {
     const current = await store.read();
+    const planning = stopwatch(deps.clock);
     const plan = opts.plan(current);
+    ms(METRIC.planDuration, planning);
     const base = { attempts: attempt, plan, current };
     log.info('plan', {
       cluster: opts.cluster,
@@ -72,6 +79,7 @@ export async function planBackupWrite(
 
     let backupKey: string | undefined;
     if (current) {
+      const backingUp = stopwatch(deps.clock);
       const record = await backups.save({
         cluster: opts.cluster,
         configMap: current,
@@ -79,13 +87,17 @@ export async function planBackupWrite(
         eventIds: opts.eventIds,
         takenAt: deps.clock.now(),
       });
+      ms(METRIC.backupDuration, backingUp);
       backupKey = record.key;
       log.info('backup stored', { cluster: opts.cluster, backupKey, resourceVersion: record.resourceVersion, sha256: record.sha256 });
     }
     let written: ConfigMapObject;
+    const writing = stopwatch(deps.clock);
     try {
       written = current ? await store.replace(plan.next) : await store.create(plan.next);
+      ms(METRIC.writeDuration, writing);
     } catch (err) {
+      ms(METRIC.writeDuration, writing);
       // A write that timed out may still land; only a refused or failed request is a known failure.
       const unknown = err instanceof ClusterAccessError && err.context.timedOut === true;
       if (backupKey) await markQuietly(deps, backupKey, unknown ? 'write-unknown' : 'write-failed');

@@ -2,6 +2,7 @@
 # Builds (once) and caches the binaries of the local integration-test stack:
 #   kube-apiserver, etcd, aws-iam-authenticator  (Go, through the Go module proxy)
 #   moto server                                  (PyPI, in a venv)
+#   cfn-lint, checkov                            (PyPI, own venvs: lint-tools.sh)
 # Everything lives OUTSIDE the repo, keyed by version, under
 #   ${AAS_CACHE:-$HOME/.cache/aws-auth-syncer}
 # so a warm machine returns in about a second and a fresh one builds once
@@ -67,6 +68,9 @@ all_ready() {
   [[ -x "$KUBE_APISERVER" && -x "$ETCD" && -x "$IAM_AUTH" && -x "$MOTO_VENV/bin/moto_server" \
      && "$(cat "$MOTO_VENV/.aas-complete" 2>/dev/null)" == "$MOTO_PIP_SPEC" ]]
 }
+
+# The infrastructure linters (npm run lint:infra) have their own script, venvs and lock.
+bash "$(dirname "${BASH_SOURCE[0]}")/lint-tools.sh"
 
 if all_ready; then
   [[ $PRINT_ENV == 1 ]] && print_env

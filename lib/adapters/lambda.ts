@@ -19,7 +19,7 @@ import { describeError, GuardRefusedError } from '../errors.js';
 import type { SyncPolicy } from '../core/policy.js';
 import { METRIC } from '../app/observe.js';
 import type { Log } from '../app/ports.js';
-import { EmfMetrics } from './metrics.js';
+import { EmfMetrics, METRICS_SERVICE } from './metrics.js';
 import { SsmConfigParameter } from './ssm-config.js';
 import { liveDepsFor, type LiveDeps } from './wire.js';
 
@@ -27,7 +27,7 @@ const SERVICE = 'aws-auth-syncer';
 export const logger = new Logger({ serviceName: SERVICE });
 export const tracer = new Tracer({ serviceName: SERVICE });
 /** The invocation's metrics (EMF), flushed at the end of every invocation by `instrumented`. */
-export const metrics = new EmfMetrics({ serviceName: SERVICE });
+export const metrics = new EmfMetrics({ serviceName: METRICS_SERVICE });
 
 /** The Log port over Powertools' structured JSON logger. */
 export const log: Log = {

@@ -9,6 +9,8 @@ import type { Dimensions, Metrics, MetricUnit as PortUnit } from '../app/ports.j
 
 /** The CloudWatch namespace of every metric the syncer publishes (alarms and dashboard name it). */
 export const METRICS_NAMESPACE = 'AwsAuthSyncer';
+/** The `service` dimension of every metric (serverless.yml's custom.metricsService). */
+export const METRICS_SERVICE = 'aws-auth-syncer';
 
 const UNITS: Record<PortUnit, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   Count: MetricUnit.Count,

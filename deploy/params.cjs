@@ -38,6 +38,9 @@ function configParameterArn(name) {
   if (!/^\/?[A-Za-z0-9_.\-/]{1,2048}$/.test(n) || n.includes('//')) {
     throw new Error(`param configParameter ${JSON.stringify(name)}: not an SSM parameter name (letters, digits, _ . - /) or parameter ARN`);
   }
+  if (/^\/?(aws|ssm)/i.test(n)) {
+    throw new Error(`param configParameter ${JSON.stringify(name)}: SSM reserves names starting with "aws" or "ssm"; use a name such as /eks/aws-auth-syncer/prod`);
+  }
   return sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${n.replace(/^\//, '')}`);
 }
 

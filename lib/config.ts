@@ -155,6 +155,10 @@ export function configSourceFromEnv(env: NodeJS.ProcessEnv = process.env): Confi
     if (!PARAMETER_NAME.test(parameter) || parameter.includes('//')) {
       throw new ConfigError(`SYNCER_CONFIG_PARAMETER: ${JSON.stringify(parameter)} is not an SSM parameter name (letters, digits, _ . - /) or parameter ARN`);
     }
+    // SSM reserves names that start with "aws" or "ssm" (any case), e.g. /aws-auth-syncer/…
+    if (/^\/?(aws|ssm)/i.test(parameter)) {
+      throw new ConfigError(`SYNCER_CONFIG_PARAMETER: ${JSON.stringify(parameter)} starts with "aws" or "ssm", which SSM reserves; use a name such as /eks/aws-auth-syncer/prod`);
+    }
     return { kind: 'parameter', name: parameter };
   }
   if (env.SYNCER_CONFIG) return { kind: 'inline', text: env.SYNCER_CONFIG };

@@ -17,7 +17,7 @@ trap 'rm -rf "$out"' EXIT
 ALL_OPTIONS=(
   --param alarmEmail=ops@example.com
   --param notifyChanges=true
-  --param configParameter=/aws-auth-syncer/dev/config
+  --param configParameter=/eks/aws-auth-syncer/dev
   --param configParameterKmsKeyArn=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
   --param vpcSubnetIds=subnet-0123456789abcdef0,subnet-0fedcba9876543210
   --param vpcSecurityGroupIds=sg-0123456789abcdef0

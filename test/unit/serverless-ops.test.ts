@@ -24,7 +24,7 @@ const KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-
 const ALL_OPTIONS = {
   alarmEmail: 'ops@example.com',
   notifyChanges: 'true',
-  configParameter: '/aws-auth-syncer/dev/config',
+  configParameter: '/eks/aws-auth-syncer/dev',
   configParameterKmsKeyArn: KEY_ARN,
   vpcSubnetIds: 'subnet-0123456789abcdef0,subnet-0fedcba9876543210',
   vpcSecurityGroupIds: 'sg-0123456789abcdef0',
@@ -325,8 +325,8 @@ describe('config parameter (configParameter)', () => {
   });
 
   it('on: every function reads exactly that parameter; kms:Decrypt only for its key and only through SSM', () => {
-    const arn = { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/aws-auth-syncer/dev/config' };
-    for (const f of FUNCTIONS) expect(all.deployed(f)!.Properties.Environment.Variables.SYNCER_CONFIG_PARAMETER).toBe('/aws-auth-syncer/dev/config');
+    const arn = { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/eks/aws-auth-syncer/dev' };
+    for (const f of FUNCTIONS) expect(all.deployed(f)!.Properties.Environment.Variables.SYNCER_CONFIG_PARAMETER).toBe('/eks/aws-auth-syncer/dev');
     for (const role of ['SyncRole', 'RestoreRole', 'BackupsRole']) {
       const statements = all.allowed(role).filter((s) => s.Action.some((a) => a.startsWith('ssm:') || a.startsWith('kms:')));
       expect(statements).toEqual([
@@ -401,6 +401,7 @@ describe('params checked at package time (deploy/params.cjs)', () => {
     expect(params.configParameterArn('aas.prod')).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/aas.prod' });
     expect(params.configParameterArn('arn:aws:ssm:eu-west-1:111122223333:parameter/a/b')).toBe('arn:aws:ssm:eu-west-1:111122223333:parameter/a/b');
     expect(() => params.configParameterArn('a//b')).toThrow(/not an SSM parameter name/);
+    expect(() => params.configParameterArn('/aws-auth-syncer/prod')).toThrow(/SSM reserves names starting with "aws" or "ssm"/);
     expect(() => params.configParameterKmsKeyArn('alias/aws/ssm')).toThrow(/must be a KMS key ARN/);
   });
 

@@ -68,6 +68,13 @@ describe('configSourceFromEnv', () => {
     expect(configSourceFromEnv({ SYNCER_CONFIG_PARAMETER: '', SYNCER_CONFIG_FILE: 'x.yaml' })).toEqual({ kind: 'file', path: 'x.yaml' });
   });
 
+  test('names SSM reserves ("aws…", "ssm…") are refused with the reason', () => {
+    expect(() => configSourceFromEnv({ SYNCER_CONFIG_PARAMETER: '/aws-auth-syncer/prod' })).toThrow(
+      new ConfigError('SYNCER_CONFIG_PARAMETER: "/aws-auth-syncer/prod" starts with "aws" or "ssm", which SSM reserves; use a name such as /eks/aws-auth-syncer/prod'),
+    );
+    expect(() => configSourceFromEnv({ SYNCER_CONFIG_PARAMETER: 'SSM.config' })).toThrow(/which SSM reserves/);
+  });
+
   test.each(['/a//b', 'with space', 'a;b'])('%j is refused with a clear message', (name) => {
     expect(() => configSourceFromEnv({ SYNCER_CONFIG_PARAMETER: name })).toThrow(new ConfigError(`SYNCER_CONFIG_PARAMETER: ${JSON.stringify(name)} is not an SSM parameter name (letters, digits, _ . - /) or parameter ARN`));
   });

@@ -46,6 +46,7 @@ let functionName = 'local';
  */
 export function instrumented<E, R>(name: string, body: (event: E) => Promise<R>): (event: E, context?: Context) => Promise<R> {
   return async (event, context) => {
+    logger.refreshSampleRateCalculation();
     if (context) {
       logger.addContext(context);
       functionName = context.functionName;
@@ -87,8 +88,11 @@ let fixed: { source: string; settings: RuntimeSettings } | undefined;
 async function loadSettings(): Promise<RuntimeSettings> {
   const source = configSourceFromEnv();
   if (source.kind === 'parameter') {
-    // The parameter lives in the stack's region (AWS_REGION, or the region in its ARN).
-    if (parameter?.name !== source.name) parameter = new SsmConfigParameter(tracer.captureAWSv3Client(new SSMClient({ maxAttempts: 5 })), source.name);
+    if (parameter?.name !== source.name) {
+      // A name lives in the function's region (the SDK's default, AWS_REGION); an ARN names its own.
+      const region = source.name.startsWith('arn:') ? source.name.split(':')[3] : undefined;
+      parameter = new SsmConfigParameter(tracer.captureAWSv3Client(new SSMClient({ region, maxAttempts: 5 })), source.name);
+    }
     const { text, version } = await parameter.read();
     const settings = resolveSettings(parseConfigText(text, `SSM parameter ${source.name}`));
     logger.debug('configuration read', { parameter: source.name, version });

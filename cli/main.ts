@@ -18,7 +18,7 @@ import { formatRefusal, formatReport } from '../lib/core/diff.js';
 import { snapshotFromAuthorizationDetails, SnapshotFormatError, type AuthorizationDetailsPage } from '../lib/core/iam-snapshot.js';
 import { planSync } from '../lib/core/plan.js';
 import type { ConfigMapObject } from '../lib/core/types.js';
-import { renderYaml11 } from '../lib/core/yaml.js';
+import { renderManifestYaml } from '../lib/app/manifest.js';
 import { describeError, GuardRefusedError, InputError } from '../lib/errors.js';
 
 export const EXIT = { unchanged: 0, error: 1, changes: 2, refused: 3 } as const;
@@ -116,7 +116,7 @@ export function readIam(text: string, path: string) {
 export function toManifest(cm: ConfigMapObject): string {
   const out = structuredClone(cm);
   for (const f of ['managedFields', 'uid', 'creationTimestamp', 'generation', 'selfLink']) delete out.metadata[f];
-  return renderYaml11(out);
+  return renderManifestYaml(out);
 }
 
 function need(values: Record<string, unknown>, name: string): string {
@@ -142,8 +142,8 @@ function plan(values: Record<string, unknown>, io: Io): number {
   const result = planSync({
     current,
     snapshot,
-    policy: toPolicy(config),
-    selfArn: (values['self-arn'] as string | undefined) ?? config.selfArn,
+    policy: toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION }),
+    selfArns: [...(config.selfArn ?? []), ...(typeof values['self-arn'] === 'string' ? [values['self-arn']] : [])],
     force: values.force === true,
   });
   io.err(`${formatReport(result).join('\n')}\n`);
@@ -169,11 +169,11 @@ async function live(command: string, values: Record<string, unknown>, io: Io): P
     io.err(`${list.length} backup(s) of ${config.cluster} in s3://${settings.bucket}\n`);
     return 0;
   }
-  const selfArn = config.selfArn ?? (await deps.selfArn());
+  const selfArns = [...settings.selfArns, await deps.selfArn()];
   const result =
     command === 'sync'
-      ? await syncAwsAuth(deps, { policy: toPolicy(config), dryRun, force, selfArn, writeAttempts: config.kubernetes.writeAttempts })
-      : await restoreAwsAuth(deps, { cluster: config.cluster, backup: need(values, 'backup'), dryRun, force, selfArn, writeAttempts: config.kubernetes.writeAttempts });
+      ? await syncAwsAuth(deps, { policy: toPolicy(config, { region: settings.region }), dryRun, force, selfArns, writeAttempts: config.kubernetes.writeAttempts })
+      : await restoreAwsAuth(deps, { cluster: config.cluster, partition: toPolicy(config, { region: settings.region }).partition, backup: need(values, 'backup'), dryRun, force, selfArns, writeAttempts: config.kubernetes.writeAttempts });
   io.err(`${result.plan.report.join('\n')}\n`);
   if (result.outcome === 'planned' || result.outcome === 'refused') io.out(toManifest(result.plan.next));
   io.err(`outcome: ${result.outcome}${result.backupKey ? ` (previous version backed up to ${result.backupKey})` : ''}\n`);

@@ -5,7 +5,7 @@
 import { parseRestoreRequest } from '../lib/app/requests.js';
 import { restoreReply } from '../lib/app/reply.js';
 import { restoreAwsAuth } from '../lib/app/restore.js';
-import { instrumented, liveRuntime, respond, selfArn } from '../lib/adapters/lambda.js';
+import { instrumented, liveRuntime, respond, selfArns } from '../lib/adapters/lambda.js';
 
 export const handler = instrumented('restore', (event: unknown) =>
   respond('restore', async () => {
@@ -13,8 +13,9 @@ export const handler = instrumented('restore', (event: unknown) =>
     const rt = await liveRuntime();
     const result = await restoreAwsAuth(rt.deps, {
       cluster: rt.policy.cluster,
+      partition: rt.policy.partition,
       ...req,
-      selfArn: await selfArn(rt),
+      selfArns: await selfArns(rt),
       writeAttempts: rt.settings.config.kubernetes.writeAttempts,
     });
     return restoreReply(rt.policy.cluster, result);

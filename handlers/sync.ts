@@ -5,7 +5,7 @@
 import { classifySyncEvent, isAutomaticEvent } from '../lib/app/events.js';
 import { syncReply } from '../lib/app/reply.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
-import { instrumented, liveRuntime, logger, respond, selfArn } from '../lib/adapters/lambda.js';
+import { instrumented, liveRuntime, logger, respond, selfArns } from '../lib/adapters/lambda.js';
 
 export const handler = instrumented('sync', (event: unknown) =>
   respond('sync', async () => {
@@ -22,7 +22,7 @@ export const handler = instrumented('sync', (event: unknown) =>
       dryRun: trigger.kind === 'manual' && trigger.dryRun,
       force: trigger.kind === 'manual' && trigger.force,
       eventIds,
-      selfArn: await selfArn(rt),
+      selfArns: await selfArns(rt),
       writeAttempts: rt.settings.config.kubernetes.writeAttempts,
       trigger: trigger.kind,
     });

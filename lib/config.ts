@@ -10,8 +10,9 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { groupProblem } from './core/names.js';
-import { identityKey } from './core/arn.js';
+import { identityKeyOf, partitionOfRegion } from './core/identity.js';
 import {
+  DEFAULT_ALLOWED_TAG_GROUPS,
   DEFAULT_MAX_REMOVALS,
   DEFAULT_ROLE_USERNAME,
   DEFAULT_TAG_PREFIX,
@@ -34,6 +35,11 @@ const template = (vars: Record<string, string>) =>
     }
   });
 
+const selfArnSchema = z.string().refine((arn) => identityKeyOf(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN');
+/** A KMS key id, key ARN, alias name or alias ARN. */
+const KMS_KEY_RE = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/+=,.@-]+)|alias\/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+const KMS_KEY_MESSAGE = 'must be a KMS key ARN (the stack output BackupMacKeyArn), key id or alias';
+
 export const configSchema = z
   .object({
     /** EKS cluster name. */
@@ -50,7 +56,27 @@ export const configSchema = z
           .strict(),
       )
       .default([]),
+    roleMappings: z
+      .array(
+        z
+          .object({
+            ssoPermissionSet: z.string().regex(/^[\w+=,.@-]{1,32}$/, 'must be an IAM Identity Center permission set name').optional(),
+            roleName: z.string().regex(/^[\w+=,.@*?-]{1,64}$/, 'must be an IAM role name or a glob of one (* and ?)').optional(),
+            kubernetesGroups: z.array(kubernetesGroup).min(1, 'must list at least one Kubernetes group'),
+            username: template({ partition: 'aws', accountId: '111122223333', roleName: 'r', path: '/' }).optional(),
+          })
+          .strict()
+          .refine((m) => (m.ssoPermissionSet === undefined) !== (m.roleName === undefined), 'must name exactly one of ssoPermissionSet and roleName'),
+      )
+      .default([]),
     tagPrefix: z.string().regex(/^[\w.:/=+@-]{1,64}$/, 'must be a tag key prefix').default(DEFAULT_TAG_PREFIX),
+    tags: z
+      .object({
+        /** Globs of the Kubernetes groups a tag may grant; system:masters only when listed as such. */
+        allowedGroups: z.array(z.string().regex(/^[\p{L}\p{N}_.:/=+\-@*?]{1,253}$/u, 'must be a Kubernetes group name or a glob of one')).default(DEFAULT_ALLOWED_TAG_GROUPS),
+      })
+      .strict()
+      .default({ allowedGroups: DEFAULT_ALLOWED_TAG_GROUPS }),
     usernames: z
       .object({
         role: template({ partition: 'aws', accountId: '111122223333', roleName: 'r', path: '/' }).default(DEFAULT_ROLE_USERNAME),
@@ -63,15 +89,23 @@ export const configSchema = z
       .object({ maxRemovals: z.number().int().min(0).default(DEFAULT_MAX_REMOVALS) })
       .strict()
       .default({ maxRemovals: DEFAULT_MAX_REMOVALS }),
-    /** ARN of the syncer's own identity, to protect its mapping; live runs default to the caller. */
+    /** ARNs of the syncer's own identities (sync and restore roles), whose access is never taken;
+     * live runs add the caller and SYNCER_SELF_ARNS. */
     selfArn: z
-      .string()
-      .refine((arn) => identityKey(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN')
+      .union([selfArnSchema, z.array(selfArnSchema)])
+      .transform((v) => (Array.isArray(v) ? v : [v]))
       .optional(),
     backup: z
       .object({
         bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
-        prefix: z.string().regex(/^[\w!.*'()/-]*$/, 'must be an S3 key prefix').default('aws-auth-backups'),
+        // No leading or trailing '/': serverless.yml scopes the roles' S3 rights to
+        // `<prefix>/<cluster>/*` with this very text.
+        prefix: z
+          .string()
+          .regex(/^[\w!.*'()-]+(\/[\w!.*'()-]+)*$/, "must be an S3 key prefix such as aws-auth-backups or team/backups (no leading or trailing '/')")
+          .default('aws-auth-backups'),
+        /** KMS HMAC key that signs backups (key ARN preferred: it names the key's region). */
+        macKey: z.string().regex(KMS_KEY_RE, KMS_KEY_MESSAGE).optional(),
       })
       .strict()
       .default({ prefix: 'aws-auth-backups' }),
@@ -133,6 +167,11 @@ export interface RuntimeSettings {
   config: Config;
   region: string;
   bucket: string;
+  /** The syncer's own identities: `selfArn` in the config and SYNCER_SELF_ARNS (comma-separated;
+   * serverless.yml sets the sync and restore role ARNs). Live runs add the caller. */
+  selfArns: string[];
+  /** The KMS key that signs and verifies backups, and the region it lives in (the stack's). */
+  macKey: { id: string; region: string };
   /** SNS topic told about every applied change (SYNCER_CHANGE_TOPIC_ARN); none when unset. */
   changeTopicArn?: string;
 }
@@ -167,10 +206,12 @@ export function configSourceFromEnv(env: NodeJS.ProcessEnv = process.env): Confi
 }
 
 /**
- * Lambda configuration from the environment (SYNCER_CONFIG or SYNCER_CONFIG_FILE; see
- * ConfigSource — a parameter is fetched by the caller and passed to parseConfigText);
- * `BACKUP_BUCKET` (set by serverless.yml to the bucket it creates) overrides `backup.bucket`;
- * `AWS_REGION` (set by Lambda) unless the config names the cluster's region.
+ * Lambda configuration from the environment:
+ * - `SYNCER_CONFIG` (inline YAML/JSON) or `SYNCER_CONFIG_FILE` (path, relative to the function);
+ *   with SYNCER_CONFIG_PARAMETER the caller fetches the text and passes it to parseConfigText;
+ * - `BACKUP_BUCKET` (set by serverless.yml to the bucket it creates) overrides `backup.bucket`;
+ * - `BACKUP_MAC_KEY` (set by serverless.yml to the KMS key it creates) overrides `backup.macKey`;
+ * - `AWS_REGION` (set by Lambda) unless the config names the cluster's region.
  */
 export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
   const source = configSourceFromEnv(env);
@@ -193,15 +234,33 @@ export function resolveSettings(config: Config, env: NodeJS.ProcessEnv = process
   if (!bucket) throw new ConfigError('backup.bucket: required (or set BACKUP_BUCKET)');
   const changeTopicArn = env.SYNCER_CHANGE_TOPIC_ARN?.trim() || undefined;
   if (changeTopicArn && !TOPIC_ARN.test(changeTopicArn)) throw new ConfigError(`SYNCER_CHANGE_TOPIC_ARN: ${JSON.stringify(changeTopicArn)} is not an SNS topic ARN`);
-  return { config, region, bucket, ...(changeTopicArn ? { changeTopicArn } : {}) };
+  const fromEnv = (env.SYNCER_SELF_ARNS ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const bad = fromEnv.find((a) => identityKeyOf(a) === undefined);
+  if (bad !== undefined) throw new ConfigError(`SYNCER_SELF_ARNS: ${JSON.stringify(bad)} must be an IAM role or user ARN, or an STS assumed-role ARN`);
+  const macKeyId = env.BACKUP_MAC_KEY || config.backup.macKey;
+  if (!macKeyId) {
+    throw new ConfigError('backup.macKey: required (or set BACKUP_MAC_KEY): the KMS HMAC key that signs backups, the stack output BackupMacKeyArn');
+  }
+  if (!KMS_KEY_RE.test(macKeyId)) throw new ConfigError(`${env.BACKUP_MAC_KEY ? 'BACKUP_MAC_KEY' : 'backup.macKey'}: ${KMS_KEY_MESSAGE}, not ${JSON.stringify(macKeyId)}`);
+  // A KMS key lives in one region, the stack's; the cluster may be elsewhere. An ARN says where;
+  // for an id or alias, the caller's own region is the best guess.
+  const macRegion = macKeyId.startsWith('arn:') ? macKeyId.split(':')[3]! : (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? region);
+  return { config, region, bucket, macKey: { id: macKeyId, region: macRegion }, selfArns: [...new Set([...(config.selfArn ?? []), ...fromEnv])], ...(changeTopicArn ? { changeTopicArn } : {}) };
 }
 
-/** The pure core's view of the configuration. */
-export function toPolicy(config: Config): SyncPolicy {
+/**
+ * The pure core's view of the configuration. The partition is the cluster region's (config, or
+ * the region the run is in); `clusterArn`, when known, binds ownership records to the cluster.
+ */
+export function toPolicy(config: Config, context: { region?: string; clusterArn?: string } = {}): SyncPolicy {
   return {
     cluster: config.cluster,
+    ...(context.clusterArn ? { clusterArn: context.clusterArn } : {}),
+    partition: partitionOfRegion(config.region ?? context.region),
     groupMappings: config.groupMappings,
+    roleMappings: config.roleMappings,
     tagPrefix: config.tagPrefix,
+    tags: { allowedGroups: config.tags.allowedGroups },
     roleUsername: config.usernames.role,
     userUsername: config.usernames.user,
     adoptUnmanaged: config.adoptUnmanaged,

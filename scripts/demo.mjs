@@ -55,6 +55,7 @@ async function demo(stack) {
   const { IAMClient, CreateGroupCommand, CreateUserCommand, AddUserToGroupCommand, RemoveUserFromGroupCommand, CreateRoleCommand, CreateAccessKeyCommand } =
     await import('@aws-sdk/client-iam');
   const { S3Client, CreateBucketCommand, PutBucketVersioningCommand } = await import('@aws-sdk/client-s3');
+  const { KMSClient, CreateKeyCommand } = await import('@aws-sdk/client-kms');
   const { STSClient } = await import('@aws-sdk/client-sts');
   const { createEksToken } = await import('../dist/lib/adapters/eks.js');
 
@@ -63,6 +64,7 @@ async function demo(stack) {
   const admin = { accessKeyId: 'AKIADEMOADMIN0000000', secretAccessKey: 'demo' };
   const iam = new IAMClient({ region, endpoint: stack.motoEndpoint, credentials: admin });
   const s3 = new S3Client({ region, endpoint: stack.motoEndpoint, credentials: admin, forcePathStyle: true });
+  const kms = new KMSClient({ region, endpoint: stack.motoEndpoint, credentials: admin });
   const sha256 = new STSClient({ region, credentials: admin }).config.sha256;
   const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' }] });
 
@@ -95,6 +97,21 @@ async function demo(stack) {
     const u = r.json.status.userInfo;
     return `accepted as ${u.username} groups=[${u.groups.filter((g) => g !== 'system:authenticated').join(', ')}]`;
   };
+  /**
+   * Poll (a fresh token each time, 250 ms apart, at most 30 s) until the cluster's answer for
+   * `who` satisfies `want`: access changes reach the authenticator by its aws-auth watch, not at
+   * once. Returns the answer and how long it took, measured.
+   */
+  const until = async (who, want) => {
+    const t0 = Date.now();
+    for (;;) {
+      const answer = await whoami(who);
+      if (want(answer)) return `${answer} (after ${((Date.now() - t0) / 1000).toFixed(1)} s)`;
+      if (Date.now() - t0 > 30000) throw new Error(`the cluster still answers "${answer}" 30 s after the sync`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  const isAccepted = (a) => a.startsWith('accepted');
 
   step('Seeding IAM in moto: mapped groups with users, an SSO-style role with a path, a tagged CI role');
   await iam.send(new CreateGroupCommand({ GroupName: 'platform-admins' }));
@@ -102,15 +119,22 @@ async function demo(stack) {
   await user('alice', ['platform-admins']);
   await user('bob', ['developers']);
   const carol = await user('carol');
-  await iam.send(new CreateRoleCommand({ RoleName: 'AWSReservedSSO_ReadOnly_0123456789abcdef', Path: '/aws-reserved/sso.amazonaws.com/us-east-1/', AssumeRolePolicyDocument: trust, Tags: [{ Key: `aws-auth-syncer/${cluster}/groups`, Value: 'viewers' }] }));
+  await iam.send(new CreateRoleCommand({ RoleName: 'AWSReservedSSO_ReadOnly_0123456789abcdef', Path: '/aws-reserved/sso.amazonaws.com/us-east-1/', AssumeRolePolicyDocument: trust }));
   await iam.send(new CreateRoleCommand({ RoleName: 'ci-deployer', AssumeRolePolicyDocument: trust, Tags: [{ Key: `aws-auth-syncer/${cluster}/groups`, Value: 'deployers' }, { Key: `aws-auth-syncer/${cluster}/username`, Value: 'ci:{{SessionName}}' }] }));
-  show(['groups: platform-admins (alice) → system:masters, developers (bob) → developers', 'carol: in no group yet', 'roles: AWSReservedSSO_ReadOnly_… (path /aws-reserved/sso.amazonaws.com/…) tagged viewers; ci-deployer tagged deployers']);
+  show([
+    'groups: platform-admins (alice) → system:masters, developers (bob) → developers (config: groupMappings)',
+    'carol: in no group yet',
+    'IAM Identity Center role AWSReservedSSO_ReadOnly_… (path /aws-reserved/sso.amazonaws.com/…, cannot be tagged) → viewers (config: roleMappings)',
+    'ci-deployer tagged deployers, username ci:{{SessionName}} (tags: limited by tags.allowedGroups)',
+  ]);
 
   step('The syncer\'s identity and the existing aws-auth (node role, break-glass admin, the syncer itself)');
   const syncer = await user('aws-auth-syncer');
   const bucket = 'aws-auth-syncer-demo-backups';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  // The HMAC key that signs every backup (serverless.yml creates it in AWS; moto here).
+  const macKey = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Description: 'aws-auth-syncer demo backups' }))).KeyMetadata.Arn;
   const initial = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -139,8 +163,10 @@ async function demo(stack) {
         { iamGroup: 'platform-admins', kubernetesGroups: ['system:masters'] },
         { iamGroup: 'developers', kubernetesGroups: ['developers'] },
       ],
+      roleMappings: [{ ssoPermissionSet: 'ReadOnly', kubernetesGroups: ['viewers'] }],
     }),
     BACKUP_BUCKET: bucket,
+    BACKUP_MAC_KEY: macKey,
     AWS_REGION: region,
     AWS_ENDPOINT_URL: stack.motoEndpoint,
     AWS_ENDPOINT_URL_EKS: stack.eksEndpoint,
@@ -175,7 +201,7 @@ async function demo(stack) {
   step('IAM change: AddUserToGroup carol developers → EventBridge → SQS → sync');
   await iam.send(new AddUserToGroupCommand({ GroupName: 'developers', UserName: 'carol' }));
   report(await sync(iamEvent('AddUserToGroup', 'evt-1')));
-  show([`carol's token → ${await whoami(carol)}`]);
+  show([`carol's token → ${await until(carol, isAccepted)}`]);
 
   step('A second event with nothing new: no backup, no write');
   report(await sync(iamEvent('TagRole', 'evt-2')));
@@ -183,7 +209,7 @@ async function demo(stack) {
   step('IAM change: RemoveUserFromGroup carol developers → sync');
   await iam.send(new RemoveUserFromGroupCommand({ GroupName: 'developers', UserName: 'carol' }));
   report(await sync(iamEvent('RemoveUserFromGroup', 'evt-3')));
-  show([`carol's token → ${await whoami(carol)}`]);
+  show([`carol's token → ${await until(carol, (a) => !isAccepted(a))}   ← revocation measured: the sync wrote aws-auth, the authenticator's watch picked it up`]);
 
   step('Backups (the backups handler), newest first');
   const list = await backups({ limit: 10 });

@@ -3,7 +3,7 @@
 #
 # The template is packaged twice (offline, no AWS credentials): with the default params, and
 # with every optional feature on (alarm e-mail, change notices, config parameter with a KMS
-# key, VPC, CloudTrail trail), because checkov drops resources whose condition is false and
+# key, VPC, CloudTrail trail, permissions boundary, role path, CLI roles), because checkov drops resources whose condition is false and
 # cfn-lint cannot follow an unused branch. Any finding fails the run: a finding that is accepted
 # is suppressed in serverless.yml (resources.extensions / resources.Metadata) with its reason.
 # The linters come from PyPI, pinned, cached by test/stack/lint-tools.sh.
@@ -22,6 +22,9 @@ ALL_OPTIONS=(
   --param vpcSubnetIds=subnet-0123456789abcdef0,subnet-0fedcba9876543210
   --param vpcSecurityGroupIds=sg-0123456789abcdef0
   --param createTrail=true
+  --param permissionsBoundary=arn:aws:iam::111122223333:policy/org/developer-boundary
+  --param rolePath=/platform/aws-auth-syncer/
+  --param cliRoleArns=arn:aws:iam::111122223333:role/platform-admin
 )
 
 package() {

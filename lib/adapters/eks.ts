@@ -20,6 +20,8 @@ export const TOKEN_EXPIRES_SECONDS = 60;
 export const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
 
 export interface ClusterEndpoint {
+  /** The cluster's ARN (binds the ownership record to it). */
+  arn?: string;
   endpoint: string;
   /** Base64 PEM, as DescribeCluster returns it. */
   caData: string;
@@ -37,7 +39,7 @@ export async function describeClusterEndpoint(eks: Pick<EKSClient, 'send'>, clus
   if (!endpoint || !caData) {
     throw new ClusterAccessError(`EKS cluster ${cluster} has no endpoint or CA yet (status ${res.cluster?.status ?? 'unknown'})`, { context: { cluster } });
   }
-  return { endpoint, caData };
+  return { endpoint, caData, ...(res.cluster?.arn ? { arn: res.cluster.arn } : {}) };
 }
 
 /** The STS host the authenticator accepts for a region (`sts.<region>.amazonaws.com[.cn]`). */

@@ -128,6 +128,17 @@ export class KubeAwsAuthStore implements AwsAuthStore {
         { context: { status: 401 } },
       );
     }
+    if (reply.status === 403 && method === 'POST') {
+      // deploy/rbac.yaml grants no create: aws-auth exists on EKS clusters with managed node
+      // groups or Fargate profiles; elsewhere it is created once, by a person or by the opt-in
+      // deploy/rbac-create-aws-auth.yaml.
+      throw new ClusterAccessError(
+        `kube-system/aws-auth does not exist and ${who} may not create it (403 Forbidden: ${message}). ` +
+          'deploy/rbac.yaml grants get and update only. Create aws-auth once (for example with the manifest a dry run prints), ' +
+          'or let the syncer create it: kubectl apply -f deploy/rbac-create-aws-auth.yaml (create held to kube-system/aws-auth by a ValidatingAdmissionPolicy).',
+        { context: { status: 403 } },
+      );
+    }
     if (reply.status === 403) {
       throw new ClusterAccessError(
         `${who} is not allowed to ${method} kube-system/aws-auth (403 Forbidden: ${message}); apply deploy/rbac.yaml and map the syncer to the aws-auth-syncer group`,

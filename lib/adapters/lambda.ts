@@ -122,14 +122,14 @@ export async function liveRuntime(): Promise<Runtime> {
   const key = JSON.stringify(settings);
   if (runtime?.key !== key) {
     const deps = liveDepsFor(settings, log, undefined, (client) => tracer.captureAWSv3Client(client));
-    runtime = { key, rt: { settings, policy: toPolicy(settings.config), deps: { ...deps, metrics } } };
+    runtime = { key, rt: { settings, policy: toPolicy(settings.config, { region: settings.region }), deps: { ...deps, metrics } } };
   }
   return runtime.rt;
 }
 
-/** The identity whose mapping must survive: configured, or the function's own role. */
-export async function selfArn(rt: Runtime): Promise<string> {
-  return rt.settings.config.selfArn ?? (await rt.deps.selfArn());
+/** The identities whose access must survive: configured (config, SYNCER_SELF_ARNS) and the caller. */
+export async function selfArns(rt: Runtime): Promise<string[]> {
+  return [...new Set([...rt.settings.selfArns, await rt.deps.selfArn()])];
 }
 
 export type ErrorReply =

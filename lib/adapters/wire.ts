@@ -5,6 +5,7 @@
  */
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -23,6 +24,8 @@ export interface LiveSettings {
   region: string;
   bucket: string;
   prefix: string;
+  /** KMS HMAC key that signs and verifies backups, and its region (the stack's). */
+  macKey: { id: string; region: string };
   timeoutMs: number;
   clock: Clock;
   log: Log;
@@ -45,6 +48,7 @@ export function liveDepsFor(settings: RuntimeSettings, log: Log, clock: Clock = 
     region: settings.region,
     bucket: settings.bucket,
     prefix: config.backup.prefix,
+    macKey: settings.macKey,
     timeoutMs: config.kubernetes.timeoutMs,
     clock,
     log,
@@ -60,6 +64,7 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
   const eks = wrap(new EKSClient({ region: s.region, maxAttempts: 5 }));
   const sts = wrap(new STSClient({ region: s.region, maxAttempts: 5 }));
   const s3 = wrap(new S3Client({ region: s.region, maxAttempts: 5, followRegionRedirects: true }));
+  const kms = wrap(new KMSClient({ region: s.macKey.region, maxAttempts: 5 }));
   const tokens = new StsTokenSource(sts, s.cluster, s.region, s.clock);
   let self: Promise<string> | undefined;
   // A failed lookup must not stick to a warm container: forget it so the next run asks again.
@@ -69,9 +74,16 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
       throw err;
     }));
   const iamDirectory = new IamAuthorizationDetailsDirectory(iamClient, { log: s.log });
+  // DescribeCluster once per container: the endpoint, CA and ARN do not change under us.
+  let described: ReturnType<typeof describeClusterEndpoint> | undefined;
+  const describe = (): ReturnType<typeof describeClusterEndpoint> =>
+    (described ??= describeClusterEndpoint(eks, s.cluster).catch((err: unknown) => {
+      described = undefined;
+      throw err;
+    }));
   const store = new KubeAwsAuthStore(
     async () => {
-      const { endpoint, caData } = await describeClusterEndpoint(eks, s.cluster);
+      const { endpoint, caData } = await describe();
       return { server: endpoint, caData, token: await tokens.token() };
     },
     { timeoutMs: s.timeoutMs, identity: 'the syncer', now: () => s.clock.now().getTime() },
@@ -79,7 +91,8 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
   return {
     iam: iamDirectory,
     store,
-    backups: new S3BackupStore(s3, s.bucket, s.prefix),
+    backups: new S3BackupStore(s3, kms, { bucket: s.bucket, prefix: s.prefix, macKeyId: s.macKey.id }),
+    cluster: { arn: async () => (await describe()).arn },
     // The topic lives in the stack's region, which need not be the cluster's.
     notifier: s.changeTopicArn ? new SnsNotifier(wrap(new SNSClient({ region: topicRegion(s.changeTopicArn), maxAttempts: 3 })), s.changeTopicArn) : undefined,
     clock: s.clock,

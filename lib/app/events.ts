@@ -3,7 +3,7 @@
  * through SQS), the drift schedule, or a manual invoke. Pure: a function of the event.
  */
 import { InputError } from '../errors.js';
-import { isPlainObject } from '../core/parse.js';
+import { isPlainObject } from '../core/objects.js';
 
 /** IAM API calls that can change who maps to what. */
 export const IAM_EVENT_NAMES = [

@@ -5,6 +5,7 @@
  * below; test/unit/serverless.test.ts checks that they agree.
  */
 import { GuardRefusedError } from '../errors.js';
+import { summarize } from '../core/diff.js';
 import type { EntryChange } from '../core/types.js';
 import type { Clock, Dimensions, Metrics, Notice } from './ports.js';
 import type { Outcome, PlannedChange, WriteResult } from './write-loop.js';
@@ -74,12 +75,16 @@ export function stopwatch(clock: Clock): () => number {
 
 /**
  * Identities that gained or lost access through one applied change. THE one place identity
- * counts are taken. Today they come from the entry changes: one entry maps one ARN, so an added
- * entry is an identity gaining access and a removed one an identity losing it (updates and
- * adoptions change what an identity is, not whether it gets in). When the plan carries the
- * access diff (who can log in, as what, before and after), count from it here instead.
+ * counts are taken: from the plan's access diff (who can log in, as aws-iam-authenticator reads
+ * aws-auth, before and after), counted as the core's summary counts it. A plan without one (an
+ * older caller) falls back to the entry changes: one entry maps one ARN, so an added entry is an
+ * identity gaining access and a removed one an identity losing it.
  */
 export function identityCounts(plan: PlannedChange): { added: number; removed: number } {
+  if (plan.access) {
+    const s = summarize([], [], 0, plan.access);
+    return { added: s.identitiesAdded, removed: s.identitiesRemoved };
+  }
   return { added: countOps(plan.changes, 'add'), removed: countOps(plan.changes, 'remove') };
 }
 

@@ -36,15 +36,35 @@ export interface BackupRecord {
   outcome?: 'replaced' | 'write-failed' | 'write-unknown';
 }
 
+/** What `BackupStore.latest` found: the backup to use, and the newer objects it passed over. */
+export interface LatestBackup {
+  /** The newest backup whose signature verifies and that is not dated after now; absent when none. */
+  record?: BackupRecord;
+  /** Newer objects that were not taken, newest first, each with the reason (future-dated, unsigned, bad signature…). */
+  skipped: { key: string; reason: string }[];
+}
+
 export interface BackupStore {
   /** Store the exact object about to be replaced. Throws BackupError when not stored. */
   save(input: { cluster: string; configMap: ConfigMapObject; reason: BackupReason; eventIds: string[]; takenAt: Date }): Promise<BackupRecord>;
   /** Label a backup with what happened to the write after it (best effort). */
   markOutcome(key: string, outcome: 'replaced' | 'write-failed' | 'write-unknown'): Promise<void>;
-  /** The cluster's backups, newest first. */
+  /** The cluster's backups, newest first, from their key names alone (not verified: see `latest` and `get`). */
   list(cluster: string, limit?: number): Promise<BackupRecord[]>;
-  /** Read and verify one backup. Throws BackupIntegrityError on a checksum mismatch. */
+  /**
+   * The newest backup the syncer itself wrote (its signature verifies), ignoring objects dated
+   * after `now` (plus a small clock-skew allowance). Key names are never trusted on their own.
+   */
+  latest(cluster: string, now: Date): Promise<LatestBackup>;
+  /** Read and verify one backup (signature, then checksum). Throws BackupIntegrityError when it
+   * was not written by the syncer or was altered since. */
   get(key: string): Promise<{ record: BackupRecord; configMap: ConfigMapObject }>;
+}
+
+/** Facts about the cluster that only a live run knows. */
+export interface ClusterInfo {
+  /** The EKS cluster ARN (binds the ownership record to this cluster), when it can be learnt. */
+  arn(): Promise<string | undefined>;
 }
 
 export interface Clock {

@@ -2,7 +2,7 @@
  * The JSON a function invocation returns: what happened, the diff, the backup key. The same
  * fields are logged, so a manual invoke and the logs tell the same story.
  */
-import { renderYaml11 } from '../core/yaml.js';
+import { renderManifestYaml } from './manifest.js';
 import type { RestoreResult } from './restore.js';
 import type { SyncResult } from './sync.js';
 import type { WriteResult } from './write-loop.js';
@@ -14,9 +14,11 @@ function common(r: WriteResult) {
     backupKey: r.backupKey,
     resourceVersion: r.resourceVersion,
     diff: r.plan.report,
+    /** Who gains, loses or changes access, as the authenticator reads it. */
+    access: r.plan.accessReport,
     refusals: r.plan.refusals,
     /** The complete next ConfigMap, for dry runs that would change something. */
-    manifest: r.outcome === 'planned' || r.outcome === 'refused' ? renderYaml11(r.plan.next) : undefined,
+    manifest: r.outcome === 'planned' || r.outcome === 'refused' ? renderManifestYaml(r.plan.next) : undefined,
   };
 }
 

@@ -2,7 +2,7 @@
  * restoreAwsAuth: put a backup back. The backup is verified (format, checksum, cluster), the
  * version it replaces is backed up first, and the same guards apply unless forced.
  */
-import { formatChange, formatRefusal } from '../core/diff.js';
+import { formatAccessChange, formatChange, formatRefusal } from '../core/diff.js';
 import { planRestore } from '../core/plan.js';
 import { InputError } from '../errors.js';
 import { recordRun } from './observe.js';
@@ -15,7 +15,10 @@ export interface RestoreRequest {
   backup: string;
   force?: boolean;
   dryRun?: boolean;
-  selfArn?: string;
+  /** The syncer's own identities, whose access a restore must not take (unless forced). */
+  selfArns?: readonly string[];
+  /** The cluster's partition (callers from another never get in). */
+  partition: string;
   eventIds?: string[];
   writeAttempts?: number;
 }
@@ -24,11 +27,19 @@ export interface RestoreResult extends WriteResult {
   restoredFrom: BackupRecord;
 }
 
-export async function resolveBackupKey(backups: BackupStore, cluster: string, key: string): Promise<string> {
+/**
+ * A backup key as named, or for "latest" the newest backup the syncer itself wrote (signature
+ * verified, not dated in the future). Newer objects passed over are logged with the reason.
+ */
+export async function resolveBackupKey(deps: Pick<WriteLoopDeps, 'backups' | 'clock' | 'log'>, cluster: string, key: string): Promise<string> {
   if (key !== 'latest') return key;
-  const [newest] = await backups.list(cluster, 1);
-  if (!newest) throw new InputError(`no backups found for cluster ${cluster}`, { context: { cluster } });
-  return newest.key;
+  const { record, skipped } = await deps.backups.latest(cluster, deps.clock.now());
+  for (const s of skipped) deps.log.warn('backup passed over for "latest"', { cluster, backupKey: s.key, reason: s.reason });
+  if (!record) {
+    const why = skipped.length === 0 ? '' : `; passed over: ${skipped.map((s) => `${s.key} (${s.reason})`).join('; ')}`;
+    throw new InputError(`no backup of cluster ${cluster} that the syncer wrote was found${why}`, { context: { cluster } });
+  }
+  return record.key;
 }
 
 /** Restore a backup; every run (restored, refused, failed) is recorded in deps.metrics. */
@@ -46,7 +57,7 @@ export async function restoreAwsAuth(deps: WriteLoopDeps, req: RestoreRequest): 
 }
 
 async function restoreOnce(deps: WriteLoopDeps, req: RestoreRequest): Promise<RestoreResult> {
-  const key = await resolveBackupKey(deps.backups, req.cluster, req.backup);
+  const key = await resolveBackupKey(deps, req.cluster, req.backup);
   const { record, configMap } = await deps.backups.get(key);
   if (record.cluster !== req.cluster) {
     throw new InputError(`backup ${key} belongs to cluster ${record.cluster}, not ${req.cluster}`, { context: { backupKey: key } });
@@ -59,9 +70,15 @@ async function restoreOnce(deps: WriteLoopDeps, req: RestoreRequest): Promise<Re
     dryRun: req.dryRun === true,
     attempts: req.writeAttempts ?? 3,
     plan: (current) => {
-      const plan = planRestore({ current, backup: configMap, selfArn: req.selfArn, force: req.force });
-      const report = [...plan.changes.map(formatChange), ...plan.refusals.map(formatRefusal)];
-      return { ...plan, report, details: { restoreFrom: key } };
+      const plan = planRestore({ current, backup: configMap, partition: req.partition, selfArns: req.selfArns, force: req.force });
+      const accessReport = plan.access.map(formatAccessChange);
+      const report = [
+        ...plan.changes.map(formatChange),
+        ...(accessReport.length ? ['access (as aws-iam-authenticator reads it):', ...accessReport.map((l) => `  ${l}`)] : []),
+        ...plan.warnings.map((w) => `! warning: ${w.message}`),
+        ...plan.refusals.map(formatRefusal),
+      ];
+      return { ...plan, report, accessReport, details: { restoreFrom: key } };
     },
   });
   return { ...result, restoredFrom: record };

@@ -1,16 +1,18 @@
 /**
  * syncAwsAuth: one complete read of IAM, then read → plan → guards → backup → write on aws-auth.
  */
-import { formatReport } from '../core/diff.js';
+import { formatAccessChange, formatReport } from '../core/diff.js';
 import { planSync } from '../core/plan.js';
 import type { SyncPolicy } from '../core/policy.js';
 import type { Conflict, IamSnapshot, Warning } from '../core/types.js';
 import { byCluster, changeNotice, METRIC, recordRun, stopwatch, type Trigger } from './observe.js';
-import { noMetrics, type IamDirectory, type Notifier } from './ports.js';
+import { noMetrics, type ClusterInfo, type IamDirectory, type Notifier } from './ports.js';
 import { planBackupWrite, type WriteLoopDeps, type WriteResult } from './write-loop.js';
 
 export interface SyncDeps extends WriteLoopDeps {
   iam: IamDirectory;
+  /** Optional: the cluster ARN, which binds the ownership record to this cluster. */
+  cluster?: ClusterInfo;
   /** Told about every applied change (created or replaced), when set. */
   notifier?: Notifier;
 }
@@ -20,8 +22,8 @@ export interface SyncRequest {
   dryRun?: boolean;
   force?: boolean;
   eventIds?: string[];
-  /** The identity the syncer runs as, whose own mapping must survive. */
-  selfArn?: string;
+  /** The syncer's own identities (its roles, the caller), whose access must survive. */
+  selfArns?: readonly string[];
   writeAttempts?: number;
   /** What started the run (metrics and notices); default `manual`. */
   trigger?: Trigger;
@@ -67,6 +69,8 @@ async function syncOnce(deps: SyncDeps, req: SyncRequest): Promise<SyncResult> {
   }
   const principals = { users: snapshot.users.length, roles: snapshot.roles.length, groups: snapshot.groups.length };
   deps.log.info('IAM read', { cluster: req.policy.cluster, ...principals });
+  const clusterArn = req.policy.clusterArn ?? (await deps.cluster?.arn());
+  const policy = clusterArn ? { ...req.policy, clusterArn } : req.policy;
   let last: ReturnType<typeof planSync> | undefined;
   const result = await planBackupWrite(deps, {
     cluster: req.policy.cluster,
@@ -75,9 +79,9 @@ async function syncOnce(deps: SyncDeps, req: SyncRequest): Promise<SyncResult> {
     dryRun: req.dryRun === true,
     attempts: req.writeAttempts ?? 3,
     plan: (current) => {
-      const plan = planSync({ current, snapshot, policy: req.policy, selfArn: req.selfArn, force: req.force });
+      const plan = planSync({ current, snapshot, policy, selfArns: req.selfArns, force: req.force });
       last = plan;
-      return { ...plan, report: formatReport(plan), details: { summary: plan.summary } };
+      return { ...plan, report: formatReport(plan), accessReport: plan.access.map(formatAccessChange), details: { summary: plan.summary } };
     },
   });
   return { ...result, warnings: last?.warnings ?? [], conflicts: last?.conflicts ?? [], principals };

@@ -4,6 +4,7 @@
  * Invariant: nothing is written unless the exact object being replaced is in S3 first.
  */
 import { ClusterAccessError, GuardRefusedError, WriteConflictError } from '../errors.js';
+import type { AccessChange } from '../core/diff.js';
 import type { ConfigMapObject, EntryChange, Refusal } from '../core/types.js';
 import { byCluster, METRIC, stopwatch } from './observe.js';
 import { noMetrics, type AwsAuthStore, type BackupReason, type BackupStore, type Clock, type Log, type Metrics } from './ports.js';
@@ -15,6 +16,10 @@ export interface PlannedChange {
   changes: EntryChange[];
   /** Human-readable lines for logs and replies. */
   report: string[];
+  /** Who gains, loses or changes access, one line each (also in `report`). */
+  accessReport: string[];
+  /** The access diff itself (sync and restore plans carry it), for counting identities. */
+  access?: readonly AccessChange[];
   /** Extra fields for the structured log. */
   details?: Record<string, unknown>;
 }
@@ -66,6 +71,7 @@ export async function planBackupWrite(
       create: current === null,
       currentResourceVersion: current?.metadata.resourceVersion,
       diff: plan.report,
+      access: plan.accessReport,
       refusals: plan.refusals,
       eventIds: opts.eventIds,
       ...plan.details,

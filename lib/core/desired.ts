@@ -1,75 +1,163 @@
 /**
- * The mappings IAM asks for: members of mapped IAM groups, and roles and users tagged
- * `<tagPrefix>/<cluster>/groups`. Pure: a function of the IAM snapshot and the policy.
+ * The mappings IAM and the config ask for. Pure: a function of the IAM snapshot and the policy.
+ *
+ * Trust follows who can change the input. Config (group and role mappings) is reviewed code: its
+ * groups and usernames are taken as they are. Tags can be set by anyone allowed `iam:Tag*`, so
+ * what a tag may grant is limited by config: groups only within `tags.allowedGroups`
+ * (`system:masters` only when listed as such; never a node or reserved group), and a username
+ * only when it cannot impersonate anyone (no bare `{{SessionName}}`, no other principal's ARN or
+ * role name, no reserved prefix, not already used by another entry). A refused tag username falls
+ * back to the default template; a principal left with no allowed group is not mapped.
  */
-import { canonicalArn, canonicalKey, parseArn } from './arn.js';
-import { groupProblem, sortedUnique, splitGroups, usernameProblem } from './names.js';
-import { renderUsername, type SyncPolicy } from './policy.js';
-import type { IamSnapshot, Mapping, MapKey, Warning } from './types.js';
+import { identityOfPrincipal, type Identity } from './identity.js';
+import { groupProblem, RESERVED_TAG_USERNAME_PREFIXES, sortedUnique, splitGroups, usernameProblem } from './names.js';
+import { compileUsername, globToRegExp, type SyncPolicy, type UsernameVars } from './policy.js';
+import type { IamRole, IamSnapshot, MapKey, Mapping, Warning } from './types.js';
 
 export interface DesiredMappings {
-  /** Sorted by canonical key; one per principal. */
+  /** Sorted by identity key; one per identity. */
   mappings: Mapping[];
   warnings: Warning[];
 }
 
-/** Tag values for this cluster, looked up case-insensitively (IAM tag keys are unique
- * regardless of case). */
-function clusterTags(tags: Record<string, string>, policy: SyncPolicy): { groups?: string; username?: string } {
-  const base = `${policy.tagPrefix}/${policy.cluster}/`.toLowerCase();
-  const out: { groups?: string; username?: string } = {};
-  for (const [k, v] of Object.entries(tags)) {
-    const lower = k.toLowerCase();
-    if (lower === `${base}groups`) out.groups = v;
-    else if (lower === `${base}username`) out.username = v;
-  }
-  return out;
+export interface DesiredContext {
+  /** Usernames already used by entries the syncer does not own (username → where, whose). */
+  usernamesInUse?: ReadonlyMap<string, { where: string; id?: string }>;
 }
 
 interface Pending {
   key: MapKey;
-  arn: string;
-  username: string;
+  identity: Identity;
+  vars: UsernameVars;
   groups: Set<string>;
-  fromTagUsername: boolean;
+  /** Where the username comes from: config beats tag beats the default template. */
+  username: { value: string; from: 'config' | 'tag' | 'default' };
+  /** An untrusted username to check once every mapping is known. */
+  tagUsername?: string;
 }
 
-/** Build the desired managed mappings. Bad tag values skip the entry or the group, with a warning. */
-export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy): DesiredMappings {
+const SSO_PATH = '/aws-reserved/sso.amazonaws.com/';
+const SSO_ROLE = /^AWSReservedSSO_(.+)_[0-9a-f]{16}$/;
+
+/** Tag values for this cluster. Keys compare exactly: EKS cluster names are case-sensitive. */
+function clusterTags(tags: Record<string, string>, policy: SyncPolicy, arn: string, warnings: Warning[]): { groups?: string; username?: string } {
+  const base = `${policy.tagPrefix}/${policy.cluster}/`;
+  const out: { groups?: string; username?: string } = {};
+  for (const [k, v] of Object.entries(tags)) {
+    if (k === `${base}groups`) out.groups = v;
+    else if (k === `${base}username`) out.username = v;
+    else if (k.toLowerCase() === `${base}groups`.toLowerCase() || k.toLowerCase() === `${base}username`.toLowerCase()) {
+      warnings.push({ code: 'tag-key-case', message: `${arn}: tag ${k} ignored: tag keys compare exactly (expected ${base}groups or ${base}username)`, arn });
+    }
+  }
+  return out;
+}
+
+/** Role mappings from config that match a role, in config order. */
+function matchingRoleMappings(role: IamRole, policy: SyncPolicy) {
+  return policy.roleMappings.filter((rm) => {
+    if (rm.ssoPermissionSet !== undefined) {
+      const m = SSO_ROLE.exec(role.roleName);
+      return role.path.startsWith(SSO_PATH) && m?.[1] === rm.ssoPermissionSet;
+    }
+    return rm.roleName !== undefined && globToRegExp(rm.roleName, 'i').test(role.roleName);
+  });
+}
+
+/** Build the desired managed mappings. Bad input skips the principal or the group, with a warning. */
+export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context: DesiredContext = {}): DesiredMappings {
   const warnings: Warning[] = [];
   const byKey = new Map<string, Pending>();
+  const allowed = policy.tags.allowedGroups.map((g) => ({ literal: g, re: globToRegExp(g) }));
+  const clusterAccount = policy.clusterArn?.split(':')[4];
 
-  const add = (key: MapKey, rawArn: string, username: string, groups: string[], fromTagUsername: boolean): void => {
-    const arn = canonicalArn(key, rawArn);
-    const ck = canonicalKey(key, rawArn);
-    if (arn === undefined || ck === undefined) {
+  // The same few group names recur for thousands of principals: check each name once.
+  const problems = new Map<string, string | undefined>();
+  const problemOf = (g: string): string | undefined => {
+    if (!problems.has(g)) problems.set(g, groupProblem(g));
+    return problems.get(g);
+  };
+  const tagGroups = (value: string, arn: string): string[] => {
+    const out: string[] = [];
+    for (const g of splitGroups(value)) {
+      const problem = problemOf(g);
+      if (problem) warnings.push({ code: 'bad-group', message: `${arn}: dropped ${problem}`, arn });
+      else if (!allowed.some((a) => a.literal === g || (g !== 'system:masters' && a.re.test(g)))) {
+        warnings.push({ code: 'tag-group-not-allowed', message: `${arn}: tag group ${JSON.stringify(g)} is not in tags.allowedGroups; not granted`, arn });
+      } else out.push(g);
+    }
+    return out;
+  };
+
+  // Templates are few (config) or one per principal (tags): compile each once per run.
+  const compiled = new Map<string, ReturnType<typeof compileUsername>>();
+  const render = (template: string, vars: UsernameVars, arn: string, what: string): string | undefined => {
+    try {
+      let fill = compiled.get(template);
+      if (!fill) compiled.set(template, (fill = compileUsername(template)));
+      const name = fill(vars);
+      const problem = usernameProblem(name);
+      if (!problem) return name;
+      warnings.push({ code: 'bad-username', message: `${arn}: ${what} refused: ${problem}`, arn });
+    } catch (err) {
+      warnings.push({ code: 'bad-username', message: `${arn}: ${what} refused: ${(err as Error).message}`, arn });
+    }
+    return undefined;
+  };
+
+  const add = (
+    key: MapKey,
+    rawArn: string,
+    identity: Identity | undefined,
+    vars: UsernameVars,
+    sources: { trusted: string[]; tag?: string; configUsername?: string; tagUsername?: string; mapped: boolean },
+  ): void => {
+    if (!sources.mapped) return;
+    if (!identity || identity.kind !== (key === 'mapRoles' ? 'role' : 'user')) {
       warnings.push({ code: 'bad-arn', message: `skipped ${rawArn}: not an IAM ${key === 'mapRoles' ? 'role' : 'user'} ARN`, arn: rawArn });
       return;
     }
-    const cleanGroups: string[] = [];
-    for (const g of groups) {
-      const problem = groupProblem(g);
-      if (problem) warnings.push({ code: 'bad-group', message: `${arn}: dropped ${problem}`, arn });
-      else cleanGroups.push(g);
+    const arn = identity.arn;
+    if (identity.partition !== policy.partition) {
+      warnings.push({ code: 'other-partition', message: `skipped ${arn}: partition ${identity.partition} is not the cluster's (${policy.partition})`, arn });
+      return;
     }
-    const existing = byKey.get(ck);
+    const asked = sources.tag !== undefined ? splitGroups(sources.tag).length : 0;
+    // Config groups are validated with the config; the check again here keeps node and reserved
+    // groups out whatever the caller passed.
+    const trusted = sources.trusted.filter((g) => {
+      const problem = problemOf(g);
+      if (problem) warnings.push({ code: 'bad-group', message: `${arn}: dropped ${problem}`, arn });
+      return !problem;
+    });
+    const groups = [...trusted, ...(sources.tag !== undefined ? tagGroups(sources.tag, arn) : [])];
+    const existing = byKey.get(identity.key);
     // Every group asked for was refused: mapping the principal with none would be a surprise.
-    if (groups.length > 0 && cleanGroups.length === 0 && !existing) {
+    if (groups.length === 0 && (asked > 0 || sources.trusted.length > 0) && !existing) {
       warnings.push({ code: 'no-groups-left', message: `skipped ${arn}: none of its groups may be granted`, arn });
       return;
     }
-    if (existing) {
-      cleanGroups.forEach((g) => existing.groups.add(g));
-      // An explicit username tag wins over a template default.
-      if (fromTagUsername && !existing.fromTagUsername) {
-        existing.username = username;
-        existing.fromTagUsername = true;
-      }
-      return;
+    if (clusterAccount !== undefined && identity.accountId !== clusterAccount && !existing) {
+      warnings.push({ code: 'other-account', message: `${arn} is in account ${identity.accountId}, not the cluster's (${clusterAccount})`, arn });
     }
-    byKey.set(ck, { key, arn, username, groups: new Set(cleanGroups), fromTagUsername });
+    let configured: string | undefined;
+    if (sources.configUsername !== undefined) {
+      configured = render(sources.configUsername, vars, arn, 'the username from roleMappings');
+      if (configured === undefined) return;
+    }
+    const pending = existing ?? { key, identity, vars, groups: new Set<string>(), username: { value: '', from: 'default' as const } };
+    if (!existing) {
+      const fallback = render(key === 'mapRoles' ? policy.roleUsername : policy.userUsername, vars, arn, 'the default username');
+      if (fallback === undefined && configured === undefined) return;
+      pending.username = { value: fallback ?? '', from: 'default' };
+    }
+    if (configured !== undefined && pending.username.from !== 'config') pending.username = { value: configured, from: 'config' };
+    groups.forEach((g) => pending.groups.add(g));
+    if (sources.tagUsername !== undefined && pending.username.from !== 'config') pending.tagUsername = sources.tagUsername;
+    byKey.set(identity.key, pending);
   };
 
+  // IAM groups → users.
   const mappedGroups = new Map<string, string[]>();
   for (const gm of policy.groupMappings) {
     const name = gm.iamGroup.toLowerCase();
@@ -77,54 +165,84 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy): Desired
   }
   const knownGroups = new Set(snapshot.groups.map((g) => g.groupName.toLowerCase()));
   for (const gm of policy.groupMappings) {
-    if (!knownGroups.has(gm.iamGroup.toLowerCase())) {
-      warnings.push({ code: 'missing-group', message: `IAM group ${gm.iamGroup} (in groupMappings) does not exist` });
-    }
+    if (!knownGroups.has(gm.iamGroup.toLowerCase())) warnings.push({ code: 'missing-group', message: `IAM group ${gm.iamGroup} (in groupMappings) does not exist` });
   }
-
-  const usernameFor = (template: string, vars: Record<string, string>, tagged: string | undefined, arn: string): string | undefined => {
-    let name: string;
-    try {
-      // A tagged username goes through the same template check: `{{Bogus}}` or `{x}` never reach aws-auth.
-      name = renderUsername(tagged ?? template, vars);
-    } catch (err) {
-      warnings.push({ code: 'bad-username', message: `skipped ${arn}: ${(err as Error).message}`, arn });
-      return undefined;
-    }
-    const problem = usernameProblem(name);
-    if (problem) {
-      warnings.push({ code: 'bad-username', message: `skipped ${arn}: ${problem}`, arn });
-      return undefined;
-    }
-    return name;
-  };
-
   for (const user of snapshot.users) {
-    const parsed = parseArn(user.arn);
-    const tags = clusterTags(user.tags, policy);
-    const groups: string[] = [];
-    for (const g of user.groups) groups.push(...(mappedGroups.get(g.toLowerCase()) ?? []));
+    const id = identityOfPrincipal(user.arn);
+    const tags = clusterTags(user.tags, policy, user.arn, warnings);
+    const trusted = user.groups.flatMap((g) => mappedGroups.get(g.toLowerCase()) ?? []);
     const viaGroup = user.groups.some((g) => mappedGroups.has(g.toLowerCase()));
-    if (!viaGroup && tags.groups === undefined) continue;
-    if (tags.groups !== undefined) groups.push(...splitGroups(tags.groups));
-    const vars = { partition: parsed?.partition ?? 'aws', accountId: parsed?.accountId ?? '', userName: user.userName, path: user.path };
-    const username = usernameFor(policy.userUsername, vars, tags.username, user.arn);
-    if (username === undefined) continue;
-    add('mapUsers', user.arn, username, groups, tags.username !== undefined);
+    add('mapUsers', user.arn, id, { partition: id?.partition ?? 'aws', accountId: id?.accountId ?? '', userName: user.userName, path: user.path }, {
+      trusted,
+      tag: tags.groups,
+      tagUsername: tags.username,
+      mapped: viaGroup || tags.groups !== undefined,
+    });
   }
 
+  // Config role mappings and tagged roles → roles.
   for (const role of snapshot.roles) {
-    const tags = clusterTags(role.tags, policy);
-    if (tags.groups === undefined) continue;
-    const parsed = parseArn(role.arn);
-    const vars = { partition: parsed?.partition ?? 'aws', accountId: parsed?.accountId ?? '', roleName: role.roleName, path: role.path };
-    const username = usernameFor(policy.roleUsername, vars, tags.username, role.arn);
-    if (username === undefined) continue;
-    add('mapRoles', role.arn, username, splitGroups(tags.groups), tags.username !== undefined);
+    const id = identityOfPrincipal(role.arn);
+    const tags = clusterTags(role.tags, policy, role.arn, warnings);
+    const rms = matchingRoleMappings(role, policy);
+    add('mapRoles', role.arn, id, { partition: id?.partition ?? 'aws', accountId: id?.accountId ?? '', roleName: role.roleName, path: role.path }, {
+      trusted: rms.flatMap((rm) => rm.kubernetesGroups),
+      configUsername: rms.find((rm) => rm.username !== undefined)?.username,
+      tag: tags.groups,
+      tagUsername: tags.username,
+      mapped: rms.length > 0 || tags.groups !== undefined,
+    });
+  }
+
+  // Tag usernames, now that every mapping is known: none may impersonate anyone.
+  const chosen = new Map<string, string>();
+  for (const [k, p] of byKey) chosen.set(k, p.username.value);
+  for (const p of byKey.values()) {
+    if (p.tagUsername === undefined) continue;
+    const { vars } = p;
+    const arn = p.identity.arn;
+    const name = render(p.tagUsername, vars, arn, `the username tag ${JSON.stringify(p.tagUsername)}`);
+    if (name === undefined) continue;
+    const problem = tagUsernameProblem(name, p.identity, chosen, context.usernamesInUse);
+    if (problem) {
+      warnings.push({ code: 'tag-username-refused', message: `${arn}: the username tag ${JSON.stringify(p.tagUsername)} is refused (${problem}); using ${JSON.stringify(p.username.value)}`, arn });
+      continue;
+    }
+    p.username = { value: name, from: 'tag' };
+    chosen.set(p.identity.key, name);
   }
 
   const mappings = [...byKey.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, p]) => ({ key: p.key, arn: p.arn, username: p.username, groups: sortedUnique(p.groups) }));
+    .map(([, p]) => ({ key: p.key, identity: p.identity, username: p.username.value, groups: sortedUnique(p.groups) }));
   return { mappings, warnings };
+}
+
+/**
+ * Why a username from a tag could impersonate someone, or undefined. Modelled on what EKS access
+ * entries allow: a session template needs a prefix with a colon (`ci:{{SessionName}}`), since a
+ * bare `{{SessionName}}` lets whoever assumes the role choose their Kubernetes name.
+ */
+export function tagUsernameProblem(
+  name: string,
+  self: Identity,
+  chosen: ReadonlyMap<string, string>,
+  inUse?: DesiredContext['usernamesInUse'],
+): string | undefined {
+  const lower = name.toLowerCase();
+  const reserved = RESERVED_TAG_USERNAME_PREFIXES.find((p) => lower.startsWith(p));
+  if (reserved) return `it claims the reserved "${reserved}" prefix`;
+  if (name.includes('{{EC2PrivateDNSName}}')) return '{{EC2PrivateDNSName}} is for node mappings';
+  const session = name.search(/\{\{SessionName(?:Raw)?\}\}/);
+  if (session !== -1 && !name.slice(0, session).includes(':')) return 'a {{SessionName}} template needs a prefix with a colon before it, such as "team:{{SessionName}}"';
+  const assumed = /assumed-role\/([^/]+)/i.exec(name);
+  if (assumed && (self.kind !== 'role' || assumed[1]!.toLowerCase() !== self.name.toLowerCase())) return `it names the role ${assumed[1]}, not this principal`;
+  if (lower.startsWith('arn:')) {
+    const other = identityOfPrincipal(name.replace(/\{\{[A-Za-z]+\}\}/g, 'x1'));
+    if (!other || other.key !== self.key) return 'it is shaped like the ARN of another principal';
+  }
+  for (const [id, used] of chosen) if (id !== self.key && used === name) return 'another mapping already uses it';
+  const used = inUse?.get(name);
+  if (used !== undefined && used.id !== self.key) return `an entry the syncer does not own (${used.where}) already uses it`;
+  return undefined;
 }

@@ -1,143 +1,159 @@
 /**
- * Guards: the checks that stand between a plan and a write. Each returns every refusal with a
- * message that says what would have happened and what to do, so an operator can act on it.
+ * Guards: the checks between a plan and a write, each a small function of the effective access
+ * before and after (as every authenticator version reads it: the worse outcome counts). Each
+ * says whether force may waive it in a sync and in a restore; `checkGuards` is the one place
+ * force is applied.
  */
-import { identityKey } from './arn.js';
-import { isNodeEntry, field, parseAwsAuth } from './parse.js';
-import { CONFIGMAP_MAX_BYTES, dataSize } from './render.js';
-import { MAP_KEYS, type ConfigMapObject, type ParsedAwsAuth, type Refusal } from './types.js';
-import { stableJson } from './yaml.js';
+import { arnOf, AUTHENTICATOR_VERSIONS, grantsGroup, mappedIdentities, outcomeOf, sameOutcome, type EffectiveAccess } from './access.js';
+import type { AwsAuthView } from './awsauth.js';
+import { viewProblems } from './awsauth.js';
+import { NODE_GROUPS } from './names.js';
+import { CONFIGMAP_MAX_BYTES } from './render.js';
+import type { Refusal, RefusalCode } from './types.js';
 
-export interface GuardInput {
-  current: ConfigMapObject | null;
-  currentParsed: ParsedAwsAuth;
-  next: ConfigMapObject;
-  /** What `next` was meant to hold, per key, as plain lists (for the round-trip check). */
-  intended?: Record<string, unknown[]>;
-  removals: number;
+export type PlanKind = 'sync' | 'restore';
+
+export interface GuardContext {
+  kind: PlanKind;
+  beforeView: AwsAuthView;
+  afterView: AwsAuthView;
+  before: EffectiveAccess;
+  after: EffectiveAccess;
+  /** Identity keys of the syncer's own roles (sync and restore). */
+  selfIds: readonly string[];
   maxRemovals: number;
-  /** Desired managed entries found by discovery (sync only). */
-  desiredCount?: number;
-  /** Owned entries currently in aws-auth (sync only). */
+  /** Sync only: mappings discovery wants, entries the syncer owns now. */
+  wantedCount?: number;
   ownedCount?: number;
-  /** The ARN the syncer runs as, when known. */
-  selfArn?: string;
-  /** Refusals to waive (force). */
-  waive?: ReadonlySet<Refusal['code']>;
+  /** Problems found when the rewritten keys were read back. */
+  roundtrip: readonly string[];
+  nextSize: number;
 }
 
-function hasMasters(parsed: ParsedAwsAuth): number {
-  return parsed.entries.filter((e) => {
-    const g = field(e.raw, 'groups');
-    return Array.isArray(g) && g.includes('system:masters');
-  }).length;
+/** Whether force may waive a guard: per plan kind; absent = the guard does not apply. */
+type Waiver = Partial<Record<PlanKind, 'waivable' | 'never'>>;
+
+export interface Guard {
+  code: RefusalCode;
+  applies: Waiver;
+  check(ctx: GuardContext): string | undefined;
 }
 
-/** Serialise an entry for identity comparison (same object, same fields, same values). */
-const entryId = (raw: unknown): string => stableJson(raw);
+/** Identities by the ARN their entries use, at most `max` of them. */
+const list = (ctx: GuardContext, ids: Iterable<string>, max = 5): string => {
+  const all = [...ids].map((id) => arnOf(ctx.before, id) ?? arnOf(ctx.after, id) ?? id);
+  return all.slice(0, max).join(', ') + (all.length > max ? ` and ${all.length - max} more` : '');
+};
 
-/** Parse `next`, reusing the current parse for every key whose text is unchanged. */
-function parseReusing(next: ConfigMapObject, current: ConfigMapObject | null, currentParsed: ParsedAwsAuth): ParsedAwsAuth {
-  const changed = MAP_KEYS.filter((k) => next.data?.[k] !== current?.data?.[k]);
-  if (current === null || changed.length === MAP_KEYS.length) return parseAwsAuth(next);
-  const fresh = parseAwsAuth({ ...next, data: Object.fromEntries(changed.flatMap((k) => (next.data?.[k] === undefined ? [] : [[k, next.data[k]!]]))) });
-  const keep = (k: string) => !changed.includes(k as (typeof MAP_KEYS)[number]);
-  return {
-    entries: [...currentParsed.entries.filter((e) => keep(e.key)), ...fresh.entries],
-    unreadableKeys: [...currentParsed.unreadableKeys.filter(keep), ...fresh.unreadableKeys],
-    problems: [...currentParsed.problems.filter((p) => keep(p.key)), ...fresh.problems],
-  };
+/** Identities any version sees before or after (mapped ones: only they can hold groups); once per context. */
+const known = new WeakMap<GuardContext, string[]>();
+function identities(ctx: GuardContext): string[] {
+  let ids = known.get(ctx);
+  if (!ids) known.set(ctx, (ids = [...new Set([...mappedIdentities(ctx.before), ...mappedIdentities(ctx.after)])].sort()));
+  return ids;
 }
 
-export function checkGuards(input: GuardInput): Refusal[] {
-  const refusals: Refusal[] = [];
-  const { currentParsed } = input;
-  const nextParsed = parseReusing(input.next, input.current, currentParsed);
-
-  if (currentParsed.problems.length > 0) {
-    const list = currentParsed.problems
-      .map((p) => `${p.key}${p.index === undefined ? '' : `[${p.index}]`}: ${p.reason}`)
-      .join('; ');
-    refusals.push({
-      code: 'current-unparseable',
-      message: `the current aws-auth has problems the authenticator would also trip on (${list}); fix them by hand or run with force to let the syncer rewrite the keys it can`,
-    });
+/** Identities whose outcome changes in some version, filtered. */
+function changed(ctx: GuardContext, ids: Iterable<string>, pick: (id: string, v: (typeof AUTHENTICATOR_VERSIONS)[number]) => boolean): string[] {
+  const out: string[] = [];
+  for (const id of ids) {
+    if (AUTHENTICATOR_VERSIONS.some((v) => pick(id, v) && !sameOutcome(outcomeOf(ctx.before[v], id), outcomeOf(ctx.after[v], id)))) out.push(id);
   }
+  return out;
+}
 
-  // Only the keys this plan rewrote: a problem in a key kept verbatim is the current object's
-  // (reported above), not the renderer's.
-  if (input.intended) {
-    for (const key of MAP_KEYS) {
-      const want = input.intended[key];
-      if (!want) continue;
-      if (nextParsed.unreadableKeys.includes(key)) {
-        const why = nextParsed.problems.filter((p) => p.key === key).map((p) => p.reason).join('; ');
-        refusals.push({ code: 'render-roundtrip', message: `the rendered ${key} does not parse back (${why})` });
-        continue;
-      }
-      const got = nextParsed.entries.filter((e) => e.key === key).map((e) => e.raw);
-      if (stableJson(got) !== stableJson(want)) {
-        refusals.push({ code: 'render-roundtrip', message: `the rendered ${key} does not read back as the planned entries` });
-      }
-    }
+export const GUARDS: readonly Guard[] = [
+  {
+    code: 'current-unreadable',
+    applies: { sync: 'waivable' },
+    check: (ctx) => {
+      const blocking = viewProblems(ctx.beforeView).filter((p) => p.blocking);
+      if (blocking.length === 0) return undefined;
+      return `the current aws-auth has keys the syncer will not rewrite (${blocking.map((p) => `${p.key}: ${p.reason}`).join('; ')}); fix them by hand, or run with force to sync the other keys and keep these byte for byte`;
+    },
+  },
+  {
+    code: 'backup-unreadable',
+    applies: { restore: 'waivable' },
+    check: (ctx) => {
+      const blocking = viewProblems(ctx.afterView).filter((p) => p.blocking);
+      if (blocking.length === 0) return undefined;
+      return `the backup has keys whose effect the syncer cannot tell (${blocking.map((p) => `${p.key}: ${p.reason}`).join('; ')}); restore with force to put it back anyway`;
+    },
+  },
+  {
+    code: 'render-roundtrip',
+    applies: { sync: 'never' },
+    check: (ctx) => (ctx.roundtrip.length ? `the rendered aws-auth does not read back as planned (${ctx.roundtrip.join('; ')})` : undefined),
+  },
+  {
+    code: 'too-many-removals',
+    applies: { sync: 'waivable' },
+    check: (ctx) => {
+      const lost = changed(ctx, identities(ctx), (id, v) => ctx.before[v].grants.has(id) && !ctx.after[v].grants.has(id));
+      if (lost.length <= ctx.maxRemovals) return undefined;
+      return `${lost.length} identities would lose their mapping (${list(ctx, lost)}), more than guards.maxRemovals (${ctx.maxRemovals}); check IAM, then raise the limit or run with force`;
+    },
+  },
+  {
+    code: 'empty-discovery',
+    applies: { sync: 'waivable' },
+    check: (ctx) =>
+      ctx.wantedCount === 0 && (ctx.ownedCount ?? 0) > 0
+        ? `IAM discovery found no principal to map while the syncer owns ${ctx.ownedCount} entries; refusing to remove them all (check the mappings and tags, or run with force)`
+        : undefined,
+  },
+  {
+    code: 'last-masters',
+    applies: { sync: 'never', restore: 'waivable' },
+    check: (ctx) => {
+      const ids = identities(ctx);
+      const admins = new Set<string>();
+      // Worse outcome: an ambiguous admin counts before, but not after.
+      const failing = AUTHENTICATOR_VERSIONS.filter((v) => {
+        const before = ids.filter((id) => grantsGroup(outcomeOf(ctx.before[v], id), 'system:masters', 'possibly'));
+        before.forEach((id) => admins.add(id));
+        return before.length > 0 && !ids.some((id) => grantsGroup(outcomeOf(ctx.after[v], id), 'system:masters', 'certainly'));
+      });
+      if (failing.length === 0) return undefined;
+      const which = failing.length < AUTHENTICATOR_VERSIONS.length ? ` as authenticator ${failing.join(', ')} reads it` : '';
+      return `no identity would still get system:masters${which} (today: ${list(ctx, admins)}); nobody could administer the cluster through aws-auth`;
+    },
+  },
+  {
+    code: 'node-mapping',
+    applies: { sync: 'never', restore: 'waivable' },
+    check: (ctx) => {
+      const lost = changed(ctx, identities(ctx), (id, v) => NODE_GROUPS.some((g) => grantsGroup(outcomeOf(ctx.before[v], id), g, 'possibly')));
+      return lost.length ? `${lost.length} node identit${lost.length === 1 ? 'y' : 'ies'} (system:nodes/system:bootstrappers) would lose or change their mapping (${list(ctx, lost)}); nodes would go NotReady` : undefined;
+    },
+  },
+  {
+    code: 'self-mapping',
+    applies: { sync: 'never', restore: 'waivable' },
+    check: (ctx) => {
+      const lost = changed(ctx, ctx.selfIds, (id, v) => outcomeOf(ctx.before[v], id).kind !== 'none');
+      return lost.length ? `the syncer's own access (${list(ctx, lost)}) would be removed or changed; it would lock itself out` : undefined;
+    },
+  },
+  {
+    code: 'too-large',
+    applies: { sync: 'never', restore: 'never' },
+    check: (ctx) =>
+      ctx.nextSize > CONFIGMAP_MAX_BYTES
+        ? `the next aws-auth would hold ${ctx.nextSize} bytes of data, over the 1 MiB ConfigMap limit; map IAM groups to fewer principals or move principals to EKS access entries`
+        : undefined,
+  },
+];
+
+/** Every refusal that applies, minus those force waives. */
+export function checkGuards(ctx: GuardContext, force: boolean): Refusal[] {
+  const out: Refusal[] = [];
+  for (const g of GUARDS) {
+    const mode = g.applies[ctx.kind];
+    if (mode === undefined || (force && mode === 'waivable')) continue;
+    const message = g.check(ctx);
+    if (message !== undefined) out.push({ code: g.code, message });
   }
-
-  if (input.removals > input.maxRemovals) {
-    refusals.push({
-      code: 'too-many-removals',
-      message: `${input.removals} managed entries would be removed, more than guards.maxRemovals (${input.maxRemovals}); check IAM, then raise the limit or run with force`,
-    });
-  }
-
-  if (input.desiredCount === 0 && (input.ownedCount ?? 0) > 0) {
-    refusals.push({
-      code: 'empty-discovery',
-      message: `IAM discovery found no principal to map while the syncer owns ${input.ownedCount} entries; refusing to remove them all (check the group mappings and tags, or run with force)`,
-    });
-  }
-
-  const mastersBefore = hasMasters(currentParsed);
-  if (mastersBefore > 0 && hasMasters(nextParsed) === 0) {
-    refusals.push({
-      code: 'last-masters',
-      message: 'the last entry granting system:masters would be removed; nobody could administer the cluster through aws-auth',
-    });
-  }
-
-  // Node mappings: every one must survive exactly as it is.
-  const nextIds = new Set(nextParsed.entries.map((e) => entryId(e.raw)));
-  const lostNodes = currentParsed.entries.filter((e) => isNodeEntry(e) && !nextIds.has(entryId(e.raw)));
-  if (lostNodes.length > 0) {
-    refusals.push({
-      code: 'node-mapping',
-      message: `${lostNodes.length} node mapping(s) (system:nodes/system:bootstrappers) would be removed or changed (${lostNodes
-        .map((e) => `${e.key}[${e.index}]`)
-        .join(', ')}); nodes would go NotReady`,
-    });
-  }
-
-  if (input.selfArn) {
-    const self = identityKey(input.selfArn);
-    if (self !== undefined) {
-      const before = currentParsed.entries.filter((e) => e.canonical === self);
-      const after = nextParsed.entries.filter((e) => e.canonical === self);
-      const kept = before.every((b) => after.some((a) => entryId(a.raw) === entryId(b.raw)));
-      if (before.length > 0 && !kept) {
-        refusals.push({
-          code: 'self-mapping',
-          message: `the syncer's own mapping (${input.selfArn}) would be removed or changed; it would lock itself out`,
-        });
-      }
-    }
-  }
-
-  const size = dataSize(input.next);
-  if (size > CONFIGMAP_MAX_BYTES) {
-    refusals.push({
-      code: 'too-large',
-      message: `the next aws-auth would hold ${size} bytes of data (${nextParsed.entries.length} entries), over the 1 MiB ConfigMap limit; map IAM groups to fewer principals or move principals to EKS access entries`,
-    });
-  }
-
-  return refusals.filter((r) => !input.waive?.has(r.code));
+  return out;
 }

@@ -4,7 +4,7 @@
  * A malformed principal is an error, not a skipped entry: a partial picture of IAM must never
  * read as "these principals were deleted".
  */
-import { isPlainObject } from './parse.js';
+import { isPlainObject } from './objects.js';
 import type { IamGroup, IamRole, IamSnapshot, IamUser } from './types.js';
 
 export interface AuthorizationDetailsPage {

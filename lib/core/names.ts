@@ -11,6 +11,8 @@ const MAX_NAME = 253;
 
 /** Prefixes reserved for Kubernetes and EKS identities. */
 export const RESERVED_PREFIXES = ['system:', 'eks:'];
+/** Prefixes EKS access entries reserve for usernames; refused in usernames that come from tags. */
+export const RESERVED_TAG_USERNAME_PREFIXES = ['system:', 'eks:', 'aws:', 'amazon:', 'iam:'];
 /** Groups that make an entry a node mapping: never granted by the syncer. */
 export const NODE_GROUPS = ['system:nodes', 'system:bootstrappers'];
 /** The one reserved group the syncer may grant (cluster admin, as in most aws-auth files). */

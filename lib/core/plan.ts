@@ -1,16 +1,21 @@
 /**
- * planSync / planRestore: the whole decision, as one pure function each.
- * parse → desired → reconcile → render → guards → diff.
+ * planSync / planRestore: the whole decision, one pure function each.
+ *
+ *   read once (view) → effective access before → wanted mappings → decision rows → render
+ *   (splice) → read the rewritten keys back → effective access after → guards → diffs
  */
+import { AUTHENTICATOR_VERSIONS, effectiveAccess, outcomeOf, type EffectiveAccess } from './access.js';
+import { readMapKey, viewAwsAuth, viewProblems, type AwsAuthView, type EntryView } from './awsauth.js';
+import { conflictsOf, decide, edits, entryChanges, entryObject, type Row } from './decide.js';
 import { buildDesired } from './desired.js';
-import { summarize, type DiffSummary } from './diff.js';
+import { diffAccess, sortChanges, summarize, type AccessChange, type DiffSummary } from './diff.js';
 import { checkGuards } from './guards.js';
+import { identityKeyOf } from './identity.js';
 import { ownershipToken, readOwned } from './ownership.js';
-import { parseAwsAuth } from './parse.js';
 import type { SyncPolicy } from './policy.js';
-import { reconcile } from './reconcile.js';
-import { currentLists, itemsToList, newAwsAuth, renderAwsAuth } from './render.js';
-import { MAP_KEYS, type ConfigMapObject, type Conflict, type EntryChange, type IamSnapshot, type Refusal, type Warning } from './types.js';
+import { dataSize, newAwsAuth, renderAwsAuth, type Rendered } from './render.js';
+import { MAP_KEYS, type ConfigMapObject, type Conflict, type EntryChange, type IamSnapshot, type MapKey, type Refusal, type Warning } from './types.js';
+import { toValue } from './yaml-read.js';
 
 export interface SyncPlan {
   /** True when the next object differs from the current one (or there is none yet). */
@@ -20,10 +25,29 @@ export interface SyncPlan {
   /** The complete next ConfigMap (equal to current when nothing changes). */
   next: ConfigMapObject;
   changes: EntryChange[];
+  /** Who gains, loses or changes access. */
+  access: AccessChange[];
   conflicts: Conflict[];
   warnings: Warning[];
   refusals: Refusal[];
   summary: DiffSummary;
+  rows: Row[];
+  before: EffectiveAccess;
+  after: EffectiveAccess;
+}
+
+export interface SyncPlanInput {
+  current: ConfigMapObject | null;
+  snapshot: IamSnapshot;
+  policy: SyncPolicy;
+  /** The syncer's own identities (its sync and restore roles, or the caller): never locked out. */
+  selfArns?: readonly string[];
+  /**
+   * Proceed although some current keys cannot be read (they stay byte for byte) and waive the
+   * removal and empty-discovery guards. Never waives the guards that keep admins, nodes and the
+   * syncer itself in.
+   */
+  force?: boolean;
 }
 
 /** Strip what the API server sets, so that two objects compare on what we control. */
@@ -32,69 +56,155 @@ function comparable(cm: ConfigMapObject | null): string {
   return JSON.stringify({ data: cm.data ?? {}, annotations: cm.metadata.annotations ?? {}, binaryData: cm.binaryData ?? null });
 }
 
-export interface SyncPlanInput {
-  current: ConfigMapObject | null;
-  snapshot: IamSnapshot;
-  policy: SyncPolicy;
-  selfArn?: string;
-  /**
-   * Proceed although the current aws-auth has problems (unreadable keys stay verbatim, bad
-   * entries stay as they are) and waive the removal and empty-discovery guards. Never waives
-   * the guards that keep admins, nodes and the syncer itself in.
-   */
-  force?: boolean;
+const selfIdsOf = (arns: readonly string[] | undefined): string[] => [...new Set((arns ?? []).flatMap((a) => identityKeyOf(a) ?? []))];
+
+/**
+ * Read back what a render wrote and report any difference from what was meant. A key written
+ * whole is read again whole. A spliced key keeps every kept entry's exact text, so only the new
+ * entries are read (each from its own rendered text) and the key's view is put together from the
+ * kept views and the new ones; the differential tests check this against the authenticator.
+ */
+function readBack(view: AwsAuthView, rendered: Rendered): { view: AwsAuthView; problems: string[] } {
+  const out: AwsAuthView = { ...view };
+  const problems: string[] = [];
+  for (const key of rendered.rewritten) {
+    const text = rendered.next.data?.[key];
+    const pieces = rendered.spliced[key];
+    if (pieces) {
+      const entries: EntryView[] = [];
+      for (const p of pieces) {
+        if (p.kind === 'kept') {
+          entries.push(p.entry.index === entries.length ? p.entry : { ...p.entry, index: entries.length });
+          continue;
+        }
+        const fresh = readMapKey(key, p.text, view.partition);
+        const e = fresh.entries[0];
+        if (fresh.state !== 'ok' || fresh.entries.length !== 1 || JSON.stringify(toValue(e!.node)) !== JSON.stringify(entryObject(p.mapping))) {
+          problems.push(`the entry written for ${p.mapping.identity.arn} does not read back as planned`);
+          continue;
+        }
+        entries.push({ ...e!, index: entries.length });
+      }
+      out[key] = { key, state: 'ok', text, entries };
+      continue;
+    }
+    const kv = readMapKey(key, text, view.partition);
+    out[key] = kv;
+    const want = rendered.expected[key] ?? [];
+    if (kv.state !== 'ok' && !(kv.state === 'empty' && want.length === 0)) {
+      problems.push(`${key} reads as ${kv.state}${kv.reason ? ` (${kv.reason})` : ''}`);
+      continue;
+    }
+    if (JSON.stringify(kv.entries.map((e) => toValue(e.node))) !== JSON.stringify(want)) problems.push(`${key} does not read back as the planned entries`);
+  }
+  return { view: out, problems };
 }
 
 export function planSync(input: SyncPlanInput): SyncPlan {
   const { current, policy } = input;
-  const parsed = parseAwsAuth(current);
-  const owned = readOwned(current);
-  const desired = buildDesired(input.snapshot, policy);
-  const warnings = [...desired.warnings];
+  const force = input.force === true;
+  const view = viewAwsAuth(current, policy.partition);
+  const before = effectiveAccess(view);
+  const owned = readOwned(current, { name: policy.cluster, arn: policy.clusterArn });
+  const visible = [view.mapRoles, view.mapUsers].flatMap((k) => (k.state === 'ok' ? k.entries : []));
+  const idOf = (e: (typeof visible)[number]): string => (e.target.kind === 'identity' ? e.target.identity.key : '');
+  // One digest per entry, once: entries the ownership record claims.
+  const claimed = new Map<EntryView, string>();
+  if (owned.tokens.size > 0) {
+    for (const e of visible) {
+      if (e.target.kind !== 'identity') continue;
+      const t = ownershipToken(owned.readRef, e.key, idOf(e));
+      if (owned.tokens.has(t)) claimed.set(e, t);
+    }
+  }
+  const isOwned = (e: (typeof visible)[number]): boolean => claimed.has(e);
+
+  const usernamesInUse = new Map<string, { where: string; id?: string }>();
+  for (const e of visible) if (!isOwned(e) && e.username !== '') usernamesInUse.set(e.username, { where: `${e.key}[${e.index}]`, id: e.target.kind === 'identity' ? e.target.identity.key : undefined });
+  const desired = buildDesired(input.snapshot, policy, { usernamesInUse });
+  const warnings: Warning[] = [...desired.warnings];
+  if (owned.problem) warnings.push({ code: 'owned-annotation', message: owned.problem });
+
   // A key that cannot be read is kept verbatim, so nothing managed can be placed in it.
-  const placeable = desired.mappings.filter((m) => !parsed.unreadableKeys.includes(m.key));
-  for (const key of parsed.unreadableKeys) {
+  const writable = (key: MapKey): boolean => ['absent', 'empty', 'ok'].includes(view[key].state);
+  for (const key of MAP_KEYS) {
     const n = desired.mappings.filter((m) => m.key === key).length;
-    if (n > 0) warnings.push({ code: 'unreadable-key', message: `${key} cannot be read, so ${n} managed entr${n === 1 ? 'y was' : 'ies were'} not written to it` });
+    if (!writable(key) && n > 0) warnings.push({ code: 'unreadable-key', message: `${key} cannot be read, so ${n} managed entr${n === 1 ? 'y was' : 'ies were'} not written to it` });
   }
-  const rec = reconcile({ parsed, owned: owned.tokens, desired: placeable, adoptUnmanaged: policy.adoptUnmanaged });
+  for (const p of viewProblems(view)) if (!p.blocking) warnings.push({ code: 'dead-entry', message: `${p.key}[${p.index}] grants nothing: ${p.reason}` });
+
+  const selfIds = selfIdsOf(input.selfArns);
+  const decisions = decide({
+    view,
+    owned,
+    claimed,
+    want: desired.mappings.filter((m) => writable(m.key)),
+    adoptUnmanaged: policy.adoptUnmanaged,
+    selfIds: new Set(selfIds),
+    force,
+  });
   // Entries owned in a key that cannot be read are invisible, not gone: keep their ownership.
-  if (parsed.unreadableKeys.length > 0) {
-    const visible = new Set(parsed.entries.flatMap((e) => (e.canonical ? [ownershipToken(e.canonical)] : [])));
-    rec.owned = [...new Set([...rec.owned, ...[...owned.tokens].filter((t) => !visible.has(t))])].sort();
+  const tokens = [...decisions.tokens];
+  if (MAP_KEYS.some((k) => !writable(k)) && owned.readRef === owned.writeRef) {
+    const seen = new Set(claimed.values());
+    tokens.push(...[...owned.tokens].filter((t) => !seen.has(t)));
   }
-  const next = renderAwsAuth({ current, next: rec.next, owned: rec.owned, unreadableKeys: parsed.unreadableKeys, currentLists: currentLists(parsed) });
-  const intended: Record<string, unknown[]> = {};
-  for (const key of MAP_KEYS) if (!parsed.unreadableKeys.includes(key)) intended[key] = itemsToList(rec.next[key]);
-  if (owned.malformed) {
-    warnings.push({ code: 'owned-annotation', message: 'the ownership annotation is malformed; treating every entry as unmanaged' });
+  const rendered = renderAwsAuth({ current, view, edits: edits(decisions.rows), tokens, writeRef: owned.writeRef });
+  const { next } = rendered;
+  const back = readBack(view, rendered);
+  const after = effectiveAccess(back.view);
+
+  // What each written or kept row means must be what the authenticator will read.
+  for (const r of decisions.rows) {
+    if (!r.want || !(r.write || r.action === 'keep')) continue;
+    for (const v of AUTHENTICATOR_VERSIONS) {
+      const o = outcomeOf(after[v], r.id);
+      const ok = o.kind === 'mapped' && o.username === r.want.username && JSON.stringify(o.groups) === JSON.stringify(r.want.groups);
+      if (!ok) back.problems.push(`${r.want.identity.arn} would not get what was planned (authenticator ${v})`);
+    }
   }
-  const ownedCount = parsed.entries.filter((e) => e.canonical !== undefined && owned.tokens.has(ownershipToken(e.canonical))).length;
-  // No ConfigMap and nothing to put in one: nothing to create.
-  const changed = current === null ? rec.owned.length > 0 : comparable(current) !== comparable(next);
+  for (const v of AUTHENTICATOR_VERSIONS) {
+    for (const [id, a] of after[v].grants) {
+      if (a.kind === 'ambiguous') warnings.push({ code: 'ambiguous', message: `${id}: authenticator ${v} picks one of ${a.grants.length} entries at random (${a.grants.map((g) => `${g.key}[${g.index}]`).join(', ')}); remove the duplicates` });
+    }
+  }
+
+  const changed = current === null ? tokens.length > 0 : comparable(current) !== comparable(next);
+  const changes = entryChanges(decisions.rows);
+  const conflicts = conflictsOf(decisions.rows);
+  const access = changed ? diffAccess(before, after, selfIds) : [];
+  const ownedCount = visible.filter(isOwned).length;
   const refusals = changed
-    ? checkGuards({
-        current,
-        currentParsed: parsed,
-        next,
-        intended,
-        removals: rec.removals,
-        maxRemovals: policy.guards.maxRemovals,
-        desiredCount: desired.mappings.length,
-        ownedCount,
-        selfArn: input.selfArn,
-        waive: input.force ? new Set(['current-unparseable', 'too-many-removals', 'empty-discovery'] as const) : undefined,
-      })
+    ? checkGuards(
+        {
+          kind: 'sync',
+          beforeView: view,
+          afterView: back.view,
+          before,
+          after,
+          selfIds,
+          maxRemovals: policy.guards.maxRemovals,
+          wantedCount: desired.mappings.length,
+          ownedCount,
+          roundtrip: back.problems,
+          nextSize: dataSize(next),
+        },
+        force,
+      )
     : [];
   return {
     changed,
     create: current === null && changed,
     next,
-    changes: rec.changes,
-    conflicts: rec.conflicts,
+    changes,
+    access,
+    conflicts,
     warnings,
     refusals,
-    summary: summarize(rec.changes, rec.conflicts, rec.unmanagedCount),
+    summary: summarize(changes, conflicts, visible.length - ownedCount, access),
+    rows: decisions.rows,
+    before,
+    after,
   };
 }
 
@@ -102,26 +212,21 @@ export interface RestorePlan {
   changed: boolean;
   next: ConfigMapObject;
   refusals: Refusal[];
-  /** Entry-level view of what the restore changes (all entries treated alike). */
+  /** Entry-level view of what the restore changes (by identity, as the newest authenticator reads it). */
   changes: EntryChange[];
+  access: AccessChange[];
+  warnings: Warning[];
 }
 
 /**
  * Restore: the backup's data, annotations and labels on top of the current object (keeping its
- * resourceVersion, so that a concurrent change still gives a conflict). The same guards apply
- * unless forced: the backup must parse, and it must not drop the admins, the nodes or the
- * syncer itself relative to what is there now.
+ * resourceVersion, so that a concurrent change still gives a conflict). Unless forced, the backup
+ * must be readable and must not take access from the admins, the nodes or the syncer itself.
  */
-export function planRestore(input: { current: ConfigMapObject | null; backup: ConfigMapObject; selfArn?: string; force?: boolean }): RestorePlan {
+export function planRestore(input: { current: ConfigMapObject | null; backup: ConfigMapObject; partition: string; selfArns?: readonly string[]; force?: boolean }): RestorePlan {
   const { current, backup } = input;
-  const base: ConfigMapObject = current
-    ? structuredClone(current)
-    : newAwsAuth();
-  const next: ConfigMapObject = {
-    ...base,
-    metadata: { ...base.metadata },
-    data: { ...(backup.data ?? {}) },
-  };
+  const base: ConfigMapObject = current ? structuredClone(current) : newAwsAuth();
+  const next: ConfigMapObject = { ...base, metadata: { ...base.metadata }, data: { ...(backup.data ?? {}) } };
   if (backup.binaryData !== undefined) next.binaryData = structuredClone(backup.binaryData);
   else delete next.binaryData;
   if (backup.metadata.annotations) next.metadata.annotations = { ...backup.metadata.annotations };
@@ -129,47 +234,36 @@ export function planRestore(input: { current: ConfigMapObject | null; backup: Co
   if (backup.metadata.labels) next.metadata.labels = { ...backup.metadata.labels };
   else delete next.metadata.labels;
 
-  const currentParsed = parseAwsAuth(current);
-  const backupParsed = parseAwsAuth(backup);
-  const refusals: Refusal[] = [];
-  if (backupParsed.problems.length > 0) {
-    refusals.push({
-      code: 'backup-unparseable',
-      message: `the backup does not parse (${backupParsed.problems.map((p) => `${p.key}${p.index === undefined ? '' : `[${p.index}]`}: ${p.reason}`).join('; ')})`,
-    });
-  }
-  refusals.push(
-    ...checkGuards({
-      current,
-      currentParsed: { ...currentParsed, problems: [] },
-      next,
-      removals: 0,
-      maxRemovals: Number.POSITIVE_INFINITY,
-      selfArn: input.selfArn,
-    }),
-  );
-  const changes = restoreChanges(currentParsed, backupParsed);
+  const beforeView = viewAwsAuth(current, input.partition);
+  const afterView = viewAwsAuth(next, input.partition);
+  const before = effectiveAccess(beforeView);
+  const after = effectiveAccess(afterView);
+  const selfIds = selfIdsOf(input.selfArns);
   const changed = comparable(current) !== comparable(next);
-  return { changed, next, refusals: input.force ? refusals.filter((r) => r.code === 'too-large') : refusals, changes };
+  const refusals = changed
+    ? checkGuards({ kind: 'restore', beforeView, afterView, before, after, selfIds, maxRemovals: Number.POSITIVE_INFINITY, roundtrip: [], nextSize: dataSize(next) }, input.force === true)
+    : [];
+  const warnings: Warning[] = viewProblems(afterView)
+    .filter((p) => !p.blocking)
+    .map((p) => ({ code: 'dead-entry', message: `the backup's ${p.key}[${p.index}] grants nothing: ${p.reason}` }));
+  return { changed, next, refusals, changes: grantChanges(before, after), access: changed ? diffAccess(before, after, selfIds) : [], warnings };
 }
 
-function restoreChanges(before: ReturnType<typeof parseAwsAuth>, after: ReturnType<typeof parseAwsAuth>): EntryChange[] {
-  const index = (p: ReturnType<typeof parseAwsAuth>): Map<string, { key: EntryChange['key']; arn: string; username: string; groups: string[] }> => {
-    const m = new Map<string, { key: EntryChange['key']; arn: string; username: string; groups: string[] }>();
-    for (const e of p.entries) if (e.canonical && e.mapping) m.set(e.canonical, { key: e.key, ...e.mapping });
-    return m;
-  };
-  const b = index(before);
-  const a = index(after);
-  const changes: EntryChange[] = [];
-  for (const [k, v] of a) {
-    const prior = b.get(k);
-    const after = { key: v.key, arn: v.arn, username: v.username, groups: [...v.groups].sort() };
-    if (!prior) changes.push({ op: 'add', key: v.key, arn: v.arn, after });
-    else if (prior.username !== v.username || [...prior.groups].sort().join() !== after.groups.join()) {
-      changes.push({ op: 'update', key: v.key, arn: v.arn, before: prior, after });
+/** Entry changes between two readings, identity by identity (newest authenticator version). */
+function grantChanges(before: EffectiveAccess, after: EffectiveAccess): EntryChange[] {
+  const v = AUTHENTICATOR_VERSIONS[AUTHENTICATOR_VERSIONS.length - 1]!;
+  const b = before[v].grants;
+  const a = after[v].grants;
+  const out: EntryChange[] = [];
+  const pick = (x: ReturnType<typeof b.get>) => (x?.kind === 'mapped' ? x.grant : x?.grants[0]);
+  for (const id of [...new Set([...b.keys(), ...a.keys()])].sort()) {
+    const gb = pick(b.get(id));
+    const ga = pick(a.get(id));
+    if (ga && !gb) out.push({ op: 'add', key: ga.key, arn: ga.arn, after: { username: ga.username, groups: ga.groups } });
+    else if (gb && !ga) out.push({ op: 'remove', key: gb.key, arn: gb.arn, before: { username: gb.username, groups: gb.groups } });
+    else if (gb && ga && (gb.username !== ga.username || JSON.stringify([...gb.groups].sort()) !== JSON.stringify([...ga.groups].sort()))) {
+      out.push({ op: 'update', key: ga.key, arn: ga.arn, before: { username: gb.username, groups: gb.groups }, after: { username: ga.username, groups: ga.groups } });
     }
   }
-  for (const [k, v] of b) if (!a.has(k)) changes.push({ op: 'remove', key: v.key, arn: v.arn, before: v });
-  return changes;
+  return sortChanges(out);
 }

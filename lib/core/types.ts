@@ -2,6 +2,7 @@
  * Value types shared by the pure core. Nothing here touches the network, the environment or
  * the clock.
  */
+import type { Identity } from './identity.js';
 
 /** The two aws-auth keys whose entries the syncer reads and may manage. */
 export type MapKey = 'mapRoles' | 'mapUsers';
@@ -24,43 +25,13 @@ export interface ConfigMapObject {
   [field: string]: unknown;
 }
 
-/** One mapping of an IAM principal to a Kubernetes identity. */
+/** A mapping the syncer wants: one identity, where it goes, what it gets. */
 export interface Mapping {
   key: MapKey;
-  /** ARN as it will be written (roles without path). */
-  arn: string;
+  identity: Identity;
   username: string;
   /** Sorted, de-duplicated. */
   groups: string[];
-}
-
-/** An entry found in the current aws-auth, with the exact object it was parsed from. */
-export interface CurrentEntry {
-  key: MapKey;
-  index: number;
-  /** The list item exactly as parsed (unknown fields, original key spelling; not necessarily
-   * a mapping when the entry is malformed). */
-  raw: unknown;
-  /** Normalised view; undefined when the entry could not be understood. */
-  mapping?: { arn: string; username: string; groups: string[] };
-  /** Canonical identity (see `canonicalKey`), when the ARN could be read. */
-  canonical?: string;
-}
-
-/** A problem found while parsing aws-auth, reported with where it is and why. */
-export interface ParseProblem {
-  key: string;
-  /** Entry index within the key's list; undefined when the whole key is unreadable. */
-  index?: number;
-  reason: string;
-}
-
-/** Result of parsing a current aws-auth ConfigMap. */
-export interface ParsedAwsAuth {
-  entries: CurrentEntry[];
-  /** Keys whose YAML could not be read at all: their text is kept verbatim. */
-  unreadableKeys: MapKey[];
-  problems: ParseProblem[];
 }
 
 /** IAM principals as discovered (one consistent read). */
@@ -99,33 +70,35 @@ export interface Warning {
   arn?: string;
 }
 
+export type RefusalCode =
+  | 'current-unreadable'
+  | 'backup-unreadable'
+  | 'render-roundtrip'
+  | 'too-many-removals'
+  | 'empty-discovery'
+  | 'last-masters'
+  | 'self-mapping'
+  | 'node-mapping'
+  | 'too-large';
+
 /** A refusal by a guard. */
 export interface Refusal {
-  code:
-    | 'current-unparseable'
-    | 'render-roundtrip'
-    | 'too-many-removals'
-    | 'empty-discovery'
-    | 'last-masters'
-    | 'self-mapping'
-    | 'node-mapping'
-    | 'too-large'
-    | 'backup-unparseable';
+  code: RefusalCode;
   message: string;
+}
+
+/** What an entry grants, as a diff shows it. */
+export interface EntryValue {
+  username: string;
+  groups: string[];
 }
 
 /** One entry-level difference between the current and the next aws-auth. */
 export type EntryChange =
-  | { op: 'add'; key: MapKey; arn: string; after: Mapping }
-  | { op: 'remove'; key: MapKey; arn: string; before: { username: string; groups: string[] } }
-  | {
-      op: 'update';
-      key: MapKey;
-      arn: string;
-      before: { username: string; groups: string[] };
-      after: Mapping;
-    }
-  | { op: 'adopt'; key: MapKey; arn: string; before: { username: string; groups: string[] }; after: Mapping };
+  | { op: 'add'; key: MapKey; arn: string; after: EntryValue }
+  | { op: 'remove'; key: MapKey; arn: string; before: EntryValue }
+  | { op: 'update'; key: MapKey; arn: string; before: EntryValue; after: EntryValue }
+  | { op: 'adopt'; key: MapKey; arn: string; before: EntryValue; after: EntryValue };
 
 /** A desired mapping that collides with an entry the syncer does not own. */
 export interface Conflict {

@@ -6,6 +6,7 @@
  */
 import { CreateAccessKeyCommand, CreateGroupCommand, CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutBucketVersioningCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { ACCOUNT, log, motoClient, putAwsAuthAsAdmin, retry, secs } from './lib.mjs';
 import { layout, Seeder } from './seed.mjs';
 import { UNMANAGED_ROLE_LINES } from './fixtures.mjs';
@@ -32,6 +33,8 @@ export async function prepareLive(ctx) {
   const bucket = 'aas-bench-backups';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  // The HMAC key that signs every backup (serverless.yml creates it in AWS).
+  const macKey = (await motoClient(KMSClient, stack).send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }))).KeyMetadata.Arn;
 
   const mode = stack.eksAuth ? 'handler' : 'static';
   let env;
@@ -58,6 +61,7 @@ export async function prepareLive(ctx) {
     ...env,
     SYNCER_CONFIG: JSON.stringify(config),
     BACKUP_BUCKET: bucket,
+    BACKUP_MAC_KEY: macKey,
     AWS_REGION: stack.region,
     AWS_ENDPOINT_URL: stack.motoEndpoint,
     AWS_ENDPOINT_URL_EKS: stack.eksEndpoint,

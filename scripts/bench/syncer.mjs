@@ -33,7 +33,7 @@ export async function createSyncer({ mode, stack }) {
     const settings = loadRuntimeSettings();
     const { config } = settings;
     const policy = toPolicy(config);
-    deps = createLiveDeps({ cluster: config.cluster, region: settings.region, bucket: settings.bucket, prefix: config.backup.prefix, timeoutMs: config.kubernetes.timeoutMs, clock: systemClock, log: silentLog });
+    deps = createLiveDeps({ cluster: config.cluster, region: settings.region, bucket: settings.bucket, prefix: config.backup.prefix, macKey: settings.macKey, timeoutMs: config.kubernetes.timeoutMs, clock: systemClock, log: silentLog });
     deps.store = new KubeAwsAuthStore(async () => ({ server: stack.kubeEndpoint, caData: stack.caData, token: stack.syncerToken }), { timeoutMs: config.kubernetes.timeoutMs });
     invoke = async (event) => {
       const trigger = classifySyncEvent(event);

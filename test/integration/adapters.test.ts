@@ -10,6 +10,8 @@ import { KubeAwsAuthStore } from '../../lib/adapters/kube.js';
 import { BackupIntegrityError, ClusterAccessError, WriteConflictError } from '../../lib/errors.js';
 import { clients, kube, putAwsAuth, resetAwsAuth, stack, unique } from './support/stack.js';
 import { createGroup, createRole, createUser, createVersionedBucket, mapLimit } from './support/seed.js';
+import { backupMacKey, kmsClient } from './support/kms.js';
+import { allowSyncerCreate, disallowSyncerCreate } from './support/rbac.js';
 
 const syncerStore = (token = stack().syncerToken) =>
   new KubeAwsAuthStore(async () => ({ server: stack().kubeEndpoint, caData: stack().caData, token }), { timeoutMs: 10000 });
@@ -59,7 +61,7 @@ describe('S3 backups on moto (versioned bucket)', () => {
 
   test('save, list newest first, get back exactly; labels; an altered object is refused and the original is still a version', async () => {
     const { s3 } = clients();
-    const store = new S3BackupStore(s3, bucket, 'aws-auth-backups');
+    const store = new S3BackupStore(s3, kmsClient(), { bucket, prefix: 'aws-auth-backups', macKeyId: (await backupMacKey()).id });
     const a = await store.save({ cluster: 'c1', configMap: cm('1'), reason: 'sync', eventIds: ['e1'], takenAt: new Date('2026-01-01T00:00:00Z') });
     const b = await store.save({ cluster: 'c1', configMap: cm('2'), reason: 'restore', eventIds: [], takenAt: new Date('2026-01-02T00:00:00Z') });
     await store.save({ cluster: 'other', configMap: cm('3'), reason: 'sync', eventIds: [], takenAt: new Date('2026-01-03T00:00:00Z') });
@@ -80,23 +82,28 @@ describe('S3 backups on moto (versioned bucket)', () => {
 });
 
 describe('aws-auth on the real kube-apiserver, as the syncer (least-privilege RBAC)', () => {
-  test('missing → null; create; read exactly; replace with resourceVersion; a real 409 for a stale one', async () => {
-    await resetAwsAuth();
-    const store = syncerStore();
-    expect(await store.read()).toBeNull();
-    const created = await store.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: '[]\n' } });
-    const read = (await store.read())!;
-    expect(read.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
-    expect(read.metadata.uid).toBe(created.metadata.uid);
-    expect(typeof read.metadata.creationTimestamp).toBe('string'); // as served, not a Date
+  test('missing → null; create (opt-in rbac-create-aws-auth.yaml); read exactly; replace with resourceVersion; a real 409 for a stale one', async () => {
+    await allowSyncerCreate();
+    try {
+      await resetAwsAuth();
+      const store = syncerStore();
+      expect(await store.read()).toBeNull();
+      const created = await store.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: '[]\n' } });
+      const read = (await store.read())!;
+      expect(read.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+      expect(read.metadata.uid).toBe(created.metadata.uid);
+      expect(typeof read.metadata.creationTimestamp).toBe('string'); // as served, not a Date
 
-    const next = structuredClone(read);
-    next.data = { mapRoles: '[]\n', mapAccounts: '- "111122223333"\n' };
-    const replaced = await store.replace(next);
-    expect(replaced.metadata.resourceVersion).not.toBe(read.metadata.resourceVersion);
-    // `next` still carries the old resourceVersion: the apiserver answers 409.
-    await expect(store.replace(next)).rejects.toBeInstanceOf(WriteConflictError);
-    await expect(store.create(next)).rejects.toBeInstanceOf(WriteConflictError);
+      const next = structuredClone(read);
+      next.data = { mapRoles: '[]\n', mapAccounts: '- "111122223333"\n' };
+      const replaced = await store.replace(next);
+      expect(replaced.metadata.resourceVersion).not.toBe(read.metadata.resourceVersion);
+      // `next` still carries the old resourceVersion: the apiserver answers 409.
+      await expect(store.replace(next)).rejects.toBeInstanceOf(WriteConflictError);
+      await expect(store.create(next)).rejects.toBeInstanceOf(WriteConflictError);
+    } finally {
+      await disallowSyncerCreate();
+    }
   });
 
   test('the syncer may touch aws-auth and nothing else', async () => {

@@ -15,6 +15,7 @@ import { getAwsAuth, putAwsAuth, stack, unique } from './support/stack.js';
 import { clients } from './support/stack.js';
 import { createGroup, createUser, createVersionedBucket, ACCOUNT } from './support/seed.js';
 import { actAsSyncer } from './support/live.js';
+import { backupMacKey } from './support/kms.js';
 import { captureStdout, emfOf, logsOf, points } from '../support/emf.js';
 
 type Handler = (event: unknown, context?: unknown) => Promise<any>;
@@ -70,6 +71,7 @@ beforeAll(async () => {
   process.env.SYNCER_CONFIG_PARAMETER = parameter;
   process.env.SYNCER_CHANGE_TOPIC_ARN = topicArn;
   process.env.BACKUP_BUCKET = bucket;
+  process.env.BACKUP_MAC_KEY = (await backupMacKey()).id;
   delete process.env.SYNCER_CONFIG;
   delete process.env.SYNCER_CONFIG_FILE;
   sync = (await import('../../handlers/sync.js')).handler as Handler;

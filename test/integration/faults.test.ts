@@ -17,6 +17,7 @@ import { clients, getAwsAuth, kube, putAwsAuth, stack, unique, AWS_AUTH_PATH } f
 import { createGroup, createUser, createVersionedBucket, ACCOUNT } from './support/seed.js';
 import { closedPort, faultProxy, freezeApiserver, throttlingXml } from './support/faults.js';
 import { actAsSyncer, eventually, whoami } from './support/live.js';
+import { backupMacKey, kmsClient } from './support/kms.js';
 import { StsTokenSource, describeClusterEndpoint } from '../../lib/adapters/eks.js';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -54,8 +55,9 @@ async function world(): Promise<World> {
   // The syncer as in Lambda (own IAM identity, DescribeCluster, STS-presigned token through
   // the real authenticator); individual cases swap one adapter for a faulty one.
   await actAsSyncer();
+  const macKey = await backupMacKey();
   const deps = (over = {}) => ({
-    ...createLiveDeps({ cluster, region: s.region, bucket, prefix: 'aws-auth-backups', timeoutMs: 3000, clock: systemClock, log: silentLog }),
+    ...createLiveDeps({ cluster, region: s.region, bucket, prefix: 'aws-auth-backups', macKey, timeoutMs: 3000, clock: systemClock, log: silentLog }),
     ...over,
   });
   const backupKeys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `aws-auth-backups/${cluster}/` }))).Contents ?? []).map((o) => o.Key!).sort();
@@ -237,7 +239,7 @@ describe('concurrent writers', () => {
 describe('S3 fails', () => {
   test('bucket missing (PutObject refused): nothing written', async () => {
     const s = stack();
-    const backups = new S3BackupStore(new S3Client({ region: s.region, endpoint: s.motoEndpoint, forcePathStyle: true }), unique('no-such-bucket'), 'p');
+    const backups = new S3BackupStore(new S3Client({ region: s.region, endpoint: s.motoEndpoint, forcePathStyle: true }), kmsClient(), { bucket: unique('no-such-bucket'), prefix: 'p', macKeyId: (await backupMacKey()).id });
     const err = await syncAwsAuth(w.deps({ backups }), { policy: w.policy }).catch((e) => e);
     expect(err).toBeInstanceOf(BackupError);
     expect(err.message).toMatch(/NoSuchBucket.*nothing was written/);
@@ -247,7 +249,7 @@ describe('S3 fails', () => {
   test('S3 unreachable: nothing written', async () => {
     const port = await closedPort();
     const s = stack();
-    const backups = new S3BackupStore(new S3Client({ region: s.region, endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, maxAttempts: 2 }), w.bucket, 'p');
+    const backups = new S3BackupStore(new S3Client({ region: s.region, endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, maxAttempts: 2 }), kmsClient(), { bucket: w.bucket, prefix: 'p', macKeyId: (await backupMacKey()).id });
     const err = await syncAwsAuth(w.deps({ backups }), { policy: w.policy }).catch((e) => e);
     expect(err).toBeInstanceOf(BackupError);
     await expectUnchanged();

@@ -7,7 +7,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { RemoveUserFromGroupCommand } from '@aws-sdk/client-iam';
 import { syncAwsAuth } from '../../lib/app/sync.js';
 import { restoreAwsAuth } from '../../lib/app/restore.js';
-import { parseAwsAuth } from '../../lib/core/parse.js';
+import { entriesOf } from '../support/entries.js';
 import { validateConfig, toPolicy } from '../../lib/config.js';
 import { GuardRefusedError } from '../../lib/errors.js';
 import { clients, getAwsAuth, putAwsAuth, stack, unique } from './support/stack.js';
@@ -50,7 +50,7 @@ async function scenario() {
 }
 
 /** The entries' ARNs, without the syncer's own bootstrap entry. */
-const arns = (cm: any) => parseAwsAuth(cm).entries.map((e) => e.mapping?.arn).filter((a) => !a?.includes('aws-auth-syncer-'));
+const arns = (cm: any) => entriesOf(cm).map((e) => e.arn).filter((a) => !a.includes('aws-auth-syncer-'));
 
 describe('sync and restore flows on the real stack', () => {
   let s: Awaited<ReturnType<typeof scenario>>;
@@ -129,7 +129,7 @@ describe('sync and restore flows on the real stack', () => {
     const { kube, stack } = await import('./support/stack.js');
     const put = await kube('PUT', '/api/v1/namespaces/kube-system/configmaps/aws-auth', stack().adminToken, bad);
     expect(put.status).toBe(200);
-    const r = await restoreAwsAuth(s.deps, { cluster: s.cluster, backup: first });
+    const r = await restoreAwsAuth(s.deps, { cluster: s.cluster, partition: 'aws', backup: first });
     expect(r.outcome).toBe('replaced');
     const now = await getAwsAuth();
     expect(now.data).toEqual((await s.deps.backups.get(first)).configMap.data);
@@ -140,19 +140,26 @@ describe('sync and restore flows on the real stack', () => {
 });
 
 describe('missing ConfigMap', () => {
-  test('sync creates aws-auth when there is none', async () => {
+  test('sync creates aws-auth when there is none (with the opt-in deploy/rbac-create-aws-auth.yaml)', async () => {
     const s = await scenario();
     const { resetAwsAuth } = await import('./support/stack.js');
-    await resetAwsAuth();
-    // Without aws-auth, no IAM identity maps to anything through the authenticator: on EKS the
-    // syncer then gets in through its access entry. The local authenticator reads aws-auth only,
-    // so this one test reaches the apiserver with the syncer's static token, bound to the same
-    // least-privilege RBAC (never the admin token).
-    const st = stack();
-    s.deps.store = new KubeAwsAuthStore(async () => ({ server: st.kubeEndpoint, caData: st.caData, token: st.syncerToken }), { timeoutMs: 10000 });
-    const r = await syncAwsAuth(s.deps, { policy: s.policy });
-    expect(r.outcome).toBe('created');
-    expect(arns(await getAwsAuth())).toHaveLength(3);
-    expect(await s.backups()).toEqual([]);
+    // deploy/rbac.yaml grants no create; test/integration/rbac-admission.test.ts covers that case.
+    const { allowSyncerCreate, disallowSyncerCreate } = await import('./support/rbac.js');
+    await allowSyncerCreate();
+    try {
+      await resetAwsAuth();
+      // Without aws-auth, no IAM identity maps to anything through the authenticator: on EKS the
+      // syncer then gets in through its access entry. The local authenticator reads aws-auth only,
+      // so this one test reaches the apiserver with the syncer's static token, bound to the same
+      // least-privilege RBAC (never the admin token).
+      const st = stack();
+      s.deps.store = new KubeAwsAuthStore(async () => ({ server: st.kubeEndpoint, caData: st.caData, token: st.syncerToken }), { timeoutMs: 10000 });
+      const r = await syncAwsAuth(s.deps, { policy: s.policy });
+      expect(r.outcome).toBe('created');
+      expect(arns(await getAwsAuth())).toHaveLength(3);
+      expect(await s.backups()).toEqual([]);
+    } finally {
+      await disallowSyncerCreate();
+    }
   });
 });

@@ -64,13 +64,16 @@ run_step() {
 PRINT_ENV=0
 [[ "${1:-}" == "--print-env" ]] && PRINT_ENV=1
 
+# The IAM policy linter (parliament, PyPI) for test/unit/deploy/policies.test.ts: its own script,
+# venv and lock under the same cache; returns at once when warm.
+bash "$(dirname "${BASH_SOURCE[0]}")/parliament.sh" >/dev/null
+# The infrastructure linters (npm run lint:infra, cfn-lint and checkov): the same, in their own venvs.
+bash "$(dirname "${BASH_SOURCE[0]}")/lint-tools.sh" >/dev/null
+
 all_ready() {
   [[ -x "$KUBE_APISERVER" && -x "$ETCD" && -x "$IAM_AUTH" && -x "$MOTO_VENV/bin/moto_server" \
      && "$(cat "$MOTO_VENV/.aas-complete" 2>/dev/null)" == "$MOTO_PIP_SPEC" ]]
 }
-
-# The infrastructure linters (npm run lint:infra) have their own script, venvs and lock.
-bash "$(dirname "${BASH_SOURCE[0]}")/lint-tools.sh"
 
 if all_ready; then
   [[ $PRINT_ENV == 1 ]] && print_env

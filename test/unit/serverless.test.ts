@@ -101,6 +101,8 @@ const resourcesFor = (role: string, action: string): unknown[] => allowed(role).
 
 const BUCKET_ARN = getAtt('BackupBucket');
 const BUCKET_OBJECTS = { 'Fn::Sub': '${BackupBucket.Arn}/*' };
+/** This cluster's backups only (<prefix>/<cluster>/, from the example config). */
+const CLUSTER_OBJECTS = { 'Fn::Sub': '${BackupBucket.Arn}/aws-auth-backups/example-cluster/*' };
 
 interface ZipEntry {
   name: string;
@@ -330,12 +332,12 @@ describe('serverless package (offline, default params)', () => {
       expect(actionsOf('BackupsRole').filter((a) => a.startsWith('eks:'))).toEqual([]);
     });
 
-    it('scopes S3 to the backup bucket: listing on the bucket, objects under it', () => {
+    it("scopes S3 to the backup bucket: listing on the bucket, objects under this cluster's prefix", () => {
       expect(actionsOf('SyncRole')).not.toContain('s3:ListBucket');
       for (const role of ['SyncRole', 'RestoreRole', 'BackupsRole']) {
         if (role !== 'SyncRole') expect(resourcesFor(role, 's3:ListBucket')).toEqual([BUCKET_ARN]);
         for (const a of actionsOf(role).filter((x) => x.startsWith('s3:') && x !== 's3:ListBucket')) {
-          expect([a, resourcesFor(role, a)]).toEqual([a, [BUCKET_OBJECTS]]);
+          expect([a, resourcesFor(role, a)]).toEqual([a, [CLUSTER_OBJECTS]]);
         }
       }
       // sync only writes backups; restore reads one and writes one; backups only lists.

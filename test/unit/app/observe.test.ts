@@ -30,8 +30,11 @@ const NODE_ROLE = `- rolearn: arn:aws:iam::111122223333:role/nodes
 
 const policy: SyncPolicy = {
   cluster: 'prod',
+  partition: 'aws',
   groupMappings: [{ iamGroup: 'devs', kubernetesGroups: ['dev'] }],
+  roleMappings: [],
   tagPrefix: 'aws-auth-syncer',
+  tags: { allowedGroups: ['*'] },
   roleUsername: DEFAULT_ROLE_USERNAME,
   userUsername: '{userName}',
   adoptUnmanaged: false,
@@ -256,7 +259,7 @@ describe('restore run metrics', () => {
   test('an applied restore: RestoreReplaced (manual) and its entry counts; no sync success', async () => {
     const s = setup();
     const first = await s.observe(() => syncAwsAuth(s.deps, { policy }));
-    const { emf, result } = await s.observe(() => restoreAwsAuth(s.deps, { cluster: 'prod', backup: first.result!.backupKey! }));
+    const { emf, result } = await s.observe(() => restoreAwsAuth(s.deps, { cluster: 'prod', partition: 'aws', backup: first.result!.backupKey! }));
     expect(result!.outcome).toBe('replaced');
     expect(points(emf, RESTORE_OUTCOME_METRICS.replaced)).toEqual([expect.objectContaining({ value: 1, dims: { service: 'aws-auth-syncer', cluster: 'prod', trigger: 'manual' } })]);
     expect(value(emf, METRIC.entriesRemoved)).toBe(2);
@@ -265,8 +268,8 @@ describe('restore run metrics', () => {
 
   test('a refused restore: RestoreRefused and its refusal codes', async () => {
     const s = setup();
-    await s.deps.backups.save({ cluster: 'prod', configMap: awsAuth({ mapUsers: '[]\n' }), reason: 'sync', eventIds: [], takenAt: new Date() });
-    const { emf, error } = await s.observe(() => restoreAwsAuth(s.deps, { cluster: 'prod', backup: 'latest' }));
+    await s.deps.backups.save({ cluster: 'prod', configMap: awsAuth({ mapUsers: '[]\n' }), reason: 'sync', eventIds: [], takenAt: s.deps.clock.now() });
+    const { emf, error } = await s.observe(() => restoreAwsAuth(s.deps, { cluster: 'prod', partition: 'aws', backup: 'latest' }));
     expect(error).toBeInstanceOf(GuardRefusedError);
     expect(value(emf, RESTORE_OUTCOME_METRICS.refused)).toBe(1);
     expect(points(emf, 'Refusals').map((p) => p.dims.code)).toEqual(expect.arrayContaining(['node-mapping']));
@@ -296,7 +299,10 @@ describe('change notices', () => {
     expect(body.diff).toEqual([
       '+ mapUsers arn:aws:iam::111122223333:user/alice username="alice" groups=[dev]',
       '+ mapUsers arn:aws:iam::111122223333:user/bob username="bob" groups=[dev]',
-      '2 to add, 0 to update, 0 to remove, 0 to adopt, 0 conflicts, 2 unmanaged entries kept',
+      'access (as aws-iam-authenticator reads it):',
+      '  arn:aws:iam::111122223333:user/alice: none → "alice" [dev]',
+      '  arn:aws:iam::111122223333:user/bob: none → "bob" [dev]',
+      '2 to add, 0 to update, 0 to remove, 0 to adopt, 0 conflicts, 2 unmanaged entries kept; identities: 2 gain access, 0 lose it, 0 change',
     ]);
   });
 
@@ -311,7 +317,7 @@ describe('change notices', () => {
 
   test('a diff too large for SNS keeps its first lines and says how many were left out', () => {
     const report = Array.from({ length: 20000 }, (_, i) => `+ mapUsers arn:aws:iam::111122223333:user/u${String(i).padStart(5, '0')} username="u${i}" groups=[dev]`);
-    const result = { outcome: 'replaced', attempts: 1, current: null, backupKey: 'k', resourceVersion: '9', plan: { changed: true, next: awsAuth({}), refusals: [], changes: [], report } } as WriteResult;
+    const result = { outcome: 'replaced', attempts: 1, current: null, backupKey: 'k', resourceVersion: '9', plan: { changed: true, next: awsAuth({}), refusals: [], changes: [], report, accessReport: [] } } as WriteResult;
     const n = changeNotice({ operation: 'sync', cluster: 'prod', trigger: 'schedule', eventIds: [], result });
     expect(Buffer.byteLength(n.body, 'utf8')).toBeLessThanOrEqual(NOTICE_MAX_BODY_BYTES);
     const body = JSON.parse(n.body);
@@ -321,18 +327,33 @@ describe('change notices', () => {
   });
 
   test('the subject is one printable ASCII line of at most 100 characters', () => {
-    const result = { outcome: 'created', attempts: 1, current: null, plan: { changed: true, next: awsAuth({}), refusals: [], changes: [], report: [] } } as WriteResult;
+    const result = { outcome: 'created', attempts: 1, current: null, plan: { changed: true, next: awsAuth({}), refusals: [], changes: [], report: [], accessReport: [] } } as WriteResult;
     const n = changeNotice({ operation: 'sync', cluster: `c-${'x'.repeat(98)}`, trigger: 'manual', eventIds: [], result });
     expect(n.subject.length).toBe(100);
     expect(n.subject).toMatch(/^[\x20-\x7e]+$/);
   });
 
-  test('identity counts come from the entry changes (one ARN per entry)', () => {
+  test('identity counts come from the access diff: gained and lost, not changed; one identity counted once', () => {
+    const none = { kind: 'none' } as const;
+    const as = (username: string, groups: string[]) => ({ kind: 'mapped', username, groups }) as const;
+    const access = [
+      { id: 'arn:aws:iam::1:user/a', arn: 'arn:aws:iam::1:user/a', versions: ['v0.6.13', 'v0.7.18'], before: none, after: as('a', ['dev']) },
+      { id: 'arn:aws:iam::1:user/b', arn: 'arn:aws:iam::1:user/b', versions: ['v0.6.13'], before: as('b', []), after: none },
+      { id: 'arn:aws:iam::1:user/b', arn: 'arn:aws:iam::1:user/b', versions: ['v0.7.18'], before: as('b', []), after: none },
+      { id: 'arn:aws:iam::1:user/c', arn: 'arn:aws:iam::1:user/c', versions: ['v0.6.13', 'v0.7.18'], before: as('c', []), after: as('c', ['x']) },
+    ];
+    // entry changes that would say otherwise: the access diff wins
+    const plan = { changed: true, next: awsAuth({}), refusals: [], report: [], accessReport: [], changes: [], access } as unknown as WriteResult['plan'];
+    expect(identityCounts(plan)).toEqual({ added: 1, removed: 1 });
+  });
+
+  test('without an access diff, identity counts fall back to the entry changes (one ARN per entry)', () => {
     const plan = {
       changed: true,
       next: awsAuth({}),
       refusals: [],
       report: [],
+      accessReport: [],
       changes: [
         { op: 'add', key: 'mapUsers', arn: 'arn:aws:iam::1:user/a', after: { arn: 'arn:aws:iam::1:user/a', username: 'a', groups: [] } },
         { op: 'remove', key: 'mapUsers', arn: 'arn:aws:iam::1:user/b', before: { username: 'b', groups: [] } },

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { syncAwsAuth, type SyncDeps } from '../../../lib/app/sync.js';
 import { restoreAwsAuth } from '../../../lib/app/restore.js';
-import { parseAwsAuth } from '../../../lib/core/parse.js';
+import { entriesOf } from '../../support/entries.js';
 import type { SyncPolicy } from '../../../lib/core/policy.js';
 import { DEFAULT_ROLE_USERNAME } from '../../../lib/core/policy.js';
 import { BackupError, ClusterAccessError, GuardRefusedError, WriteConflictError } from '../../../lib/errors.js';
@@ -20,8 +20,11 @@ const NODE_ROLES = `- rolearn: arn:aws:iam::111122223333:role/nodes
 
 const policy: SyncPolicy = {
   cluster: 'demo',
+  partition: 'aws',
   groupMappings: [{ iamGroup: 'devs', kubernetesGroups: ['dev'] }],
+  roleMappings: [],
   tagPrefix: 'aws-auth-syncer',
+  tags: { allowedGroups: ['*'] },
   roleUsername: DEFAULT_ROLE_USERNAME,
   userUsername: '{userName}',
   adoptUnmanaged: false,
@@ -37,10 +40,7 @@ function setup(current = awsAuth({ mapRoles: NODE_ROLES, mapAccounts: '- "444455
   return { store, backups, directory, log, deps };
 }
 
-const users = (store: MemoryAwsAuthStore) =>
-  parseAwsAuth(store.object)
-    .entries.filter((e) => e.key === 'mapUsers')
-    .map((e) => e.mapping?.arn);
+const users = (store: MemoryAwsAuthStore) => entriesOf(store.object, 'mapUsers').map((e) => e.arn);
 
 describe('syncAwsAuth', () => {
   test('first sync backs up the exact current object, then writes; unmanaged keys and entries untouched', async () => {
@@ -171,7 +171,7 @@ describe('restoreAwsAuth', () => {
     const bad = structuredClone(store.object!);
     const latest = await syncAwsAuth(deps, { policy, dryRun: true });
     expect(latest.outcome).toBe('planned');
-    const r = await restoreAwsAuth(deps, { cluster: 'demo', backup: first.backupKey! });
+    const r = await restoreAwsAuth(deps, { cluster: 'demo', partition: 'aws', backup: first.backupKey! });
     expect(r.outcome).toBe('replaced');
     expect(store.object!.data).toEqual((JSON.parse(backups.objects.get(first.backupKey!)!.body) as typeof good).data);
     expect(JSON.parse(backups.objects.get(r.backupKey!)!.body)).toEqual(bad);
@@ -179,10 +179,10 @@ describe('restoreAwsAuth', () => {
 
   test('"latest" picks the newest backup; a backup that drops node entries is refused unless forced', async () => {
     const { store, backups, deps } = setup();
-    await backups.save({ cluster: 'demo', configMap: awsAuth({ mapUsers: '[]\n' }), reason: 'sync', eventIds: [], takenAt: new Date() });
-    await expect(restoreAwsAuth(deps, { cluster: 'demo', backup: 'latest' })).rejects.toBeInstanceOf(GuardRefusedError);
+    await backups.save({ cluster: 'demo', configMap: awsAuth({ mapUsers: '[]\n' }), reason: 'sync', eventIds: [], takenAt: deps.clock.now() });
+    await expect(restoreAwsAuth(deps, { cluster: 'demo', partition: 'aws', backup: 'latest' })).rejects.toBeInstanceOf(GuardRefusedError);
     expect(store.writes).toBe(0);
-    const forced = await restoreAwsAuth(deps, { cluster: 'demo', backup: 'latest', force: true });
+    const forced = await restoreAwsAuth(deps, { cluster: 'demo', partition: 'aws', backup: 'latest', force: true });
     expect(forced.outcome).toBe('replaced');
   });
 
@@ -191,7 +191,7 @@ describe('restoreAwsAuth', () => {
     const rec = await backups.save({ cluster: 'demo', configMap: store.object!, reason: 'sync', eventIds: [], takenAt: new Date() });
     const o = backups.objects.get(rec.key)!;
     o.body = o.body.replace('break-glass', 'evil-glass');
-    await expect(restoreAwsAuth(deps, { cluster: 'demo', backup: rec.key })).rejects.toThrow(/altered/);
+    await expect(restoreAwsAuth(deps, { cluster: 'demo', partition: 'aws', backup: rec.key })).rejects.toThrow(/altered/);
     expect(store.writes).toBe(0);
   });
 });

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { parseAwsAuth } from '../../../lib/core/parse.js';
+import { entriesOf } from '../../support/entries.js';
 
 const F = 'test/fixtures/cli';
 const run = (...args: string[]) => spawnSync(process.execPath, ['bin/aws-auth-syncer.js', ...args], { encoding: 'utf8' });
@@ -33,9 +33,9 @@ describe('aws-auth-syncer plan', () => {
     expect(next.metadata.resourceVersion).toBe('4711');
     expect(next.metadata.uid).toBeUndefined();
     expect(next.data.mapAccounts).toBe('- "444455556666"\n');
-    const entries = parseAwsAuth(next).entries;
-    expect(entries.filter((e) => e.mapping?.groups.includes('system:nodes'))).toHaveLength(1);
-    expect(entries.map((e) => e.mapping?.arn)).toContain('arn:aws:iam::111122223333:role/AWSReservedSSO_ReadOnly_0123456789abcdef');
+    const entries = entriesOf(next);
+    expect(entries.filter((e) => e.groups.includes('system:nodes'))).toHaveLength(1);
+    expect(entries.map((e) => e.arn)).toContain('arn:aws:iam::111122223333:role/AWSReservedSSO_ReadOnly_0123456789abcdef');
     expect(r.stderr).toContain('+ mapUsers arn:aws:iam::111122223333:user/eng/bob username="bob" groups=[dev-edit, dev-view, system:masters]');
     expect(r.stderr).toContain('4 to add, 0 to update, 0 to remove');
 

@@ -1,13 +1,17 @@
 import { describe, expect, test } from '@jest/globals';
 import { buildDesired } from '../../../lib/core/desired.js';
 import { planSync } from '../../../lib/core/plan.js';
-import { parseYaml11 } from '../../../lib/core/yaml.js';
+import { readYaml, toValue } from '../../../lib/core/yaml-read.js';
+import type { Mapping } from '../../../lib/core/types.js';
 import { ACCOUNT, YAML11_LINE_BREAKS, group, makePolicy, role, snapshot, user } from './support.js';
 
 const G = 'aws-auth-syncer/prod/groups';
 const U = 'aws-auth-syncer/prod/username';
 const roleArn = (name: string): string => `arn:aws:iam::${ACCOUNT}:role/${name}`;
 const userArn = (name: string): string => `arn:aws:iam::${ACCOUNT}:user/${name}`;
+/** A mapping as plain data: key, ARN as written, username, groups. */
+const flat = (m: Mapping) => ({ key: m.key, arn: m.identity.arn, username: m.username, groups: m.groups });
+const flatAll = (d: { mappings: Mapping[] }) => d.mappings.map(flat);
 const defaultRoleUser = (name: string): string => `arn:aws:sts::${ACCOUNT}:assumed-role/${name}/{{SessionName}}`;
 
 describe('group mappings', () => {
@@ -22,7 +26,7 @@ describe('group mappings', () => {
 
   test('a user in two mapped groups gets the sorted union of their groups', () => {
     const d = buildDesired(snapshot({ groups, users: [user('alice', ['k8s-viewers', 'k8s-developers'])] }), policy);
-    expect(d.mappings).toEqual([{ key: 'mapUsers', arn: userArn('alice'), username: 'alice', groups: ['audit', 'dev', 'view'] }]);
+    expect(flatAll(d)).toEqual([{ key: 'mapUsers', arn: userArn('alice'), username: 'alice', groups: ['audit', 'dev', 'view'] }]);
     expect(d.warnings).toEqual([]);
   });
 
@@ -69,19 +73,19 @@ describe('group mappings', () => {
       }),
       policy,
     );
-    expect(d.mappings.map((m) => m.arn)).toEqual([roleArn('Dev'), `arn:aws:iam::${ACCOUNT}:user/eng/Alice`, userArn('zed')]);
+    expect(d.mappings.map((m) => m.identity.arn)).toEqual([roleArn('Dev'), `arn:aws:iam::${ACCOUNT}:user/eng/Alice`, userArn('zed')]);
   });
 });
 
 describe('tags', () => {
   test('role tagged with groups: default username is the assumed-role ARN template', () => {
     const d = buildDesired(snapshot({ roles: [role('Dev', { [G]: 'dev view' })] }), makePolicy());
-    expect(d.mappings).toEqual([{ key: 'mapRoles', arn: roleArn('Dev'), username: defaultRoleUser('Dev'), groups: ['dev', 'view'] }]);
+    expect(flatAll(d)).toEqual([{ key: 'mapRoles', arn: roleArn('Dev'), username: defaultRoleUser('Dev'), groups: ['dev', 'view'] }]);
   });
 
   test('role tagged with groups and username', () => {
-    const d = buildDesired(snapshot({ roles: [role('Ops', { [G]: 'ops', [U]: 'ops-{{SessionName}}' })] }), makePolicy());
-    expect(d.mappings[0]).toMatchObject({ username: 'ops-{{SessionName}}', groups: ['ops'] });
+    const d = buildDesired(snapshot({ roles: [role('Ops', { [G]: 'ops', [U]: 'ops:{{SessionName}}' })] }), makePolicy());
+    expect(d.mappings[0]).toMatchObject({ username: 'ops:{{SessionName}}', groups: ['ops'] });
   });
 
   test('user tagged with groups: default username is the user name; username tag wins', () => {
@@ -89,7 +93,7 @@ describe('tags', () => {
       snapshot({ users: [user('alice', [], { [G]: 'dev' }), user('bob', [], { [G]: 'dev', [U]: 'robert' })] }),
       makePolicy(),
     );
-    expect(d.mappings.map((m) => [m.arn, m.username])).toEqual([
+    expect(d.mappings.map((m) => [m.identity.arn, m.username])).toEqual([
       [userArn('alice'), 'alice'],
       [userArn('bob'), 'robert'],
     ]);
@@ -115,12 +119,13 @@ describe('tags', () => {
     expect(d.mappings).toEqual([]);
   });
 
-  test('tag keys match case-insensitively (IAM tag keys are case-insensitive)', () => {
+  test('tag keys compare exactly (EKS cluster names are case-sensitive); a near miss is warned about', () => {
     const d = buildDesired(
-      snapshot({ roles: [role('Dev', { 'AWS-Auth-Syncer/PROD/Groups': 'dev', 'aws-auth-syncer/prod/USERNAME': 'developer' })] }),
+      snapshot({ roles: [role('Dev', { 'aws-auth-syncer/PROD/groups': 'dev' }), role('Ops', { [G]: 'ops', 'aws-auth-syncer/prod/USERNAME': 'ops:x' })] }),
       makePolicy(),
     );
-    expect(d.mappings).toEqual([{ key: 'mapRoles', arn: roleArn('Dev'), username: 'developer', groups: ['dev'] }]);
+    expect(flatAll(d)).toEqual([{ key: 'mapRoles', arn: roleArn('Ops'), username: defaultRoleUser('Ops'), groups: ['ops'] }]);
+    expect(d.warnings.filter((w) => w.code === 'tag-key-case').map((w) => w.arn)).toEqual([roleArn('Dev'), roleArn('Ops')]);
   });
 
   test('custom tag prefix and cluster', () => {
@@ -128,7 +133,7 @@ describe('tags', () => {
       snapshot({ roles: [role('Dev', { 'acme/k8s-eu/groups': 'dev' }), role('Std', { [G]: 'dev' })] }),
       makePolicy({ tagPrefix: 'acme', cluster: 'k8s-eu' }),
     );
-    expect(d.mappings.map((m) => m.arn)).toEqual([roleArn('Dev')]);
+    expect(d.mappings.map((m) => m.identity.arn)).toEqual([roleArn('Dev')]);
   });
 
   test.each([
@@ -136,14 +141,14 @@ describe('tags', () => {
     ['blank', '   '],
   ])('an explicitly %s groups tag maps the principal with no groups, without a warning', (_n, value) => {
     const d = buildDesired(snapshot({ roles: [role('Reader', { [G]: value })] }), makePolicy());
-    expect(d.mappings).toEqual([{ key: 'mapRoles', arn: roleArn('Reader'), username: defaultRoleUser('Reader'), groups: [] }]);
+    expect(flatAll(d)).toEqual([{ key: 'mapRoles', arn: roleArn('Reader'), username: defaultRoleUser('Reader'), groups: [] }]);
     expect(d.warnings).toEqual([]);
   });
 
   test('SSO role: the path is stripped from the ARN, the role name used in the username', () => {
     const sso = role('AWSReservedSSO_Admin_0123456789abcdef', { [G]: 'system:masters' }, { path: '/aws-reserved/sso.amazonaws.com/eu-west-1/' });
-    const d = buildDesired(snapshot({ roles: [sso] }), makePolicy());
-    expect(d.mappings).toEqual([
+    const d = buildDesired(snapshot({ roles: [sso] }), makePolicy({ tags: { allowedGroups: ['*', 'system:masters'] } }));
+    expect(flatAll(d)).toEqual([
       {
         key: 'mapRoles',
         arn: roleArn('AWSReservedSSO_Admin_0123456789abcdef'),
@@ -153,15 +158,15 @@ describe('tags', () => {
     ]);
   });
 
-  test('partitions flow into the ARN and the default username', () => {
+  test("the cluster's partition flows into the ARN and the default username; other partitions are skipped", () => {
     const d = buildDesired(
       snapshot({ roles: [role('Dev', { [G]: 'dev' }, { partition: 'aws-us-gov' })], users: [user('li', [], { [G]: 'dev' }, { partition: 'aws-cn' })] }),
-      makePolicy(),
+      makePolicy({ partition: 'aws-us-gov' }),
     );
-    expect(d.mappings.map((m) => [m.arn, m.username])).toEqual([
+    expect(d.mappings.map((m) => [m.identity.arn, m.username])).toEqual([
       [`arn:aws-us-gov:iam::${ACCOUNT}:role/Dev`, `arn:aws-us-gov:sts::${ACCOUNT}:assumed-role/Dev/{{SessionName}}`],
-      [`arn:aws-cn:iam::${ACCOUNT}:user/li`, 'li'],
     ]);
+    expect(d.warnings).toEqual([expect.objectContaining({ code: 'other-partition', arn: `arn:aws-cn:iam::${ACCOUNT}:user/li` })]);
   });
 
   test('username templates can use {path}; {userName} is not available for roles', () => {
@@ -185,12 +190,12 @@ describe('duplicates', () => {
       snapshot({ roles: [role('Dev', { [G]: 'b a' }), role('DEV', { [G]: 'c a' }), role('dev', { [G]: 'd' }, { path: '/x/' })] }),
       makePolicy(),
     );
-    expect(d.mappings).toEqual([{ key: 'mapRoles', arn: roleArn('Dev'), username: defaultRoleUser('Dev'), groups: ['a', 'b', 'c', 'd'] }]);
+    expect(flatAll(d)).toEqual([{ key: 'mapRoles', arn: roleArn('Dev'), username: defaultRoleUser('Dev'), groups: ['a', 'b', 'c', 'd'] }]);
   });
 
   test('an explicit username tag wins over a template default on merge', () => {
     const d = buildDesired(snapshot({ roles: [role('Dev', { [G]: 'a' }), role('Dev', { [G]: 'b', [U]: 'dev-team' })] }), makePolicy());
-    expect(d.mappings).toEqual([{ key: 'mapRoles', arn: roleArn('Dev'), username: 'dev-team', groups: ['a', 'b'] }]);
+    expect(flatAll(d)).toEqual([{ key: 'mapRoles', arn: roleArn('Dev'), username: 'dev-team', groups: ['a', 'b'] }]);
   });
 
   test('repeated groups in one tag are written once', () => {
@@ -215,10 +220,14 @@ describe('hostile tag values', () => {
     ['reserved system:node', 'system:node:{{EC2PrivateDNSName}}'],
     ['reserved eks:', 'eks:authenticator'],
     ['empty username', ''],
-  ])('%s: the principal is skipped with a warning', (_name, username) => {
+  ])('%s: the username tag is refused with a warning and the default username used', (_name, username) => {
     const d = buildDesired(snapshot({ roles: [role('Victim', { [G]: 'dev', [U]: username }), role('Other', { [G]: 'ok' })] }), makePolicy());
-    expect(d.mappings.map((m) => m.arn)).toEqual([roleArn('Other')]);
-    expect(d.warnings).toEqual([expect.objectContaining({ code: 'bad-username', arn: roleArn('Victim') })]);
+    expect(d.mappings.map((m) => [m.identity.arn, m.username])).toEqual([
+      [roleArn('Other'), defaultRoleUser('Other')],
+      [roleArn('Victim'), defaultRoleUser('Victim')],
+    ]);
+    expect(d.warnings).toEqual([expect.objectContaining({ arn: roleArn('Victim') })]);
+    expect(['bad-username', 'tag-username-refused']).toContain(d.warnings[0]!.code);
   });
 
   test.each([
@@ -228,7 +237,6 @@ describe('hostile tag values', () => {
     ['system:anonymous', 'system:anonymous system:authenticated dev', ['dev'], 2],
     ['braces', 'dev {{x}}', ['dev'], 1],
     ['quote', 'dev "x"', ['dev'], 1],
-    ['system:masters is allowed', 'system:masters', ['system:masters'], 0],
   ])('groups with %s: bad groups dropped with a warning each', (_name, value, kept, warned) => {
     const d = buildDesired(snapshot({ roles: [role('Victim', { [G]: value })] }), makePolicy());
     expect(d.mappings.map((m) => m.groups)).toEqual([kept]);
@@ -241,7 +249,7 @@ describe('hostile tag values', () => {
     ['only reserved namespaces', 'eks:x system:anonymous', 2],
   ])('groups with %s only: the principal is skipped (no-groups-left), never mapped with groups: []', (_name, value, badGroups) => {
     const d = buildDesired(snapshot({ roles: [role('Victim', { [G]: value }), role('Other', { [G]: 'ok' })] }), makePolicy());
-    expect(d.mappings.map((m) => m.arn)).toEqual([roleArn('Other')]);
+    expect(d.mappings.map((m) => m.identity.arn)).toEqual([roleArn('Other')]);
     expect(d.warnings.map((w) => w.code)).toEqual([...Array(badGroups).fill('bad-group'), 'no-groups-left']);
     expect(d.warnings.at(-1)).toEqual(expect.objectContaining({ code: 'no-groups-left', arn: roleArn('Victim') }));
   });
@@ -264,7 +272,7 @@ describe('hostile tag values', () => {
 
   test('a principal listed twice keeps the groups of the copy that had good ones', () => {
     const d = buildDesired(snapshot({ roles: [role('Dev', { [G]: 'system:nodes' }), role('DEV', { [G]: 'dev' })] }), makePolicy());
-    expect(d.mappings).toEqual([{ key: 'mapRoles', arn: roleArn('DEV'), username: defaultRoleUser('DEV'), groups: ['dev'] }]);
+    expect(flatAll(d)).toEqual([{ key: 'mapRoles', arn: roleArn('DEV'), username: defaultRoleUser('DEV'), groups: ['dev'] }]);
   });
 
   test('a planned sync with only refused groups writes nothing for the principal', () => {
@@ -290,7 +298,9 @@ describe('hostile tag values', () => {
     const plan = planFor(tags);
     const text = plan.next.data?.mapRoles ?? '';
     expect(text).not.toMatch(YAML11_LINE_BREAKS);
-    const entries = parseYaml11(text) as Array<Record<string, unknown>>;
+    const read = readYaml(text);
+    if (!read.ok) throw new Error(read.reason);
+    const entries = toValue(read.node) as Array<Record<string, unknown>>;
     expect(entries.map((e) => e.rolearn).sort()).toEqual(
       plan.changes.map((c) => c.arn).sort(), // one entry per planned add, nothing else
     );
@@ -305,7 +315,7 @@ describe('bad principals', () => {
       snapshot({ roles: [{ arn: 'not-an-arn', roleName: 'x', path: '/', tags: { [G]: 'dev' } }, role('Ok', { [G]: 'dev' })] }),
       makePolicy(),
     );
-    expect(d.mappings.map((m) => m.arn)).toEqual([roleArn('Ok')]);
+    expect(d.mappings.map((m) => m.identity.arn)).toEqual([roleArn('Ok')]);
     expect(d.warnings).toEqual([expect.objectContaining({ code: 'bad-arn', arn: 'not-an-arn' })]);
   });
 
@@ -316,5 +326,92 @@ describe('bad principals', () => {
     const b = buildDesired(structuredClone(s), makePolicy());
     expect(a).toEqual(b);
     expect(JSON.stringify(s)).toBe(before);
+  });
+});
+
+describe('tags are untrusted: what a tag may grant is limited by config', () => {
+  test('system:masters from a tag is not granted by default (warning names principal and group)', () => {
+    const d = buildDesired(snapshot({ roles: [role('Evil', { [G]: 'system:masters dev' }), role('Root', { [G]: 'system:masters' })] }), makePolicy());
+    expect(flatAll(d)).toEqual([{ key: 'mapRoles', arn: roleArn('Evil'), username: defaultRoleUser('Evil'), groups: ['dev'] }]);
+    expect(d.warnings.map((w) => [w.code, w.arn])).toEqual([
+      ['tag-group-not-allowed', roleArn('Evil')],
+      ['tag-group-not-allowed', roleArn('Root')],
+      ['no-groups-left', roleArn('Root')],
+    ]);
+    expect(d.warnings[0]!.message).toContain('"system:masters"');
+  });
+  test('tags.allowedGroups globs limit tag groups; system:masters only when listed as such', () => {
+    const iam = snapshot({ roles: [role('A', { [G]: 'team-a ops system:masters' })] });
+    expect(buildDesired(iam, makePolicy({ tags: { allowedGroups: ['team-*'] } })).mappings.map((m) => m.groups)).toEqual([['team-a']]);
+    expect(buildDesired(iam, makePolicy({ tags: { allowedGroups: ['*', 'system:*'] } })).mappings.map((m) => m.groups)).toEqual([['ops', 'team-a']]);
+    expect(buildDesired(iam, makePolicy({ tags: { allowedGroups: ['*', 'system:masters'] } })).mappings.map((m) => m.groups)).toEqual([['ops', 'system:masters', 'team-a']]);
+  });
+  test.each([
+    ['a bare {{SessionName}}', '{{SessionName}}', /prefix with a colon/],
+    ['{{SessionName}} without a colon before it', 'dev-{{SessionName}}', /prefix with a colon/],
+    ['{{SessionNameRaw}} alone', '{{SessionNameRaw}}', /prefix with a colon/],
+    ["another role's assumed-role ARN", `arn:aws:sts::${ACCOUNT}:assumed-role/break-glass-admin/{{SessionName}}`, /names the role break-glass-admin/],
+    ["another role's assumed-role name", 'assumed-role/break-glass-admin/x', /names the role break-glass-admin/],
+    ["another principal's ARN", `arn:aws:iam::${ACCOUNT}:user/root-admin`, /ARN of another principal/],
+    ['an aws: prefix', 'aws:admin', /reserved "aws:" prefix/],
+    ['an iam: prefix', 'iam:x', /reserved "iam:" prefix/],
+    ['a node template', 'node:{{EC2PrivateDNSName}}', /node mappings/],
+  ])('a username tag with %s is refused; the default is used', (_name, username, why) => {
+    const d = buildDesired(snapshot({ roles: [role('Dev', { [G]: 'dev', [U]: username })] }), makePolicy());
+    expect(d.mappings.map((m) => m.username)).toEqual([defaultRoleUser('Dev')]);
+    expect(d.warnings.map((w) => w.code)).toEqual(['tag-username-refused']);
+    expect(d.warnings[0]!.message).toMatch(why);
+  });
+  test('a username tag naming the principal itself, or with a prefixed session, is fine', () => {
+    const d = buildDesired(
+      snapshot({ roles: [role('Dev', { [G]: 'dev', [U]: `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/{{SessionName}}` }), role('Ops', { [G]: 'ops', [U]: 'ops:{{SessionName}}' })] }),
+      makePolicy(),
+    );
+    expect(d.mappings.map((m) => m.username)).toEqual([`arn:aws:sts::${ACCOUNT}:assumed-role/Dev/{{SessionName}}`, 'ops:{{SessionName}}']);
+    expect(d.warnings).toEqual([]);
+  });
+  test('a username another entry already uses is refused: another mapping, or an entry the syncer does not own', () => {
+    const iam = snapshot({ users: [user('alice', [], { [G]: 'dev' }), user('mallory', [], { [G]: 'dev', [U]: 'alice' }), user('eve', [], { [G]: 'dev', [U]: 'admin' })] });
+    const d = buildDesired(iam, makePolicy(), { usernamesInUse: new Map([['admin', { where: 'mapRoles[1]', id: `arn:aws:iam::${ACCOUNT}:role/admin` }]]) });
+    expect(d.mappings.map((m) => [m.identity.name, m.username])).toEqual([
+      ['alice', 'alice'],
+      ['eve', 'eve'],
+      ['mallory', 'mallory'],
+    ]);
+    expect(d.warnings.map((w) => w.message)).toEqual([
+      expect.stringContaining('another mapping already uses it'),
+      expect.stringContaining('an entry the syncer does not own (mapRoles[1]) already uses it'),
+    ]);
+  });
+});
+
+describe('role mappings from config (trusted)', () => {
+  const SSO_PATH = '/aws-reserved/sso.amazonaws.com/eu-west-1/';
+  test('an Identity Center permission set maps its AWSReservedSSO_ role (any region segment), path stripped', () => {
+    const d = buildDesired(
+      snapshot({
+        roles: [
+          role('AWSReservedSSO_AdminAccess_0123456789abcdef', {}, { path: SSO_PATH }),
+          role('AWSReservedSSO_AdminAccess_fedcba9876543210', {}, { path: '/aws-reserved/sso.amazonaws.com/' }),
+          role('AWSReservedSSO_AdminAccessOld_0123456789abcdef', {}, { path: SSO_PATH }),
+          role('AWSReservedSSO_AdminAccess_0123456789abcdef', {}, { path: '/not-sso/' }),
+        ],
+      }),
+      makePolicy({ roleMappings: [{ ssoPermissionSet: 'AdminAccess', kubernetesGroups: ['system:masters'], username: 'admin:{{SessionName}}' }] }),
+    );
+    expect(flatAll(d)).toEqual([
+      { key: 'mapRoles', arn: roleArn('AWSReservedSSO_AdminAccess_0123456789abcdef'), username: 'admin:{{SessionName}}', groups: ['system:masters'] },
+      { key: 'mapRoles', arn: roleArn('AWSReservedSSO_AdminAccess_fedcba9876543210'), username: 'admin:{{SessionName}}', groups: ['system:masters'] },
+    ]);
+  });
+  test('a role-name glob maps any path, case-insensitively; groups add up with tags; config username beats a tag', () => {
+    const d = buildDesired(
+      snapshot({ roles: [role('ci-build', { [G]: 'extra', [U]: 'x:{{SessionName}}' }, { path: '/ci/' }), role('CI-Deploy'), role('web')] }),
+      makePolicy({ roleMappings: [{ roleName: 'ci-*', kubernetesGroups: ['deployers'], username: 'ci:{{SessionName}}' }, { roleName: 'ci-b*', kubernetesGroups: ['builders'] }] }),
+    );
+    expect(flatAll(d)).toEqual([
+      { key: 'mapRoles', arn: roleArn('ci-build'), username: 'ci:{{SessionName}}', groups: ['builders', 'deployers', 'extra'] },
+      { key: 'mapRoles', arn: roleArn('CI-Deploy'), username: 'ci:{{SessionName}}', groups: ['deployers'] },
+    ]);
   });
 });

@@ -1,38 +1,62 @@
 import { describe, expect, test } from '@jest/globals';
 import { formatChange, formatReport, summarize } from '../../../lib/core/diff.js';
 import { SnapshotFormatError, snapshotFromAuthorizationDetails } from '../../../lib/core/iam-snapshot.js';
-import { OWNED_ANNOTATION, formatOwned, ownershipToken, readOwned } from '../../../lib/core/ownership.js';
+import { OWNED_ANNOTATION, formatOwned, ownershipToken, owns, readOwned } from '../../../lib/core/ownership.js';
+import { planSync } from '../../../lib/core/plan.js';
+import { awsAuth, makePolicy } from './support.js';
+
+const ARN = 'arn:aws:eks:us-east-1:111122223333:cluster/prod';
 import type { EntryChange } from '../../../lib/core/types.js';
 
-/** Known lib/core bugs (// BUG: comments) run as test.failing; SHOW_BUGS=1 runs them as plain tests. */
-const bugTest = process.env.SHOW_BUGS !== undefined ? test : test.failing;
-
 describe('ownership', () => {
-  test('the token is the first 16 hex digits of SHA-256 of the canonical key (checked with sha256sum)', () => {
-    expect(ownershipToken('mapRoles:arn:aws:iam::111122223333:role/dev')).toBe('645e3c4ef5485052');
-    expect(ownershipToken('mapUsers:arn:aws:iam::111122223333:user/alice')).toBe('5e19ee422321caf1');
+  test('a token is the first 16 hex digits of SHA-256 over the cluster, key and identity (checked with sha256sum)', () => {
+    // printf 'aws-auth-syncer/owned/v2\nprod\nmapRoles\narn:aws:iam::111122223333:role/dev' | sha256sum
+    expect(ownershipToken('prod', 'mapRoles', 'arn:aws:iam::111122223333:role/dev')).toBe('4ae6e68a09c00236');
+    expect(ownershipToken('staging', 'mapRoles', 'arn:aws:iam::111122223333:role/dev')).not.toBe('4ae6e68a09c00236');
   });
 
   test('formatOwned sorts and de-duplicates', () => {
-    expect(formatOwned(['b'.repeat(16), 'a'.repeat(16), 'b'.repeat(16)])).toBe(`v1:${'a'.repeat(16)},${'b'.repeat(16)}`);
-    expect(formatOwned([])).toBe('v1:');
+    expect(formatOwned('prod', ['b'.repeat(16), 'a'.repeat(16), 'b'.repeat(16)])).toBe(`v2;prod;${'a'.repeat(16)},${'b'.repeat(16)}`);
+    expect(formatOwned('prod', [])).toBe('v2;prod;');
   });
 
+  const T = '4ae6e68a09c00236';
+  const on = (value: unknown) => ({ metadata: { annotations: { [OWNED_ANNOTATION]: value as string } } });
   test.each([
-    ['no ConfigMap', null, [], false],
-    ['no annotation', { metadata: {} }, [], false],
-    ['empty record', { metadata: { annotations: { [OWNED_ANNOTATION]: 'v1:' } } }, [], false],
-    ['two tokens', { metadata: { annotations: { [OWNED_ANNOTATION]: 'v1:645e3c4ef5485052,5e19ee422321caf1' } } }, ['645e3c4ef5485052', '5e19ee422321caf1'], false],
-    ['no version', { metadata: { annotations: { [OWNED_ANNOTATION]: '645e3c4ef5485052' } } }, [], true],
-    ['unknown version', { metadata: { annotations: { [OWNED_ANNOTATION]: 'v2:645e3c4ef5485052' } } }, [], true],
-    ['upper-case hex', { metadata: { annotations: { [OWNED_ANNOTATION]: 'v1:645E3C4EF5485052' } } }, [], true],
-    ['short token', { metadata: { annotations: { [OWNED_ANNOTATION]: 'v1:645e3c4e' } } }, [], true],
-    ['trailing comma', { metadata: { annotations: { [OWNED_ANNOTATION]: 'v1:645e3c4ef5485052,' } } }, [], true],
-    ['ARNs instead of tokens', { metadata: { annotations: { [OWNED_ANNOTATION]: 'v1:arn:aws:iam::111122223333:role/dev' } } }, [], true],
-  ])('readOwned: %s', (_n, cm, tokens, malformed) => {
-    const got = readOwned(cm);
+    ['no ConfigMap', null, { name: 'prod' }, [], undefined],
+    ['no annotation', { metadata: {} }, { name: 'prod' }, [], undefined],
+    ['empty record', on('v2;prod;'), { name: 'prod' }, [], undefined],
+    ['a token', on(`v2;prod;${T}`), { name: 'prod' }, [T], undefined],
+    ['a record by name, read by the ARN of a cluster of that name', on(`v2;prod;${T}`), { name: 'prod', arn: '%ARN%' }, [T], undefined],
+    ['a record by ARN, read offline by name', on(`v2;%ARN%;${T}`), { name: 'prod' }, [T], undefined],
+    ['another cluster (name)', on(`v2;staging;${T}`), { name: 'prod' }, [], /belongs to cluster staging/],
+    ['another cluster (ARN, same name, other account)', on(`v2;arn:aws:eks:us-east-1:444455556666:cluster/prod;${T}`), { name: 'prod', arn: '%ARN%' }, [], /copied from another cluster/],
+    ['the old v1 form (not bound to a cluster)', on(`v1:${T}`), { name: 'prod' }, [], /v1 form/],
+    ['no version', on(T), { name: 'prod' }, [], /malformed/],
+    ['upper-case hex', on(`v2;prod;${T.toUpperCase()}`), { name: 'prod' }, [], /malformed/],
+    ['short token', on('v2;prod;645e3c4e'), { name: 'prod' }, [], /malformed/],
+    ['trailing comma', on(`v2;prod;${T},`), { name: 'prod' }, [], /malformed/],
+    ['not a string', on(42), { name: 'prod' }, [], /not a string/],
+  ])('readOwned: %s', (_n, cm, cluster, tokens, problem) => {
+    const fix = (x: unknown): unknown => JSON.parse(JSON.stringify(x).replaceAll('%ARN%', ARN));
+    const got = readOwned(fix(cm) as never, fix(cluster) as never);
     expect([...got.tokens].sort()).toEqual([...tokens].sort());
-    expect(got.malformed).toBe(malformed);
+    if (problem) expect(got.problem).toMatch(problem);
+    else expect(got.problem).toBeUndefined();
+  });
+
+  test('a record made by name is re-bound to the ARN on the next write; tokens are checked with the recorded reference', () => {
+    const got = readOwned(on(`v2;prod;${T}`) as never, { name: 'prod', arn: ARN });
+    expect([got.readRef, got.writeRef]).toEqual(['prod', ARN]);
+    expect(owns(got, 'mapRoles', 'arn:aws:iam::111122223333:role/dev')).toBe(true);
+  });
+
+  test('a copied annotation owns nothing here, so the syncer never removes the entry it names', () => {
+    const current = awsAuth({ mapRoles: '- rolearn: arn:aws:iam::111122223333:role/Dev\n  groups: [dev]\n' }, { [OWNED_ANNOTATION]: `v2;staging;${ownershipToken('staging', 'mapRoles', 'arn:aws:iam::111122223333:role/dev')}` });
+    const plan = planSync({ current, snapshot: { users: [], roles: [], groups: [] }, policy: makePolicy(), force: true });
+    expect(plan.changes).toEqual([]);
+    expect(plan.warnings.map((w) => w.code)).toEqual(['owned-annotation']);
+    expect(plan.next.data).toEqual(current.data);
   });
 });
 
@@ -117,11 +141,16 @@ describe('diff', () => {
       { op: 'remove', key: 'mapRoles', arn: 'arn:aws:iam::111122223333:role/Old', before: { username: 'o', groups: [] } },
     ];
     const conflicts = [{ key: 'mapRoles' as const, arn: 'arn:aws:iam::111122223333:role/C', reason: 'held by hand' }];
-    const summary = summarize(changes, conflicts, 3);
-    expect(summary).toEqual({ added: 1, removed: 1, updated: 0, adopted: 0, conflicts: 1, unmanaged: 3 });
+    const access = [
+      { id: 'arn:aws:iam::111122223333:role/dev', arn: after.arn, versions: ['v0.6.13', 'v0.7.18'], before: { kind: 'none' as const }, after: { kind: 'mapped' as const, username: 'new', groups: ['a', 'b'] } },
+      { id: 'arn:aws:iam::111122223333:role/old', arn: 'arn:aws:iam::111122223333:role/Old', versions: ['v0.7.18'], before: { kind: 'mapped' as const, username: 'o', groups: [] }, after: { kind: 'none' as const } },
+    ];
+    const summary = summarize(changes, conflicts, 3, access);
+    expect(summary).toEqual({ added: 1, removed: 1, updated: 0, adopted: 0, conflicts: 1, unmanaged: 3, identitiesAdded: 1, identitiesRemoved: 1, identitiesChanged: 0 });
     expect(
       formatReport({
         changes,
+        access,
         conflicts,
         warnings: [{ code: 'bad-group', message: 'dropped x' }],
         refusals: [{ code: 'last-masters', message: 'no admin left' }],
@@ -132,10 +161,13 @@ describe('diff', () => {
       'aws-auth does not exist: it will be created',
       '+ mapRoles arn:aws:iam::111122223333:role/Dev username="new" groups=[a, b]',
       '- mapRoles arn:aws:iam::111122223333:role/Old username="o" groups=[]',
+      'access (as aws-iam-authenticator reads it):',
+      '  arn:aws:iam::111122223333:role/Dev: none → "new" [a, b]',
+      '  arn:aws:iam::111122223333:role/Old: "o" [] → none (authenticator v0.7.18)',
       '! conflict mapRoles arn:aws:iam::111122223333:role/C: held by hand',
       '! warning: dropped x',
       '✗ refused (last-masters): no admin left',
-      '1 to add, 0 to update, 1 to remove, 0 to adopt, 1 conflicts, 3 unmanaged entries kept',
+      '1 to add, 0 to update, 1 to remove, 0 to adopt, 1 conflicts, 3 unmanaged entries kept; identities: 1 gain access, 1 lose it, 0 change',
     ]);
   });
 });

@@ -15,14 +15,17 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { formatChange } from '../../../lib/core/diff.js';
+import { viewAwsAuth } from '../../../lib/core/awsauth.js';
+import { entryObject } from '../../../lib/core/decide.js';
+import { formatAccessChange, formatChange } from '../../../lib/core/diff.js';
 import { snapshotFromAuthorizationDetails, type AuthorizationDetailsPage } from '../../../lib/core/iam-snapshot.js';
-import { OWNED_ANNOTATION, formatOwned, ownershipToken, readOwned } from '../../../lib/core/ownership.js';
-import { isNodeEntry, parseAwsAuth } from '../../../lib/core/parse.js';
+import { identityOfPrincipal } from '../../../lib/core/identity.js';
+import { NODE_GROUPS } from '../../../lib/core/names.js';
+import { OWNED_ANNOTATION, formatOwned, ownershipToken, owns, readOwned } from '../../../lib/core/ownership.js';
 import { planRestore, planSync, type RestorePlan, type SyncPlan } from '../../../lib/core/plan.js';
 import type { SyncPolicy } from '../../../lib/core/policy.js';
 import { MAP_KEYS, type ConfigMapObject, type IamSnapshot } from '../../../lib/core/types.js';
-import { parseYaml11, stableJson } from '../../../lib/core/yaml.js';
+import { readYaml, toValue } from '../../../lib/core/yaml-read.js';
 import { YAML11_LINE_BREAKS, fixturePath, listDir, loadConfigMap, makePolicy, readJson, readJsonIfExists, readText } from './support.js';
 
 interface Expected {
@@ -30,24 +33,24 @@ interface Expected {
   create?: boolean;
   /** formatChange lines, in plan order. */
   changes: string[];
+  /** formatAccessChange lines, in plan order (omitted = not checked). */
+  access?: string[];
   /** `<key> <arn>` of each conflict. */
   conflicts?: string[];
   /** Refusal codes (compared as a sorted list). */
   refusals: string[];
-  /** Warning codes (compared as a sorted list). */
+  /** Warning codes (compared as a sorted list; omitted = not checked). */
   warnings?: string[];
-  /** Canonical keys the ownership annotation must record; [] = no annotation. */
+  /** `<key>:<identity key>` the ownership annotation must record; [] = no annotation. */
   owned?: string[];
   /** Exact text of data keys; null = the key must be absent. */
   data?: Record<string, string | null>;
   /** The sorted list of data keys. */
   dataKeys?: string[];
-  /** Data keys parsed (YAML 1.1) and compared as lists. */
+  /** Data keys read (strict reader) and compared as lists. */
   entries?: Record<string, unknown[]>;
   /** Substrings a data key's text must contain. */
   dataContains?: Record<string, string[]>;
-  /** A known bug in lib/core: the listed tests run as test.failing. */
-  bug?: { what: string; tests: Array<'plan' | 'invariants'> };
 }
 
 interface CaseConfig extends Partial<SyncPolicy> {
@@ -66,8 +69,8 @@ interface Case {
   expected: Expected;
 }
 
-const showBugs = process.env.SHOW_BUGS !== undefined;
 const root = fixturePath('plan');
+const CLUSTER = { name: 'prod' };
 
 function loadCase(name: string): Case {
   const dir = `${root}/${name}`;
@@ -86,19 +89,25 @@ function loadCase(name: string): Case {
 }
 
 function run(c: Case, current: ConfigMapObject | null = c.current): SyncPlan | RestorePlan {
-  if (c.backup) return planRestore({ current, backup: c.backup, selfArn: c.selfArn, force: c.force });
+  const selfArns = c.selfArn ? [c.selfArn] : [];
+  if (c.backup) return planRestore({ current, backup: c.backup, partition: 'aws', selfArns, force: c.force });
   if (!c.snapshot) throw new Error(`${c.name}: a sync case needs iam.json`);
-  return planSync({ current, snapshot: c.snapshot, policy: c.policy, selfArn: c.selfArn, force: c.force });
+  return planSync({ current, snapshot: c.snapshot, policy: c.policy, selfArns, force: c.force });
 }
 
 const isSync = (p: SyncPlan | RestorePlan): p is SyncPlan => 'create' in p;
 const sorted = (xs: string[]): string[] => [...xs].sort();
+const readList = (text: string | undefined): unknown => {
+  const r = readYaml(text ?? '');
+  return r.ok ? toValue(r.node) : `unreadable: ${r.reason}`;
+};
 
 function checkExpected(c: Case): void {
   const plan = run(c);
   const want = c.expected;
   const next = plan.next;
   expect(plan.changes.map(formatChange)).toEqual(want.changes);
+  if (want.access) expect(plan.access.map(formatAccessChange)).toEqual(want.access);
   expect(sorted(plan.refusals.map((r) => r.code))).toEqual(sorted(want.refusals));
   expect(plan.changed).toBe(want.changed);
   if (isSync(plan)) {
@@ -108,14 +117,18 @@ function checkExpected(c: Case): void {
   }
   if (want.owned) {
     const annotation = next.metadata.annotations?.[OWNED_ANNOTATION];
-    expect(annotation).toBe(want.owned.length === 0 ? undefined : formatOwned(want.owned.map(ownershipToken)));
+    const tokens = want.owned.map((o) => {
+      const [key, ...id] = o.split(':');
+      return ownershipToken('prod', key as 'mapRoles' | 'mapUsers', id.join(':'));
+    });
+    expect(annotation).toBe(want.owned.length === 0 ? undefined : formatOwned('prod', tokens));
   }
   for (const [key, text] of Object.entries(want.data ?? {})) {
     expect([key, next.data?.[key]]).toEqual([key, text ?? undefined]);
   }
   if (want.dataKeys) expect(Object.keys(next.data ?? {}).sort()).toEqual(want.dataKeys);
   for (const [key, list] of Object.entries(want.entries ?? {})) {
-    expect([key, parseYaml11(next.data?.[key] ?? '')]).toEqual([key, list]);
+    expect([key, readList(next.data?.[key])]).toEqual([key, list]);
   }
   for (const [key, parts] of Object.entries(want.dataContains ?? {})) {
     for (const part of parts) expect(next.data?.[key]).toContain(part);
@@ -136,6 +149,7 @@ function checkInvariants(c: Case): void {
     expect(strip(next.metadata)).toEqual(strip(c.current.metadata));
   }
 
+  const currentView = viewAwsAuth(c.current, 'aws');
   if (isSync(plan) && c.current) {
     // Other data keys are never touched; nor are annotations other than the ownership record.
     for (const [key, text] of Object.entries(c.current.data ?? {})) {
@@ -145,41 +159,45 @@ function checkInvariants(c: Case): void {
     expect(others(next)).toEqual(others(c.current));
     expect(next.metadata.labels).toEqual(c.current.metadata.labels);
 
-    // A key the current object cannot read is never rewritten, forced or not (it may hold node
-    // mappings nobody can see).
-    for (const key of parseAwsAuth(c.current).unreadableKeys) {
-      expect([key, next.data?.[key]]).toEqual([key, c.current.data?.[key]]);
+    // A key the syncer cannot read is never rewritten, forced or not.
+    for (const key of MAP_KEYS) {
+      if (currentView[key].state === 'unsure' || currentView[key].state === 'broken') expect([key, next.data?.[key]]).toEqual([key, c.current.data?.[key]]);
     }
 
-    // A write always comes with the changes that explain it, unless it only clears a malformed
-    // ownership annotation (reported as a warning).
+    // Every entry the syncer does not own keeps its exact value (and node entries always), unless refused.
+    if (plan.refusals.length === 0) {
+      const owned = readOwned(c.current, CLUSTER);
+      const nextValues = new Set(MAP_KEYS.flatMap((k) => viewAwsAuth(next, 'aws')[k].entries.map((e) => `${k} ${JSON.stringify(toValue(e.node))}`)));
+      for (const k of MAP_KEYS) {
+        for (const e of currentView[k].entries) {
+          const mine = e.target.kind === 'identity' && owns(owned, k, e.target.identity.key) && !e.groups.some((g) => NODE_GROUPS.includes(g));
+          const adopted = plan.changes.some((ch) => ch.op === 'adopt' && e.target.kind === 'identity' && identityOfPrincipal(ch.arn)?.key === e.target.identity.key);
+          if (!mine && !adopted) expect([k, nextValues.has(`${k} ${JSON.stringify(toValue(e.node))}`), e.index]).toEqual([k, true, e.index]);
+        }
+      }
+    }
+
+    // A write always comes with the changes that explain it, unless it only clears a foreign or
+    // malformed ownership annotation (reported as a warning).
     if (plan.changed && !plan.warnings.some((w) => w.code === 'owned-annotation')) expect(plan.changes.length).toBeGreaterThan(0);
   }
 
-  // Node entries survive, unless the plan is refused.
-  if (plan.refusals.length === 0) {
-    const nextRaw = new Set(parseAwsAuth(next).entries.map((e) => stableJson(e.raw)));
-    for (const e of parseAwsAuth(c.current).entries.filter(isNodeEntry)) {
-      if (!c.backup) expect(nextRaw.has(stableJson(e.raw))).toBe(true);
-    }
-  }
-
-  // Keys the plan rewrote: readable, no raw line breaks, managed entries sorted with sorted groups
-  // and fields in the authenticator's spelling and order.
-  const owned = readOwned(next).tokens;
+  // Keys the plan rewrote: readable, no raw line breaks, managed entries sorted, canonical.
+  const owned = readOwned(next, CLUSTER);
+  const nextView = viewAwsAuth(next, 'aws');
   for (const key of MAP_KEYS) {
     const text = next.data?.[key];
     if (text === undefined || text === c.current?.data?.[key]) continue;
     expect(text).not.toMatch(YAML11_LINE_BREAKS);
     if (c.backup) continue;
-    const managed = parseAwsAuth({ metadata: {}, data: { [key]: text } }).entries.filter(
-      (e) => e.canonical !== undefined && owned.has(ownershipToken(e.canonical)),
-    );
-    const arns = managed.map((e) => e.mapping!.arn.toLowerCase());
+    expect([key, nextView[key].state]).toEqual([key, 'ok']);
+    const managed = nextView[key].entries.filter((e) => e.target.kind === 'identity' && owns(owned, key, e.target.identity.key));
+    const arns = managed.map((e) => e.arn.toLowerCase());
     expect(arns).toEqual([...arns].sort());
     for (const e of managed) {
-      expect(Object.keys(e.raw as object)).toEqual([key === 'mapRoles' ? 'rolearn' : 'userarn', 'username', 'groups']);
-      expect(e.mapping!.groups).toEqual([...new Set(e.mapping!.groups)].sort());
+      expect(JSON.stringify(toValue(e.node))).toBe(
+        JSON.stringify(entryObject({ key, identity: (e.target as { identity: NonNullable<ReturnType<typeof identityOfPrincipal>> }).identity, username: e.username, groups: [...new Set(e.groups)].sort() })),
+      );
     }
   }
 
@@ -196,8 +214,6 @@ test('the fixture directory has cases', () => {
 });
 
 describe.each(cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-  const failing = (which: 'plan' | 'invariants'): boolean => !showBugs && (c.expected.bug?.tests.includes(which) ?? false);
-  // BUG: cases with `bug` in expected.json document known bugs in lib/core (see the `what`).
-  (failing('plan') ? test.failing : test)('plan matches expected.json', () => checkExpected(c));
-  (failing('invariants') ? test.failing : test)('invariants hold and a second run is a no-op', () => checkInvariants(c));
+  test('plan matches expected.json', () => checkExpected(c));
+  test('invariants hold and a second run is a no-op', () => checkInvariants(c));
 });

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { DEFAULT_MAX_REMOVALS, DEFAULT_ROLE_USERNAME, DEFAULT_TAG_PREFIX, DEFAULT_USER_USERNAME, type SyncPolicy } from '../../../lib/core/policy.js';
+import { DEFAULT_ALLOWED_TAG_GROUPS, DEFAULT_MAX_REMOVALS, DEFAULT_ROLE_USERNAME, DEFAULT_TAG_PREFIX, DEFAULT_USER_USERNAME, type SyncPolicy } from '../../../lib/core/policy.js';
 import type { ConfigMapObject, IamGroup, IamRole, IamSnapshot, IamUser } from '../../../lib/core/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -46,8 +46,11 @@ export function loadConfigMap(text: string): ConfigMapObject {
 export function makePolicy(over: Partial<SyncPolicy> = {}): SyncPolicy {
   return {
     cluster: 'prod',
+    partition: 'aws',
     groupMappings: [],
+    roleMappings: [],
     tagPrefix: DEFAULT_TAG_PREFIX,
+    tags: { allowedGroups: DEFAULT_ALLOWED_TAG_GROUPS },
     roleUsername: DEFAULT_ROLE_USERNAME,
     userUsername: DEFAULT_USER_USERNAME,
     adoptUnmanaged: false,
@@ -94,3 +97,13 @@ export function snapshot(parts: Partial<IamSnapshot>): IamSnapshot {
 
 /** Raw characters the authenticator's Go YAML 1.1 parser treats as line breaks. */
 export const YAML11_LINE_BREAKS = /[\u0085\u2028\u2029]/u;
+
+/** An aws-auth ConfigMap holding the given data (a fixed resourceVersion). */
+export function awsAuth(data: Record<string, string>, annotations?: Record<string, string>): ConfigMapObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: '100', ...(annotations ? { annotations } : {}) },
+    data,
+  };
+}

@@ -1,24 +1,18 @@
 /**
- * YAML as the authenticator reads it. aws-iam-authenticator converts each aws-auth key with
- * sigs.k8s.io/yaml (a go-yaml v2 fork, YAML 1.1) and then json.Unmarshal. Where go-yaml v2 and
- * the YAML 1.1 spec disagree, we follow go-yaml, because that is what decides who gets in:
- * - plain scalars starting with a digit, sign or dot resolve as go-yaml does: underscores are
- *   dropped and Go's base-prefix parsing applies (`0o17`, `0X1F`, `0b101`, `017`, `1e1_0` are
- *   numbers); what Go cannot parse stays a string;
- * - no sexagesimal numbers (`1:20` is a string) and no timestamps (`2024-03-01` reaches the
- *   authenticator as a string);
- * - `!!binary` is decoded to its text.
- * Rendering uses the same schema, so any string the authenticator would read as something else
- * is quoted, and U+0085/U+2028/U+2029 (line breaks to go-yaml) are written as escapes inside
- * double quotes, never raw: a value can never break a key or inject an entry.
+ * The ConfigMap as a YAML manifest for people and kubectl (plan output, dry-run replies). Not the
+ * aws-auth data itself: that is written by lib/core/yaml-write.ts. kubectl reads manifests with
+ * sigs.k8s.io/yaml (go-yaml v2), so the same care applies.
+ * Plain scalars that go-yaml would read as something other than a string are quoted (its number
+ * forms: `0o17`, `017`, `1_000`), and U+0085/U+2028/U+2029 (line breaks to go-yaml) are written
+ * as escapes inside double quotes, never raw.
  */
-import { Document, isScalar, parseDocument, visit, type Tags, type ScalarTag } from 'yaml';
+import { Document, isScalar, visit, type Tags, type ScalarTag } from 'yaml';
 
 const GO_INT = /^[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/;
 const GO_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
 
 /** go-yaml v2's reading of a plain scalar that starts with a digit, a sign or a dot. */
-export function resolveGoNumber(text: string): number | bigint | string {
+function resolveGoNumber(text: string): number | bigint | string {
   if (/^[-+]?\.(?:inf|Inf|INF)$/.test(text)) return text.startsWith('-') ? -Infinity : Infinity;
   if (/^\.(?:nan|NaN|NAN)$/.test(text)) return NaN;
   if (text.startsWith('.')) return GO_FLOAT.test(text) ? Number(text) : text;
@@ -67,33 +61,11 @@ function goYamlTags(tags: Tags): Tags {
 
 const OPTIONS = { version: '1.1' as const, customTags: goYamlTags, uniqueKeys: true, intAsBigInt: false };
 
-/** Parse one aws-auth key. Throws with the parser's message when the text is not YAML. */
-export function parseYaml11(text: string): unknown {
-  const doc = parseDocument(text, { ...OPTIONS, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new Error(doc.errors.map((e) => e.message.split('\n')[0]).join('; '));
-  }
-  const value = doc.toJS({ maxAliasCount: 100 });
-  if (hasCycle(value)) throw new Error('an alias refers to a node that contains it (recursive YAML)');
-  return value;
-}
-
-/** go-yaml rejects recursive aliases; the JS parser builds a cyclic object instead. */
-function hasCycle(value: unknown, ancestors = new Set<unknown>()): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  if (ancestors.has(value)) return true;
-  ancestors.add(value);
-  const children = Array.isArray(value) ? value : Object.values(value);
-  const found = children.some((c) => hasCycle(c, ancestors));
-  ancestors.delete(value);
-  return found;
-}
-
 const LINE_BREAKS = /[\u0085\u2028\u2029]/;
 const ESCAPES: Record<string, string> = { '\u0085': '\\N', '\u2028': '\\L', '\u2029': '\\P' };
 
 /** Render a value as YAML that go-yaml v2 reads back as the same value. */
-export function renderYaml11(value: unknown): string {
+export function renderManifestYaml(value: unknown): string {
   const doc = new Document(value, { ...OPTIONS, aliasDuplicateObjects: false });
   visit(doc, {
     Scalar(_key, node) {
@@ -108,9 +80,4 @@ export function renderYaml11(value: unknown): string {
   const text = doc.toString({ lineWidth: 0, minContentWidth: 0 });
   // Only double-quoted scalars can hold these characters now, and there an escape means the same.
   return text.replace(/[\u0085\u2028\u2029]/g, (c) => ESCAPES[c]!);
-}
-
-/** JSON for comparisons, with big integers kept exact. */
-export function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
 }

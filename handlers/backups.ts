@@ -2,6 +2,7 @@
  * backups: the cluster's backups, newest first. `{"limit"?: number}` (default 50).
  */
 import { parseListRequest } from '../lib/app/requests.js';
+import { backupsReply } from '../lib/app/reply.js';
 import { listBackups } from '../lib/app/restore.js';
 import { instrumented, liveRuntime, respond } from '../lib/adapters/lambda.js';
 
@@ -9,7 +10,6 @@ export const handler = instrumented('backups', (event: unknown) =>
   respond('backups', async () => {
     const { limit } = parseListRequest(event);
     const rt = await liveRuntime();
-    const backups = await listBackups(rt.deps.backups, rt.policy.cluster, limit);
-    return { outcome: 'listed' as const, cluster: rt.policy.cluster, count: backups.length, backups };
+    return backupsReply(rt.policy.cluster, await listBackups(rt.deps.backups, rt.policy.cluster, limit));
   }),
 );

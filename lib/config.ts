@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import * as z from './zod.js';
 import { ConfigError } from './errors.js';
 import { groupProblem } from './core/names.js';
 import { identityKeyOf, partitionOfRegion } from './core/identity.js';
@@ -21,110 +21,115 @@ import {
   type SyncPolicy,
 } from './core/policy.js';
 
-const kubernetesGroup = z.string().superRefine((g, ctx) => {
-  const problem = groupProblem(g);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const kubernetesGroup = z.string().check(
+  z.superRefine((g, ctx) => {
+    const problem = groupProblem(g);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: g });
+  }),
+);
 
 const template = (vars: Record<string, string>) =>
-  z.string().superRefine((t, ctx) => {
-    try {
-      renderUsername(t, vars);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    }
-  });
+  z.string().check(
+    z.superRefine((t, ctx) => {
+      try {
+        renderUsername(t, vars);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message, input: t });
+      }
+    }),
+  );
 
-const selfArnSchema = z.string().refine((arn) => identityKeyOf(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN');
+const pattern = (re: RegExp, message: string) => z.string().check(z.regex(re, message));
+const int = (min: number, max?: number) => z.int().check(z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
+const ROLE_TEMPLATE_VARS = { partition: 'aws', accountId: '111122223333', roleName: 'r', path: '/' };
+
+const selfArnSchema = z.string().check(z.refine((arn) => identityKeyOf(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN'));
 /** A KMS key id, key ARN, alias name or alias ARN. */
 const KMS_KEY_RE = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/+=,.@-]+)|alias\/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 const KMS_KEY_MESSAGE = 'must be a KMS key ARN (the stack output BackupMacKeyArn), key id or alias';
 
-export const configSchema = z
-  .object({
-    /** EKS cluster name. */
-    cluster: z.string().regex(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster name (letters, digits, - and _, up to 100)'),
-    /** Region of the cluster (defaults to the Lambda's / CLI's region). */
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1').optional(),
-    groupMappings: z
-      .array(
-        z
-          .object({
-            iamGroup: z.string().regex(/^[\w+=,.@-]{1,128}$/, 'must be an IAM group name'),
-            kubernetesGroups: z.array(kubernetesGroup).min(1, 'must list at least one Kubernetes group'),
-          })
-          .strict(),
-      )
-      .default([]),
-    roleMappings: z
-      .array(
-        z
-          .object({
-            ssoPermissionSet: z.string().regex(/^[\w+=,.@-]{1,32}$/, 'must be an IAM Identity Center permission set name').optional(),
-            roleName: z.string().regex(/^[\w+=,.@*?-]{1,64}$/, 'must be an IAM role name or a glob of one (* and ?)').optional(),
-            kubernetesGroups: z.array(kubernetesGroup).min(1, 'must list at least one Kubernetes group'),
-            username: template({ partition: 'aws', accountId: '111122223333', roleName: 'r', path: '/' }).optional(),
-          })
-          .strict()
-          .refine((m) => (m.ssoPermissionSet === undefined) !== (m.roleName === undefined), 'must name exactly one of ssoPermissionSet and roleName'),
-      )
-      .default([]),
-    tagPrefix: z.string().regex(/^[\w.:/=+@-]{1,64}$/, 'must be a tag key prefix').default(DEFAULT_TAG_PREFIX),
-    tags: z
-      .object({
-        /** Globs of the Kubernetes groups a tag may grant; system:masters only when listed as such. */
-        allowedGroups: z.array(z.string().regex(/^[\p{L}\p{N}_.:/=+\-@*?]{1,253}$/u, 'must be a Kubernetes group name or a glob of one')).default(DEFAULT_ALLOWED_TAG_GROUPS),
-      })
-      .strict()
-      .default({ allowedGroups: DEFAULT_ALLOWED_TAG_GROUPS }),
-    usernames: z
-      .object({
-        role: template({ partition: 'aws', accountId: '111122223333', roleName: 'r', path: '/' }).default(DEFAULT_ROLE_USERNAME),
-        user: template({ partition: 'aws', accountId: '111122223333', userName: 'u', path: '/' }).default(DEFAULT_USER_USERNAME),
-      })
-      .strict()
-      .default({ role: DEFAULT_ROLE_USERNAME, user: DEFAULT_USER_USERNAME }),
-    adoptUnmanaged: z.boolean().default(false),
-    guards: z
-      .object({ maxRemovals: z.number().int().min(0).default(DEFAULT_MAX_REMOVALS) })
-      .strict()
-      .default({ maxRemovals: DEFAULT_MAX_REMOVALS }),
-    /** ARNs of the syncer's own identities (sync and restore roles), whose access is never taken;
-     * live runs add the caller and SYNCER_SELF_ARNS. */
-    selfArn: z
-      .union([selfArnSchema, z.array(selfArnSchema)])
-      .transform((v) => (Array.isArray(v) ? v : [v]))
-      .optional(),
-    backup: z
-      .object({
-        bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional(),
-        // No leading or trailing '/': serverless.yml scopes the roles' S3 rights to
-        // `<prefix>/<cluster>/*` with this very text.
-        prefix: z
-          .string()
-          .regex(/^[\w!.*'()-]+(\/[\w!.*'()-]+)*$/, "must be an S3 key prefix such as aws-auth-backups or team/backups (no leading or trailing '/')")
-          .default('aws-auth-backups'),
-        /** KMS HMAC key that signs backups (key ARN preferred: it names the key's region). */
-        macKey: z.string().regex(KMS_KEY_RE, KMS_KEY_MESSAGE).optional(),
-      })
-      .strict()
-      .default({ prefix: 'aws-auth-backups' }),
-    kubernetes: z
-      .object({
-        /** Per request timeout against the API server. */
-        timeoutMs: z.number().int().min(100).max(120000).default(10000),
-        /** Read-plan-write attempts before a 409 conflict is reported. */
-        writeAttempts: z.number().int().min(1).max(10).default(3),
-      })
-      .strict()
-      .default({ timeoutMs: 10000, writeAttempts: 3 }),
-  })
-  .strict();
+export const configSchema = z.strictObject({
+  /** EKS cluster name. */
+  cluster: pattern(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster name (letters, digits, - and _, up to 100)'),
+  /** Region of the cluster (defaults to the Lambda's / CLI's region). */
+  region: z.optional(pattern(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')),
+  groupMappings: z._default(
+    z.array(
+      z.strictObject({
+        iamGroup: pattern(/^[\w+=,.@-]{1,128}$/, 'must be an IAM group name'),
+        kubernetesGroups: z.array(kubernetesGroup).check(z.minLength(1, 'must list at least one Kubernetes group')),
+      }),
+    ),
+    [],
+  ),
+  /** Roles mapped by config: IAM Identity Center permission sets, or role-name globs. */
+  roleMappings: z._default(
+    z.array(
+      z
+        .strictObject({
+          ssoPermissionSet: z.optional(pattern(/^[\w+=,.@-]{1,32}$/, 'must be an IAM Identity Center permission set name')),
+          roleName: z.optional(pattern(/^[\w+=,.@*?-]{1,64}$/, 'must be an IAM role name or a glob of one (* and ?)')),
+          kubernetesGroups: z.array(kubernetesGroup).check(z.minLength(1, 'must list at least one Kubernetes group')),
+          username: z.optional(template(ROLE_TEMPLATE_VARS)),
+        })
+        .check(z.refine((m) => (m.ssoPermissionSet === undefined) !== (m.roleName === undefined), 'must name exactly one of ssoPermissionSet and roleName')),
+    ),
+    [],
+  ),
+  tagPrefix: z._default(pattern(/^[\w.:/=+@-]{1,64}$/, 'must be a tag key prefix'), DEFAULT_TAG_PREFIX),
+  tags: z._default(
+    z.strictObject({
+      /** Globs of the Kubernetes groups a tag may grant; system:masters only when listed as such. */
+      allowedGroups: z._default(z.array(pattern(/^[\p{L}\p{N}_.:/=+\-@*?]{1,253}$/u, 'must be a Kubernetes group name or a glob of one')), DEFAULT_ALLOWED_TAG_GROUPS),
+    }),
+    { allowedGroups: DEFAULT_ALLOWED_TAG_GROUPS },
+  ),
+  usernames: z._default(
+    z.strictObject({
+      role: z._default(template(ROLE_TEMPLATE_VARS), DEFAULT_ROLE_USERNAME),
+      user: z._default(template({ partition: 'aws', accountId: '111122223333', userName: 'u', path: '/' }), DEFAULT_USER_USERNAME),
+    }),
+    { role: DEFAULT_ROLE_USERNAME, user: DEFAULT_USER_USERNAME },
+  ),
+  adoptUnmanaged: z._default(z.boolean(), false),
+  guards: z._default(z.strictObject({ maxRemovals: z._default(int(0), DEFAULT_MAX_REMOVALS) }), { maxRemovals: DEFAULT_MAX_REMOVALS }),
+  /** ARNs of the syncer's own identities (sync and restore roles), whose access is never taken;
+   * live runs add the caller and SYNCER_SELF_ARNS. One ARN or a list. */
+  selfArn: z.optional(z.union([selfArnSchema, z.array(selfArnSchema)])),
+  backup: z._default(
+    z.strictObject({
+      bucket: z.optional(pattern(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')),
+      // No leading or trailing '/': serverless.yml scopes the roles' S3 rights to
+      // `<prefix>/<cluster>/*` with this very text.
+      prefix: z._default(
+        pattern(/^[\w!.*'()-]+(\/[\w!.*'()-]+)*$/, "must be an S3 key prefix such as aws-auth-backups or team/backups (no leading or trailing '/')"),
+        'aws-auth-backups',
+      ),
+      /** KMS HMAC key that signs backups (key ARN preferred: it names the key's region). */
+      macKey: z.optional(pattern(KMS_KEY_RE, KMS_KEY_MESSAGE)),
+    }),
+    { prefix: 'aws-auth-backups' },
+  ),
+  kubernetes: z._default(
+    z.strictObject({
+      /** Per request timeout against the API server. */
+      timeoutMs: z._default(int(100, 120000), 10000),
+      /** Read-plan-write attempts before a 409 conflict is reported. */
+      writeAttempts: z._default(int(1, 10), 3),
+    }),
+    { timeoutMs: 10000, writeAttempts: 3 },
+  ),
+});
+
+/** The syncer's own identities named in the config, as a list. */
+export function configSelfArns(config: Config): string[] {
+  return config.selfArn === undefined ? [] : Array.isArray(config.selfArn) ? config.selfArn : [config.selfArn];
+}
 
 export type Config = z.infer<typeof configSchema>;
 
 /** `groupMappings[1].iamGroup: must be an IAM group name` — one line per problem. */
-function formatIssues(error: z.ZodError): string {
+function formatIssues(error: z.core.$ZodError): string {
   return error.issues
     .map((i) => {
       const path = i.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
@@ -245,7 +250,7 @@ export function resolveSettings(config: Config, env: NodeJS.ProcessEnv = process
   // A KMS key lives in one region, the stack's; the cluster may be elsewhere. An ARN says where;
   // for an id or alias, the caller's own region is the best guess.
   const macRegion = macKeyId.startsWith('arn:') ? macKeyId.split(':')[3]! : (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? region);
-  return { config, region, bucket, macKey: { id: macKeyId, region: macRegion }, selfArns: [...new Set([...(config.selfArn ?? []), ...fromEnv])], ...(changeTopicArn ? { changeTopicArn } : {}) };
+  return { config, region, bucket, macKey: { id: macKeyId, region: macRegion }, selfArns: [...new Set([...configSelfArns(config), ...fromEnv])], ...(changeTopicArn ? { changeTopicArn } : {}) };
 }
 
 /**

@@ -19,6 +19,7 @@ import { describeError, GuardRefusedError } from '../errors.js';
 import type { SyncPolicy } from '../core/policy.js';
 import { METRIC } from '../app/observe.js';
 import type { Log } from '../app/ports.js';
+import { errorReply, refusedReply, type ErrorReply } from '../app/reply.js';
 import { EmfMetrics, METRICS_SERVICE } from './metrics.js';
 import { SsmConfigParameter } from './ssm-config.js';
 import { liveDepsFor, type LiveDeps } from './wire.js';
@@ -121,7 +122,7 @@ export async function liveRuntime(): Promise<Runtime> {
   }
   const key = JSON.stringify(settings);
   if (runtime?.key !== key) {
-    const deps = liveDepsFor(settings, log, undefined, (client) => tracer.captureAWSv3Client(client));
+    const deps = liveDepsFor(settings, log, undefined, { instrument: (client) => tracer.captureAWSv3Client(client) });
     runtime = { key, rt: { settings, policy: toPolicy(settings.config, { region: settings.region }), deps: { ...deps, metrics } } };
   }
   return runtime.rt;
@@ -132,9 +133,7 @@ export async function selfArns(rt: Runtime): Promise<string[]> {
   return [...new Set([...rt.settings.selfArns, await rt.deps.selfArn()])];
 }
 
-export type ErrorReply =
-  | { outcome: 'error'; error: { name: string; message: string } }
-  | { outcome: 'refused'; refusals: readonly { code: string; message: string }[]; diff: string[] };
+export type { ErrorReply };
 
 /**
  * Run a handler body. For a person's invoke, their mistake (bad payload, bad config, unknown
@@ -152,11 +151,11 @@ export async function respond<T>(name: string, body: () => Promise<T>, opts: { a
     if (err instanceof GuardRefusedError && !automatic) {
       // A person asked; the refusal is the answer (an automatic run rethrows: alarms, DLQ).
       logger.warn(`${name}: ${d.message}`, { error: d });
-      return { outcome: 'refused', refusals: err.reasons, diff: (err.context.diff as string[] | undefined) ?? [] };
+      return refusedReply(err);
     }
     if (d.userError && !automatic) {
       logger.warn(`${name}: ${d.message}`, { error: d });
-      return { outcome: 'error', error: { name: d.name, message: d.message } };
+      return errorReply(err);
     }
     // Powertools formats an Error with its name, message, stack, own fields (our `context`)
     // and, recursively, its `cause`: the SDK or Kubernetes error underneath stays visible.

@@ -15,7 +15,7 @@ import type { SyncDeps } from '../app/sync.js';
 import { S3BackupStore } from './backups-s3.js';
 import { callerArn, describeClusterEndpoint, StsTokenSource } from './eks.js';
 import { IamAuthorizationDetailsDirectory } from './iam.js';
-import { KubeAwsAuthStore } from './kube.js';
+import { httpsConnection, KubeAwsAuthStore, type KubeConnection } from './kube.js';
 import { SnsNotifier, topicRegion } from './sns.js';
 
 export interface LiveSettings {
@@ -29,6 +29,15 @@ export interface LiveSettings {
   timeoutMs: number;
   clock: Clock;
   log: Log;
+  /** AWS profile for credentials (the CLI's --profile); unset: the SDK's default chain, AWS_PROFILE included. */
+  profile?: string;
+  /**
+   * How to reach the API server. Default, as in Lambda: EKS DescribeCluster for endpoint and
+   * CA, an STS-presigned token, node:https. The CLI passes a kubeconfig connection instead.
+   */
+  connect?: () => Promise<KubeConnection>;
+  /** Who we are in cluster error messages. */
+  identity?: string;
   /** SNS topic told about every applied change (none when unset). */
   changeTopicArn?: string;
   /** Wraps every SDK client (Lambda: Powertools Tracer's captureAWSv3Client, for X-Ray). */
@@ -40,10 +49,16 @@ export interface LiveDeps extends SyncDeps {
   selfArn(): Promise<string>;
 }
 
-/** Live dependencies for a validated configuration (Lambda and CLI alike). */
-export function liveDepsFor(settings: RuntimeSettings, log: Log, clock: Clock = systemClock, instrument?: LiveSettings['instrument']): LiveDeps {
+/** Live dependencies for a validated configuration (Lambda and CLI alike; `extra` is the CLI's, and the Lambda's tracing). */
+export function liveDepsFor(
+  settings: RuntimeSettings,
+  log: Log,
+  clock: Clock = systemClock,
+  extra: Pick<LiveSettings, 'profile' | 'connect' | 'identity' | 'instrument'> = {},
+): LiveDeps {
   const { config } = settings;
   return createLiveDeps({
+    ...extra,
     cluster: config.cluster,
     region: settings.region,
     bucket: settings.bucket,
@@ -53,18 +68,19 @@ export function liveDepsFor(settings: RuntimeSettings, log: Log, clock: Clock = 
     clock,
     log,
     changeTopicArn: settings.changeTopicArn,
-    instrument,
   });
 }
 
+/** The adapters over SDK clients built for these settings. */
 export function createLiveDeps(s: LiveSettings): LiveDeps {
   // IAM throttles GetAccountAuthorizationDetails hard; adaptive retry backs off and rate-limits.
+  const profile = s.profile;
   const wrap = s.instrument ?? (<C>(c: C) => c);
-  const iamClient = wrap(new IAMClient({ region: s.region, maxAttempts: 8, retryMode: 'adaptive' }));
-  const eks = wrap(new EKSClient({ region: s.region, maxAttempts: 5 }));
-  const sts = wrap(new STSClient({ region: s.region, maxAttempts: 5 }));
-  const s3 = wrap(new S3Client({ region: s.region, maxAttempts: 5, followRegionRedirects: true }));
-  const kms = wrap(new KMSClient({ region: s.macKey.region, maxAttempts: 5 }));
+  const iamClient = wrap(new IAMClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' }));
+  const eks = wrap(new EKSClient({ region: s.region, profile, maxAttempts: 5 }));
+  const sts = wrap(new STSClient({ region: s.region, profile, maxAttempts: 5 }));
+  const s3 = wrap(new S3Client({ region: s.region, profile, maxAttempts: 5, followRegionRedirects: true }));
+  const kms = wrap(new KMSClient({ region: s.macKey.region, profile, maxAttempts: 5 }));
   const tokens = new StsTokenSource(sts, s.cluster, s.region, s.clock);
   let self: Promise<string> | undefined;
   // A failed lookup must not stick to a warm container: forget it so the next run asks again.
@@ -81,20 +97,23 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
       described = undefined;
       throw err;
     }));
-  const store = new KubeAwsAuthStore(
-    async () => {
-      const { endpoint, caData } = await describe();
-      return { server: endpoint, caData, token: await tokens.token() };
-    },
-    { timeoutMs: s.timeoutMs, identity: 'the syncer', now: () => s.clock.now().getTime() },
-  );
+  const eksConnection = async (): Promise<KubeConnection> => {
+    const { endpoint, caData } = await describe();
+    return httpsConnection({ server: endpoint, caData, token: await tokens.token() });
+  };
+  const store = new KubeAwsAuthStore(s.connect ?? eksConnection, {
+    timeoutMs: s.timeoutMs,
+    identity: s.identity ?? 'the syncer',
+    now: () => s.clock.now().getTime(),
+  });
   return {
     iam: iamDirectory,
     store,
     backups: new S3BackupStore(s3, kms, { bucket: s.bucket, prefix: s.prefix, macKeyId: s.macKey.id }),
-    cluster: { arn: async () => (await describe()).arn },
+    // Through a kubeconfig the syncer never asks EKS, so the ARN is unknown (ownership binds by name).
+    cluster: { arn: async () => (s.connect ? undefined : (await describe()).arn) },
     // The topic lives in the stack's region, which need not be the cluster's.
-    notifier: s.changeTopicArn ? new SnsNotifier(wrap(new SNSClient({ region: topicRegion(s.changeTopicArn), maxAttempts: 3 })), s.changeTopicArn) : undefined,
+    notifier: s.changeTopicArn ? new SnsNotifier(wrap(new SNSClient({ region: topicRegion(s.changeTopicArn), profile, maxAttempts: 3 })), s.changeTopicArn) : undefined,
     clock: s.clock,
     log: s.log,
     selfArn,

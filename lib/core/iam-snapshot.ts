@@ -21,7 +21,6 @@ export class SnapshotFormatError extends Error {
   }
 }
 
-
 function str(obj: Record<string, unknown>, key: string, where: string, optional = false): string {
   const v = obj[key];
   if (typeof v === 'string') return v;
@@ -51,13 +50,26 @@ function list(page: AuthorizationDetailsPage, key: string, p: number): Record<st
   });
 }
 
-/** Combine pages into one snapshot. */
+const LISTS = ['UserDetailList', 'RoleDetailList', 'GroupDetailList'] as const;
+
+/**
+ * Combine pages into one snapshot. Every page must carry at least one of the three detail
+ * lists (IAM's pages always do, empty or not): a document without them — `aws iam list-roles`
+ * output (`{"Roles": [...]}`), `{}` — is something else, and reading it as an account with no
+ * principals would plan to remove every owned entry.
+ */
 export function snapshotFromAuthorizationDetails(pages: AuthorizationDetailsPage[]): IamSnapshot {
   const users: IamUser[] = [];
   const roles: IamRole[] = [];
   const groups: IamGroup[] = [];
   pages.forEach((page, p) => {
     if (!isPlainObject(page)) throw new SnapshotFormatError(`page ${p} is not an object`);
+    if (!LISTS.some((k) => k in page)) {
+      const keys = Object.keys(page);
+      throw new SnapshotFormatError(
+        `page ${p} has none of ${LISTS.join(', ')} (${keys.length === 0 ? 'it is an empty object' : `its fields: ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', …' : ''}`})`,
+      );
+    }
     list(page, 'UserDetailList', p).forEach((u, i) => {
       const where = `UserDetailList[${i}]`;
       const groupList = u.GroupList ?? [];

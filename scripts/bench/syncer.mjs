@@ -25,7 +25,7 @@ export async function createSyncer({ mode, stack }) {
   } else {
     const { loadRuntimeSettings, toPolicy } = await d('lib/config.js');
     const { createLiveDeps } = await d('lib/adapters/wire.js');
-    const { KubeAwsAuthStore } = await d('lib/adapters/kube.js');
+    const { httpsConnection, KubeAwsAuthStore } = await d('lib/adapters/kube.js');
     const { silentLog, systemClock } = await d('lib/app/ports.js');
     const { classifySyncEvent } = await d('lib/app/events.js');
     const { syncAwsAuth } = await d('lib/app/sync.js');
@@ -34,7 +34,7 @@ export async function createSyncer({ mode, stack }) {
     const { config } = settings;
     const policy = toPolicy(config);
     deps = createLiveDeps({ cluster: config.cluster, region: settings.region, bucket: settings.bucket, prefix: config.backup.prefix, macKey: settings.macKey, timeoutMs: config.kubernetes.timeoutMs, clock: systemClock, log: silentLog });
-    deps.store = new KubeAwsAuthStore(async () => ({ server: stack.kubeEndpoint, caData: stack.caData, token: stack.syncerToken }), { timeoutMs: config.kubernetes.timeoutMs });
+    deps.store = new KubeAwsAuthStore(async () => httpsConnection({ server: stack.kubeEndpoint, caData: stack.caData, token: stack.syncerToken }), { timeoutMs: config.kubernetes.timeoutMs });
     invoke = async (event) => {
       const trigger = classifySyncEvent(event);
       if (trigger.kind === 'ignored') return { outcome: 'ignored' };

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { GetObjectTaggingCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { syncAwsAuth } from '../../lib/app/sync.js';
 import type { AwsAuthStore } from '../../lib/app/ports.js';
-import { KubeAwsAuthStore } from '../../lib/adapters/kube.js';
+import { httpsConnection, KubeAwsAuthStore } from '../../lib/adapters/kube.js';
 import { S3BackupStore } from '../../lib/adapters/backups-s3.js';
 import { createLiveDeps } from '../../lib/adapters/wire.js';
 import { silentLog, systemClock } from '../../lib/app/ports.js';
@@ -50,7 +50,7 @@ async function world(): Promise<World> {
     new KubeAwsAuthStore(async () => {
       const ep = await describeClusterEndpoint(new EKSClient({ region: s.region }), cluster);
       const live = await new StsTokenSource(new STSClient({ region: s.region }), cluster, s.region, systemClock).token();
-      return { server: server ?? ep.endpoint, caData: ep.caData, token: token ?? live };
+      return httpsConnection({ server: server ?? ep.endpoint, caData: ep.caData, token: token ?? live });
     }, { timeoutMs });
   // The syncer as in Lambda (own IAM identity, DescribeCluster, STS-presigned token through
   // the real authenticator); individual cases swap one adapter for a faulty one.
@@ -160,7 +160,7 @@ describe('the API server fails', () => {
     const store = new KubeAwsAuthStore(async () => {
       const clock = ++calls === 1 ? sixteenMinutesAgo : systemClock;
       const ep = await describeClusterEndpoint(new EKSClient({ region: s.region }), s.cluster as string);
-      return { server: ep.endpoint, caData: ep.caData, token: await new StsTokenSource(new STSClient({ region: s.region }), s.cluster as string, s.region, clock).token() };
+      return httpsConnection({ server: ep.endpoint, caData: ep.caData, token: await new StsTokenSource(new STSClient({ region: s.region }), s.cluster as string, s.region, clock).token() });
     }, { timeoutMs: 3000 });
     const r = await syncAwsAuth(w.deps({ store }), { policy: w.policy });
     expect(r.outcome).toBe('replaced');

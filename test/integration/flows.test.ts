@@ -13,7 +13,7 @@ import { GuardRefusedError } from '../../lib/errors.js';
 import { clients, getAwsAuth, putAwsAuth, stack, unique } from './support/stack.js';
 import { createGroup, createRole, createUser, createVersionedBucket, ACCOUNT } from './support/seed.js';
 import { liveDeps, syncerEntry } from './support/live.js';
-import { KubeAwsAuthStore } from '../../lib/adapters/kube.js';
+import { httpsConnection, KubeAwsAuthStore } from '../../lib/adapters/kube.js';
 
 const NODE = `- rolearn: arn:aws:iam::${ACCOUNT}:role/eks-nodes
   username: system:node:{{EC2PrivateDNSName}}
@@ -153,7 +153,7 @@ describe('missing ConfigMap', () => {
       // so this one test reaches the apiserver with the syncer's static token, bound to the same
       // least-privilege RBAC (never the admin token).
       const st = stack();
-      s.deps.store = new KubeAwsAuthStore(async () => ({ server: st.kubeEndpoint, caData: st.caData, token: st.syncerToken }), { timeoutMs: 10000 });
+      s.deps.store = new KubeAwsAuthStore(async () => httpsConnection({ server: st.kubeEndpoint, caData: st.caData, token: st.syncerToken }), { timeoutMs: 10000 });
       const r = await syncAwsAuth(s.deps, { policy: s.policy });
       expect(r.outcome).toBe('created');
       expect(arns(await getAwsAuth())).toHaveLength(3);

@@ -9,14 +9,14 @@
  * come in through its access entry here.
  */
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { KubeAwsAuthStore } from '../../lib/adapters/kube.js';
+import { httpsConnection, KubeAwsAuthStore } from '../../lib/adapters/kube.js';
 import { ClusterAccessError } from '../../lib/errors.js';
 import { allowSyncerCreate, disallowSyncerCreate } from './support/rbac.js';
 import { getAwsAuth, kube, resetAwsAuth, stack, unique } from './support/stack.js';
 
 const CM = '/api/v1/namespaces/kube-system/configmaps';
 const configMap = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...extra }, data: { k: 'v' } });
-const syncerStore = () => new KubeAwsAuthStore(async () => ({ server: stack().kubeEndpoint, caData: stack().caData, token: stack().syncerToken }), { timeoutMs: 10000 });
+const syncerStore = () => new KubeAwsAuthStore(async () => httpsConnection({ server: stack().kubeEndpoint, caData: stack().caData, token: stack().syncerToken }), { timeoutMs: 10000 });
 const AWS_AUTH = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: '[]\n' } };
 
 describe('default RBAC (deploy/rbac.yaml): no create', () => {

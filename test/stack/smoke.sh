@@ -35,6 +35,7 @@ check "syncer cannot create kube-system/aws-auth" 403 "$(k "$Y" POST "$CM" "$(cm
 check "admin creates kube-system/aws-auth" 201 "$(k "$A" POST "$CM" "$(cm aws-auth v1)")"
 check "syncer gets kube-system/aws-auth" 200 "$(k "$Y" GET "$CM/aws-auth")"
 check "syncer replaces kube-system/aws-auth" 200 "$(k "$Y" PUT "$CM/aws-auth" "$(cm aws-auth v2)")"
+# deploy/rbac.yaml grants get/update on aws-auth, not patch (full replace only).
 check "syncer cannot patch kube-system/aws-auth (full replace only)" 403 \
   "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$AAS_CA_FILE" -X PATCH -H "Authorization: Bearer $Y" \
      -H 'Content-Type: application/merge-patch+json' --data '{"data":{"k":"v3"}}' "$AAS_KUBE_ENDPOINT$CM/aws-auth")"

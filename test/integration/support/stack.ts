@@ -3,7 +3,7 @@
  * tokens, and SDK clients pointed at moto. Tests get fresh state by using unique names.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -134,4 +134,26 @@ export async function getAwsAuth(): Promise<any | null> {
   if (r.status === 404) return null;
   if (r.status !== 200) throw new Error(`get aws-auth: ${r.status}`);
   return r.json;
+}
+
+/** A kubeconfig file as an operator has one (server, CA file, a user with a bearer token), in `dir`. */
+export function writeKubeconfig(dir: string, token: string, name = unique('kubeconfig')): string {
+  const s = stack();
+  const path = join(dir, name);
+  const lines = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: local',
+    `  cluster: { server: "${s.kubeEndpoint}", certificate-authority: "${s.caFile}" }`,
+    'users:',
+    '- name: syncer',
+    `  user: { token: "${token}" }`,
+    'contexts:',
+    '- name: local',
+    '  context: { cluster: local, user: syncer }',
+    'current-context: local',
+  ];
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
 }

@@ -1,14 +1,16 @@
 /**
- * The `plan` contract, end to end through the built command (bin/aws-auth-syncer.js → dist/),
- * as an operator runs it: stdout is the next manifest, stderr the diff, the exit code the verdict.
+ * The `plan` contract, end to end through the built command (bin/aws-auth-syncer.js → dist/) in
+ * its own process, as an operator runs it: stdout is the next manifest (or one JSON document),
+ * stderr the diff, the exit code the verdict. The option rules and input checks are covered
+ * in-process by test/unit/cli/main.test.ts.
  */
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { entriesOf } from '../../support/entries.js';
+import { entriesOf } from '../support/entries.js';
 
 const F = 'test/fixtures/cli';
 const run = (...args: string[]) => spawnSync(process.execPath, ['bin/aws-auth-syncer.js', ...args], { encoding: 'utf8' });
@@ -19,10 +21,18 @@ beforeAll(() => {
 });
 
 describe('aws-auth-syncer plan', () => {
-  test('--help works', () => {
-    const r = run('--help');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/plan\s+--config FILE --iam FILE --current FILE\|none/);
+  test('--version and plan --help answer from the built command, exit 0', () => {
+    expect(run('--version')).toMatchObject({ status: 0, stdout: `${JSON.parse(readFileSync('package.json', 'utf8')).version}\n` });
+    const help = run('plan', '--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--current <file|none>');
+  });
+
+  test('--output json: stdout is exactly one JSON document, exit 2 for changes', () => {
+    const r = run('plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', `${F}/current.yaml`, '--output', 'json');
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'planned', summary: { added: 4 } });
+    expect(r.stderr).toBe('');
   });
 
   test('changes planned: exit 2, the complete next ConfigMap on stdout, the diff on stderr', () => {
@@ -64,13 +74,13 @@ describe('aws-auth-syncer plan', () => {
   });
 
   test.each([
-    [['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`], /--current is required/],
+    [['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`], /required option '--current <file\|none>' not specified/],
     [['plan', '--config', `${F}/missing.yaml`, '--iam', `${F}/iam.json`, '--current', 'none'], /cannot read config file .*missing\.yaml: ENOENT/],
     [['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/current.yaml`, '--current', 'none'], /--iam .* is not JSON/],
     [['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', `${F}/iam.json`], /is not a ConfigMap/],
-    [['plan', '--bogus'], /Unknown option '--bogus'/],
-    [['frobnicate'], /unknown command "frobnicate"/],
-  ])('invalid input %j: exit 1, one clear line, no stack trace', (args, message) => {
+    [['plan', '--bogus'], /unknown option '--bogus'/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('invalid input %j: exit 1, a message naming the problem, no stack trace', (args, message) => {
     const r = run(...args);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');

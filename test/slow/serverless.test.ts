@@ -165,11 +165,12 @@ describe('serverless package (offline, default params)', () => {
     }
   });
 
-  it('gives each function the bundled config file, the created bucket and Powertools settings', () => {
+  it("gives each function the bundled config file, the created bucket, the syncer's own role ARNs and Powertools settings", () => {
     for (const name of FUNCTIONS) {
       const vars = fn(name).Environment.Variables as Cfn;
       expect(vars.SYNCER_CONFIG_FILE).toBe(EXAMPLE_CONFIG);
       expect(vars.BACKUP_BUCKET).toEqual({ Ref: 'BackupBucket' });
+      expect(vars.SYNCER_SELF_ARNS).toEqual({ 'Fn::Join': [',', [{ 'Fn::GetAtt': ['SyncRole', 'Arn'] }, { 'Fn::GetAtt': ['RestoreRole', 'Arn'] }]] });
       expect(vars.POWERTOOLS_SERVICE_NAME).toBe('aws-auth-syncer');
       expect(vars.POWERTOOLS_LOG_LEVEL).toBe('INFO');
     }

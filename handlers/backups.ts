@@ -4,11 +4,12 @@
 import { parseListRequest } from '../lib/app/requests.js';
 import { backupsReply } from '../lib/app/reply.js';
 import { listBackups } from '../lib/app/restore.js';
-import { liveRuntime, respond } from '../lib/adapters/lambda.js';
+import { instrumented, liveRuntime, respond } from '../lib/adapters/lambda.js';
 
-export const handler = async (event: unknown) =>
+export const handler = instrumented('backups', (event: unknown) =>
   respond('backups', async () => {
     const { limit } = parseListRequest(event);
-    const rt = liveRuntime();
+    const rt = await liveRuntime();
     return backupsReply(rt.policy.cluster, await listBackups(rt.deps.backups, rt.policy.cluster, limit));
-  });
+  }),
+);

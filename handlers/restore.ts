@@ -5,12 +5,12 @@
 import { parseRestoreRequest } from '../lib/app/requests.js';
 import { restoreReply } from '../lib/app/reply.js';
 import { restoreAwsAuth } from '../lib/app/restore.js';
-import { liveRuntime, respond, selfArns } from '../lib/adapters/lambda.js';
+import { instrumented, liveRuntime, respond, selfArns } from '../lib/adapters/lambda.js';
 
-export const handler = async (event: unknown) =>
+export const handler = instrumented('restore', (event: unknown) =>
   respond('restore', async () => {
     const req = parseRestoreRequest(event);
-    const rt = liveRuntime();
+    const rt = await liveRuntime();
     const result = await restoreAwsAuth(rt.deps, {
       cluster: rt.policy.cluster,
       partition: rt.policy.partition,
@@ -19,4 +19,5 @@ export const handler = async (event: unknown) =>
       writeAttempts: rt.settings.config.kubernetes.writeAttempts,
     });
     return restoreReply(rt.policy.cluster, result);
-  });
+  }),
+);

@@ -177,33 +177,68 @@ export interface RuntimeSettings {
   selfArns: string[];
   /** The KMS key that signs and verifies backups, and the region it lives in (the stack's). */
   macKey: { id: string; region: string };
+  /** SNS topic told about every applied change (SYNCER_CHANGE_TOPIC_ARN); none when unset. */
+  changeTopicArn?: string;
+}
+
+/**
+ * Where a Lambda function reads its configuration, in this order:
+ * - `SYNCER_CONFIG_PARAMETER`: an SSM Parameter Store name or ARN, read and validated on every
+ *   invocation, so a change needs no redeploy;
+ * - `SYNCER_CONFIG`: inline YAML/JSON;
+ * - `SYNCER_CONFIG_FILE`: a path relative to the function (the file bundled into the zip).
+ */
+export type ConfigSource = { kind: 'parameter'; name: string } | { kind: 'inline'; text: string } | { kind: 'file'; path: string };
+
+/** SSM parameter names (`/a/b`, `a.b-c`) or parameter ARNs, as SSM accepts them. */
+const PARAMETER_NAME = /^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/)?\/?[A-Za-z0-9_.\-/]{1,2048}$/;
+
+export function configSourceFromEnv(env: NodeJS.ProcessEnv = process.env): ConfigSource {
+  const parameter = env.SYNCER_CONFIG_PARAMETER?.trim();
+  if (parameter) {
+    if (!PARAMETER_NAME.test(parameter) || parameter.includes('//')) {
+      throw new ConfigError(`SYNCER_CONFIG_PARAMETER: ${JSON.stringify(parameter)} is not an SSM parameter name (letters, digits, _ . - /) or parameter ARN`);
+    }
+    // SSM reserves names that start with "aws" or "ssm" (any case), e.g. /aws-auth-syncer/…
+    if (/^\/?(aws|ssm)/i.test(parameter)) {
+      throw new ConfigError(`SYNCER_CONFIG_PARAMETER: ${JSON.stringify(parameter)} starts with "aws" or "ssm", which SSM reserves; use a name such as /eks/aws-auth-syncer/prod`);
+    }
+    return { kind: 'parameter', name: parameter };
+  }
+  if (env.SYNCER_CONFIG) return { kind: 'inline', text: env.SYNCER_CONFIG };
+  if (env.SYNCER_CONFIG_FILE) return { kind: 'file', path: env.SYNCER_CONFIG_FILE };
+  throw new ConfigError('no configuration: set SYNCER_CONFIG_PARAMETER (SSM parameter), SYNCER_CONFIG (YAML/JSON) or SYNCER_CONFIG_FILE (path)');
 }
 
 /**
  * Lambda configuration from the environment:
  * - `SYNCER_CONFIG` (inline YAML/JSON) or `SYNCER_CONFIG_FILE` (path, relative to the function);
+ *   with SYNCER_CONFIG_PARAMETER the caller fetches the text and passes it to parseConfigText;
  * - `BACKUP_BUCKET` (set by serverless.yml to the bucket it creates) overrides `backup.bucket`;
  * - `BACKUP_MAC_KEY` (set by serverless.yml to the KMS key it creates) overrides `backup.macKey`;
  * - `AWS_REGION` (set by Lambda) unless the config names the cluster's region.
  */
 export function loadRuntimeSettings(env: NodeJS.ProcessEnv = process.env): RuntimeSettings {
-  let config: Config;
-  if (env.SYNCER_CONFIG) config = parseConfigText(env.SYNCER_CONFIG, 'SYNCER_CONFIG');
-  else if (env.SYNCER_CONFIG_FILE) config = readConfigFile(env.SYNCER_CONFIG_FILE);
-  else throw new ConfigError('no configuration: set SYNCER_CONFIG (YAML/JSON) or SYNCER_CONFIG_FILE (path)');
+  const source = configSourceFromEnv(env);
+  if (source.kind === 'parameter') throw new ConfigError('SYNCER_CONFIG_PARAMETER is set: the configuration must be read from SSM Parameter Store');
+  const config = source.kind === 'inline' ? parseConfigText(source.text, 'SYNCER_CONFIG') : readConfigFile(source.path);
   return resolveSettings(config, env);
 }
+
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
 
 /**
  * Region and bucket for a live run, for the Lambda and the CLI alike: the cluster's region is
  * `region` in the config or AWS_REGION; the bucket is the explicit override, BACKUP_BUCKET, or
- * `backup.bucket`.
+ * `backup.bucket`; the change topic is SYNCER_CHANGE_TOPIC_ARN.
  */
 export function resolveSettings(config: Config, env: NodeJS.ProcessEnv = process.env, bucketOverride?: string): RuntimeSettings {
   const region = config.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
   if (!region) throw new ConfigError('region: not configured and AWS_REGION is not set');
   const bucket = bucketOverride || env.BACKUP_BUCKET || config.backup.bucket;
   if (!bucket) throw new ConfigError('backup.bucket: required (or set BACKUP_BUCKET)');
+  const changeTopicArn = env.SYNCER_CHANGE_TOPIC_ARN?.trim() || undefined;
+  if (changeTopicArn && !TOPIC_ARN.test(changeTopicArn)) throw new ConfigError(`SYNCER_CHANGE_TOPIC_ARN: ${JSON.stringify(changeTopicArn)} is not an SNS topic ARN`);
   const fromEnv = (env.SYNCER_SELF_ARNS ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
   const bad = fromEnv.find((a) => identityKeyOf(a) === undefined);
   if (bad !== undefined) throw new ConfigError(`SYNCER_SELF_ARNS: ${JSON.stringify(bad)} must be an IAM role or user ARN, or an STS assumed-role ARN`);
@@ -215,7 +250,7 @@ export function resolveSettings(config: Config, env: NodeJS.ProcessEnv = process
   // A KMS key lives in one region, the stack's; the cluster may be elsewhere. An ARN says where;
   // for an id or alias, the caller's own region is the best guess.
   const macRegion = macKeyId.startsWith('arn:') ? macKeyId.split(':')[3]! : (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? region);
-  return { config, region, bucket, macKey: { id: macKeyId, region: macRegion }, selfArns: [...new Set([...configSelfArns(config), ...fromEnv])] };
+  return { config, region, bucket, macKey: { id: macKeyId, region: macRegion }, selfArns: [...new Set([...configSelfArns(config), ...fromEnv])], ...(changeTopicArn ? { changeTopicArn } : {}) };
 }
 
 /**

@@ -174,6 +174,8 @@ async function demo(stack) {
     AWS_SECRET_ACCESS_KEY: syncer.credentials.secretAccessKey,
     AWS_EC2_METADATA_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'WARN',
+    // The handlers print one CloudWatch EMF line per metric group and run; the demo shows replies.
+    POWERTOOLS_METRICS_DISABLED: 'true',
   });
   const { handler: sync } = await import('../dist/handlers/sync.js');
   const { handler: restore } = await import('../dist/handlers/restore.js');

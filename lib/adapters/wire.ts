@@ -7,6 +7,7 @@ import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import { systemClock, type Clock, type Log } from '../app/ports.js';
 import type { RuntimeSettings } from '../config.js';
@@ -15,6 +16,7 @@ import { S3BackupStore } from './backups-s3.js';
 import { callerArn, describeClusterEndpoint, StsTokenSource } from './eks.js';
 import { IamAuthorizationDetailsDirectory } from './iam.js';
 import { httpsConnection, KubeAwsAuthStore, type KubeConnection } from './kube.js';
+import { SnsNotifier, topicRegion } from './sns.js';
 
 export interface LiveSettings {
   cluster: string;
@@ -36,6 +38,10 @@ export interface LiveSettings {
   connect?: () => Promise<KubeConnection>;
   /** Who we are in cluster error messages. */
   identity?: string;
+  /** SNS topic told about every applied change (none when unset). */
+  changeTopicArn?: string;
+  /** Wraps every SDK client (Lambda: Powertools Tracer's captureAWSv3Client, for X-Ray). */
+  instrument?: <C extends object>(client: C) => C;
 }
 
 export interface LiveDeps extends SyncDeps {
@@ -43,12 +49,12 @@ export interface LiveDeps extends SyncDeps {
   selfArn(): Promise<string>;
 }
 
-/** Live dependencies for a validated configuration (Lambda and CLI alike; `extra` is the CLI's). */
+/** Live dependencies for a validated configuration (Lambda and CLI alike; `extra` is the CLI's, and the Lambda's tracing). */
 export function liveDepsFor(
   settings: RuntimeSettings,
   log: Log,
   clock: Clock = systemClock,
-  extra: Pick<LiveSettings, 'profile' | 'connect' | 'identity'> = {},
+  extra: Pick<LiveSettings, 'profile' | 'connect' | 'identity' | 'instrument'> = {},
 ): LiveDeps {
   const { config } = settings;
   return createLiveDeps({
@@ -61,6 +67,7 @@ export function liveDepsFor(
     timeoutMs: config.kubernetes.timeoutMs,
     clock,
     log,
+    changeTopicArn: settings.changeTopicArn,
   });
 }
 
@@ -68,11 +75,12 @@ export function liveDepsFor(
 export function createLiveDeps(s: LiveSettings): LiveDeps {
   // IAM throttles GetAccountAuthorizationDetails hard; adaptive retry backs off and rate-limits.
   const profile = s.profile;
-  const iamClient = new IAMClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' });
-  const eks = new EKSClient({ region: s.region, profile, maxAttempts: 5 });
-  const sts = new STSClient({ region: s.region, profile, maxAttempts: 5 });
-  const s3 = new S3Client({ region: s.region, profile, maxAttempts: 5, followRegionRedirects: true });
-  const kms = new KMSClient({ region: s.macKey.region, profile, maxAttempts: 5 });
+  const wrap = s.instrument ?? (<C>(c: C) => c);
+  const iamClient = wrap(new IAMClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' }));
+  const eks = wrap(new EKSClient({ region: s.region, profile, maxAttempts: 5 }));
+  const sts = wrap(new STSClient({ region: s.region, profile, maxAttempts: 5 }));
+  const s3 = wrap(new S3Client({ region: s.region, profile, maxAttempts: 5, followRegionRedirects: true }));
+  const kms = wrap(new KMSClient({ region: s.macKey.region, profile, maxAttempts: 5 }));
   const tokens = new StsTokenSource(sts, s.cluster, s.region, s.clock);
   let self: Promise<string> | undefined;
   // A failed lookup must not stick to a warm container: forget it so the next run asks again.
@@ -104,6 +112,8 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
     backups: new S3BackupStore(s3, kms, { bucket: s.bucket, prefix: s.prefix, macKeyId: s.macKey.id }),
     // Through a kubeconfig the syncer never asks EKS, so the ARN is unknown (ownership binds by name).
     cluster: { arn: async () => (s.connect ? undefined : (await describe()).arn) },
+    // The topic lives in the stack's region, which need not be the cluster's.
+    notifier: s.changeTopicArn ? new SnsNotifier(wrap(new SNSClient({ region: topicRegion(s.changeTopicArn), profile, maxAttempts: 3 })), s.changeTopicArn) : undefined,
     clock: s.clock,
     log: s.log,
     selfArn,

@@ -79,5 +79,33 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
+export type MetricUnit = 'Count' | 'Milliseconds';
+
+/** Names of dimensions and their values, e.g. `{ cluster: 'prod' }`. */
+export type Dimensions = Readonly<Record<string, string>>;
+
+/**
+ * Run metrics (CloudWatch EMF through Powertools in Lambda). A data point is aggregated under
+ * each of the dimension sets given, so one point can count both per cluster and per cluster and
+ * trigger. Which metrics exist and with which dimensions is decided in lib/app/observe.ts.
+ */
+export interface Metrics {
+  add(name: string, unit: MetricUnit, value: number, dimensionSets: readonly Dimensions[]): void;
+}
+
+/** A message for people (an SNS topic in Lambda): a subject line and a body. */
+export interface Notice {
+  /** One line, at most 100 characters (SNS's limit for e-mail subjects). */
+  subject: string;
+  body: string;
+}
+
+export interface Notifier {
+  /** Deliver the notice; throws when it could not be handed over. */
+  publish(notice: Notice): Promise<void>;
+}
+
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 export const systemClock: Clock = { now: () => new Date() };
+/** Metrics that go nowhere: the default for use cases run without observability (CLI, tests). */
+export const noMetrics: Metrics = { add() {} };

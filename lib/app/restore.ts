@@ -5,7 +5,8 @@
 import { formatAccessChange, formatChange, formatRefusal } from '../core/diff.js';
 import { planRestore } from '../core/plan.js';
 import { InputError } from '../errors.js';
-import type { BackupRecord, BackupStore } from './ports.js';
+import { recordRun } from './observe.js';
+import { noMetrics, type BackupRecord, type BackupStore } from './ports.js';
 import { planBackupWrite, type WriteLoopDeps, type WriteResult } from './write-loop.js';
 
 export interface RestoreRequest {
@@ -41,7 +42,21 @@ export async function resolveBackupKey(deps: Pick<WriteLoopDeps, 'backups' | 'cl
   return record.key;
 }
 
+/** Restore a backup; every run (restored, refused, failed) is recorded in deps.metrics. */
 export async function restoreAwsAuth(deps: WriteLoopDeps, req: RestoreRequest): Promise<RestoreResult> {
+  const run = { operation: 'restore' as const, cluster: req.cluster, trigger: 'manual' as const, dryRun: req.dryRun === true };
+  let result: RestoreResult;
+  try {
+    result = await restoreOnce(deps, req);
+  } catch (err) {
+    recordRun(deps.metrics ?? noMetrics, { ...run, error: err });
+    throw err;
+  }
+  recordRun(deps.metrics ?? noMetrics, { ...run, result });
+  return result;
+}
+
+async function restoreOnce(deps: WriteLoopDeps, req: RestoreRequest): Promise<RestoreResult> {
   const key = await resolveBackupKey(deps, req.cluster, req.backup);
   const { record, configMap } = await deps.backups.get(key);
   if (record.cluster !== req.cluster) {

@@ -4,14 +4,17 @@
 import { formatAccessChange, formatReport } from '../core/diff.js';
 import { planSync } from '../core/plan.js';
 import type { SyncPolicy } from '../core/policy.js';
-import type { Conflict, Warning } from '../core/types.js';
-import type { ClusterInfo, IamDirectory } from './ports.js';
+import type { Conflict, IamSnapshot, Warning } from '../core/types.js';
+import { byCluster, changeNotice, METRIC, recordRun, stopwatch, type Trigger } from './observe.js';
+import { noMetrics, type ClusterInfo, type IamDirectory, type Notifier } from './ports.js';
 import { planBackupWrite, type WriteLoopDeps, type WriteResult } from './write-loop.js';
 
 export interface SyncDeps extends WriteLoopDeps {
   iam: IamDirectory;
   /** Optional: the cluster ARN, which binds the ownership record to this cluster. */
   cluster?: ClusterInfo;
+  /** Told about every applied change (created or replaced), when set. */
+  notifier?: Notifier;
 }
 
 export interface SyncRequest {
@@ -22,6 +25,8 @@ export interface SyncRequest {
   /** The syncer's own identities (its roles, the caller), whose access must survive. */
   selfArns?: readonly string[];
   writeAttempts?: number;
+  /** What started the run (metrics and notices); default `manual`. */
+  trigger?: Trigger;
 }
 
 export interface SyncResult extends WriteResult {
@@ -31,7 +36,37 @@ export interface SyncResult extends WriteResult {
 }
 
 export async function syncAwsAuth(deps: SyncDeps, req: SyncRequest): Promise<SyncResult> {
-  const snapshot = await deps.iam.readSnapshot();
+  const metrics = deps.metrics ?? noMetrics;
+  const cluster = req.policy.cluster;
+  const run = { operation: 'sync' as const, cluster, trigger: req.trigger ?? 'manual', dryRun: req.dryRun === true };
+  let result: SyncResult;
+  try {
+    result = await syncOnce(deps, req);
+  } catch (err) {
+    recordRun(metrics, { ...run, error: err });
+    throw err;
+  }
+  recordRun(metrics, { ...run, result });
+  if (deps.notifier && (result.outcome === 'created' || result.outcome === 'replaced')) {
+    try {
+      await deps.notifier.publish(changeNotice({ ...run, eventIds: req.eventIds ?? [], result }));
+    } catch (err) {
+      // The change is in the cluster and in the logs; a lost notice must not fail (and retry) the run.
+      deps.log.warn('could not publish the change notice', { cluster, error: (err as Error).message });
+      metrics.add(METRIC.notificationFailed, 'Count', 1, byCluster(cluster));
+    }
+  }
+  return result;
+}
+
+async function syncOnce(deps: SyncDeps, req: SyncRequest): Promise<SyncResult> {
+  const discovering = stopwatch(deps.clock);
+  let snapshot: IamSnapshot;
+  try {
+    snapshot = await deps.iam.readSnapshot();
+  } finally {
+    (deps.metrics ?? noMetrics).add(METRIC.discoveryDuration, 'Milliseconds', discovering(), byCluster(req.policy.cluster));
+  }
   const principals = { users: snapshot.users.length, roles: snapshot.roles.length, groups: snapshot.groups.length };
   deps.log.info('IAM read', { cluster: req.policy.cluster, ...principals });
   const clusterArn = req.policy.clusterArn ?? (await deps.cluster?.arn());

@@ -84,7 +84,7 @@ export async function run(ctx) {
     for (const f of ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'aws-auth-syncer.config.example.yaml']) {
       if (existsSync(join(REPO, f))) cpSync(join(REPO, f), join(copy, f));
     }
-    for (const d of ['lib', 'handlers', 'cli']) cpSync(join(REPO, d), join(copy, d), { recursive: true });
+    for (const d of ['lib', 'handlers', 'cli', 'deploy']) cpSync(join(REPO, d), join(copy, d), { recursive: true });
     symlinkSync(join(REPO, 'node_modules'), join(copy, 'node_modules'), 'dir');
     const pkgDir = join(work, 'package');
     const packCmd = `npx --no serverless package --package ${pkgDir}`;

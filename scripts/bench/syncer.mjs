@@ -20,7 +20,7 @@ export async function createSyncer({ mode, stack }) {
   if (mode === 'handler') {
     const { handler } = await d('handlers/sync.js');
     const { liveRuntime } = await d('lib/adapters/lambda.js');
-    deps = liveRuntime().deps; // the same cached runtime the handler uses
+    deps = (await liveRuntime()).deps; // the same cached runtime the handler uses
     invoke = (event) => handler(event);
   } else {
     const { loadRuntimeSettings, toPolicy } = await d('lib/config.js');

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { METRIC, SYNC_OUTCOME_METRICS } from '../../lib/app/observe.js';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lib/adapters/metrics.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 type Cfn = Record<string, any>;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

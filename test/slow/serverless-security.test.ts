@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { iamLike, lintPolicy, parliamentPath } from '../support/iam-policy.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 type Cfn = Record<string, any>;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -14,7 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseConfigText } from '../../lib/config.js';
 import { IAM_EVENT_NAMES } from '../../lib/app/events.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 type Cfn = Record<string, any>;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -379,7 +379,7 @@ describe('serverless package (offline, default params)', () => {
       const bytes = statSync(path).size;
       const entries = readZip(path);
       const bundle = entries.find((e) => e.name === `handlers/${name}.mjs`);
-      // eslint-disable-next-line no-console
+       
       console.log(`${name}.zip: ${(bytes / 1024).toFixed(0)} KB zipped, bundle ${((bundle?.size ?? 0) / 1024).toFixed(0)} KB; entries: ${entries.map((e) => e.name).join(', ')}`);
       expect(bytes).toBeLessThan(MAX_ZIP_BYTES);
 

@@ -12,7 +12,7 @@ import { kube, stack, unique } from './stack.js';
 
 export const CREATE_BUNDLE = 'deploy/rbac-create-aws-auth.yaml';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 const COLLECTIONS: Record<string, (ns?: string) => string> = {
   ValidatingAdmissionPolicy: () => '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies',
   ValidatingAdmissionPolicyBinding: () => '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings',

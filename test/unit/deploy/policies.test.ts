@@ -27,7 +27,7 @@ const SCP = 'deploy/scp-aws-auth-syncer-tags.json';
 const BOUNDARY = 'deploy/permissions-boundary-aws-auth-syncer-tags.json';
 const TAG_ACTIONS = ['iam:TagRole', 'iam:UntagRole', 'iam:TagUser', 'iam:UntagUser', 'iam:CreateRole', 'iam:CreateUser'];
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 type Policy = { Version: string; Statement: any[] };
 const load = (file: string): Policy => JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as Policy;
 

@@ -15,11 +15,12 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { parse as parseYaml } from 'yaml';
 import type { Log } from '../lib/app/ports.js';
 import { renderManifestYaml } from '../lib/app/manifest.js';
-import { backupsReply, errorReply, planReply, refusedReply, restoreReply, syncReply } from '../lib/app/reply.js';
+import { backupsReply, entriesPlanReply, errorReply, planReply, refusedReply, restoreReply, syncReply } from '../lib/app/reply.js';
 import { restoreAwsAuth, listBackups } from '../lib/app/restore.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
 import type { LiveSettings } from '../lib/adapters/wire.js';
-import { configSelfArns, readConfigFile, resolveSettings, toPolicy } from '../lib/config.js';
+import { configSelfArns, readConfigFile, resolveSettings, toPolicy, TARGETS, type Config, type Target } from '../lib/config.js';
+import { entriesFromDocument, EntriesFormatError, planEntriesSync, type CurrentEntries } from '../lib/core/access-entries.js';
 import { formatRefusal, formatReport } from '../lib/core/diff.js';
 import { snapshotFromAuthorizationDetails, SnapshotFormatError, type AuthorizationDetailsPage } from '../lib/core/iam-snapshot.js';
 import { planSync } from '../lib/core/plan.js';
@@ -57,6 +58,8 @@ function version(): string {
 const IAM_EXPECTED =
   'expected the output of `aws iam get-account-authorization-details` (a JSON object with UserDetailList, RoleDetailList and GroupDetailList, or a list of such pages)';
 const CURRENT_EXPECTED = 'expected the output of `kubectl -n kube-system get configmap aws-auth -o yaml` (or -o json)';
+const ENTRIES_EXPECTED =
+  'expected {"accessEntries": [<aws eks describe-access-entry .accessEntry>, ...], "associatedPolicies": {"<principalArn>": [<aws eks list-associated-access-policies .associatedAccessPolicies[]>, ...]}}';
 
 function readText(io: Io, path: string, what: string): string {
   try {
@@ -134,14 +137,64 @@ const exitFor = (outcome: string): number => (outcome === 'refused' ? EXIT.refus
 interface PlanOptions {
   config: string;
   iam: string;
-  current: string;
+  current?: string;
+  currentEntries?: string;
+  target?: Target;
   selfArn?: string;
   force?: boolean;
   output: Output;
 }
 
+/** Read `--current-entries`: `none`, or `{"accessEntries": [...], "associatedPolicies": {...}}`. */
+export function readCurrentEntries(text: string, path: string): CurrentEntries {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`--current-entries ${path} is not JSON: ${(err as Error).message}`);
+  }
+  try {
+    return entriesFromDocument(value);
+  } catch (err) {
+    if (err instanceof EntriesFormatError) throw new InputError(`--current-entries ${path}: ${err.message}; ${ENTRIES_EXPECTED}`);
+    throw err;
+  }
+}
+
+function planEntries(o: PlanOptions, config: Config, io: Io): number {
+  if (o.current !== undefined) throw new InputError('plan --target access-entries reads --current-entries (the access entries), not --current (aws-auth)');
+  if (o.currentEntries === undefined) throw new InputError(`plan --target access-entries needs --current-entries FILE|none (${ENTRIES_EXPECTED})`);
+  const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
+  const current = o.currentEntries === 'none' ? { entries: [], policies: {} } : readCurrentEntries(readText(io, o.currentEntries, '--current-entries'), o.currentEntries);
+  const policy = toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });
+  const selfArns = [...configSelfArns(config), ...(o.selfArn ? [o.selfArn] : [])];
+  const result = planEntriesSync({ current, snapshot, policy, selfArns, force: o.force === true });
+  const reply = entriesPlanReply(config.cluster, result);
+  if (o.output === 'json') {
+    json(io, reply);
+    return exitFor(reply.outcome);
+  }
+  io.err(`${reply.diff.join('\n')}\n`);
+  // stdout: the calls, one JSON object per line, when there is something to do.
+  if (reply.outcome === 'planned') io.out(reply.calls.map((c) => `${JSON.stringify(c)}\n`).join(''));
+  return exitFor(reply.outcome);
+}
+
+/** The target a command works on: --target, else the config's (an unreadable config fails later, with its message). */
+function targetOf(o: { config: string; target?: Target }): Target {
+  if (o.target) return o.target;
+  try {
+    return readConfigFile(o.config).target;
+  } catch {
+    return 'aws-auth';
+  }
+}
+
 function plan(o: PlanOptions, io: Io): number {
   const config = readConfigFile(o.config);
+  if ((o.target ?? config.target) === 'access-entries') return planEntries(o, config, io);
+  if (o.currentEntries !== undefined) throw new InputError('--current-entries is for --target access-entries; the aws-auth target reads --current');
+  if (o.current === undefined) throw new InputError("plan needs --current FILE|none (the aws-auth ConfigMap)");
   const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
   const current = o.current === 'none' ? null : readCurrent(readText(io, o.current, '--current'), o.current);
   const policy = toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });
@@ -281,15 +334,23 @@ function program(io: Io, done: (code: number) => void): Command {
   out
     .command('plan')
     .showHelpAfterError('(aws-auth-syncer plan --help lists its options)')
-    .description('Offline: print the complete next aws-auth ConfigMap (YAML) on stdout when there are changes; the diff and guard messages on stderr.')
+    .description(
+      'Offline: print the complete next aws-auth ConfigMap (YAML) on stdout when there are changes — with --target access-entries, the EKS calls (one JSON object per line); the diff and guard messages on stderr.',
+    )
     .option('--config <file>', 'YAML or JSON configuration')
     .option('--iam <file>', 'output of `aws iam get-account-authorization-details` (JSON)')
-    .option('--current <file|none>', 'output of `kubectl -n kube-system get configmap aws-auth -o yaml`, or none (plan a create)')
+    .addOption(new Option('--target <target>', 'aws-auth or access-entries (default: target in the config)').choices([...TARGETS]))
+    .option('--current <file|none>', 'aws-auth target: output of `kubectl -n kube-system get configmap aws-auth -o yaml`, or none (plan a create)')
+    .option('--current-entries <file|none>', 'access-entries target: {"accessEntries": [<describe-access-entry .accessEntry>…], "associatedPolicies": {"<principalArn>": […]}}, or none')
     .option('--self-arn <arn>', "the syncer's own identity, whose access must survive (in addition to selfArn in the config)")
     .option('--force', 'proceed over problems in the current aws-auth; waive the removal and empty-discovery guards')
     .addOption(outputOption())
     .addHelpText('after', EXIT_HELP.plan)
-    .action(async (o: PlanOptions, cmd: Command) => done(await jsonErrors(o.output, io, async () => plan(required(cmd, o, 'config', 'iam', 'current'), io))));
+    .action(async (o: PlanOptions, cmd: Command) => {
+      required(cmd, o, 'config', 'iam');
+      required(cmd, o, targetOf(o) === 'access-entries' ? 'currentEntries' : 'current');
+      done(await jsonErrors(o.output, io, async () => plan(o, io)));
+    });
 
   cluster(liveOptions(out.command('sync').showHelpAfterError('(aws-auth-syncer sync --help lists its options)')))
     .description('Live, with your AWS credentials: read IAM, back up the current aws-auth to S3, write the next one.')

@@ -10,5 +10,7 @@ export const handler = async (event: unknown) =>
   respond('backups', async () => {
     const { limit } = parseListRequest(event);
     const rt = liveRuntime();
-    return backupsReply(rt.policy.cluster, await listBackups(rt.deps.backups, rt.policy.cluster, limit));
+    const cluster = rt.policy.cluster;
+    if (rt.settings.config.target === 'access-entries') return { ...backupsReply(cluster, await rt.deps.backups.listEntries(cluster, limit)), target: 'access-entries' };
+    return backupsReply(cluster, await listBackups(rt.deps.backups, cluster, limit));
   });

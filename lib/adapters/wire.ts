@@ -8,9 +8,10 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
-import { systemClock, type Clock, type Log } from '../app/ports.js';
+import { systemClock, type ClusterInfo, type Clock, type Log } from '../app/ports.js';
 import type { RuntimeSettings } from '../config.js';
 import type { SyncDeps } from '../app/sync.js';
+import { EksAccessEntryStore } from './access-entries.js';
 import { S3BackupStore } from './backups-s3.js';
 import { callerArn, describeClusterEndpoint, StsTokenSource } from './eks.js';
 import { IamAuthorizationDetailsDirectory } from './iam.js';
@@ -41,6 +42,9 @@ export interface LiveSettings {
 export interface LiveDeps extends SyncDeps {
   /** The identity the syncer runs as (resolved once, lazily). */
   selfArn(): Promise<string>;
+  entries: EksAccessEntryStore;
+  backups: S3BackupStore;
+  cluster: Required<ClusterInfo>;
 }
 
 /** Live dependencies for a validated configuration (Lambda and CLI alike; `extra` is the CLI's). */
@@ -69,7 +73,10 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
   // IAM throttles GetAccountAuthorizationDetails hard; adaptive retry backs off and rate-limits.
   const profile = s.profile;
   const iamClient = new IAMClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' });
-  const eks = new EKSClient({ region: s.region, profile, maxAttempts: 5 });
+  // Access-entry calls are many small writes that EKS throttles: the SDK's adaptive retry
+  // (token bucket, backoff) covers throttling and 5xx for every EKS call; the adapter adds only
+  // the bounded propagation retries after a create (lib/adapters/access-entries.ts).
+  const eks = new EKSClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' });
   const sts = new STSClient({ region: s.region, profile, maxAttempts: 5 });
   const s3 = new S3Client({ region: s.region, profile, maxAttempts: 5, followRegionRedirects: true });
   const kms = new KMSClient({ region: s.macKey.region, profile, maxAttempts: 5 });
@@ -102,8 +109,12 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
     iam: iamDirectory,
     store,
     backups: new S3BackupStore(s3, kms, { bucket: s.bucket, prefix: s.prefix, macKeyId: s.macKey.id }),
-    // Through a kubeconfig the syncer never asks EKS, so the ARN is unknown (ownership binds by name).
-    cluster: { arn: async () => (s.connect ? undefined : (await describe()).arn) },
+    // Through a kubeconfig the syncer never asks EKS, so the ARN and the mode are unknown (ownership binds by name).
+    cluster: {
+      arn: async () => (s.connect ? undefined : (await describe()).arn),
+      authenticationMode: async () => (s.connect ? undefined : (await describe()).authenticationMode),
+    },
+    entries: new EksAccessEntryStore(eks, s.cluster, { log: s.log }),
     clock: s.clock,
     log: s.log,
     selfArn,

@@ -12,6 +12,7 @@ import type { BackupRecord } from './ports.js';
 import type { RestoreResult } from './restore.js';
 import type { SyncResult } from './sync.js';
 import type { WriteResult } from './write-loop.js';
+import type { EntriesResult } from './access-entries.js';
 
 function common(r: WriteResult) {
   return {
@@ -86,6 +87,18 @@ export function entriesPlanReply(cluster: string, plan: EntriesPlan) {
     access: plan.access.map(formatEntryAccessChange),
     summary: plan.summary,
     diff: formatEntriesReport(plan),
+  };
+}
+
+/** A live access-entries sync or restore: the plan's fields and what happened. */
+export function entriesWriteReply(cluster: string, r: EntriesResult, extra: Record<string, unknown> = {}) {
+  return {
+    ...entriesPlanReply(cluster, r.plan),
+    outcome: r.outcome,
+    applied: r.applied,
+    backupKey: r.backupKey,
+    authenticationMode: r.authenticationMode,
+    ...extra,
   };
 }
 

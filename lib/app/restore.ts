@@ -5,7 +5,8 @@
 import { formatAccessChange, formatChange, formatRefusal } from '../core/diff.js';
 import { planRestore } from '../core/plan.js';
 import { InputError } from '../errors.js';
-import type { BackupRecord, BackupStore } from './ports.js';
+import type { BackupRecord, BackupStore, ClusterInfo } from './ports.js';
+import { awsAuthModeCheck } from './sync.js';
 import { planBackupWrite, type WriteLoopDeps, type WriteResult } from './write-loop.js';
 
 export interface RestoreRequest {
@@ -41,7 +42,8 @@ export async function resolveBackupKey(deps: Pick<WriteLoopDeps, 'backups' | 'cl
   return record.key;
 }
 
-export async function restoreAwsAuth(deps: WriteLoopDeps, req: RestoreRequest): Promise<RestoreResult> {
+export async function restoreAwsAuth(deps: WriteLoopDeps & { cluster?: ClusterInfo }, req: RestoreRequest): Promise<RestoreResult> {
+  await awsAuthModeCheck({ cluster: deps.cluster, log: deps.log }, req.cluster);
   const key = await resolveBackupKey(deps, req.cluster, req.backup);
   const { record, configMap } = await deps.backups.get(key);
   if (record.cluster !== req.cluster) {

@@ -65,6 +65,7 @@ export AAS_K8S_VERSION='$K8S_VERSION'
 export AAS_ETCD_VERSION='$ETCD_VERSION'
 export AAS_IAM_AUTH_VERSION='$IAM_AUTH_VERSION'
 export AAS_MOTO_VERSION='$MOTO_VERSION'
+export AAS_MINISTACK_PYTHON='$(bash "$(dirname "${BASH_SOURCE[0]}")/ministack.sh" --print-path)'
 EOF
   print_oracle_env
 }
@@ -113,6 +114,9 @@ fi
 # The IAM policy linter (parliament, PyPI) for test/unit/deploy/policies.test.ts: its own script,
 # venv and lock under the same cache; returns at once when warm.
 bash "$(dirname "${BASH_SOURCE[0]}")/parliament.sh" >/dev/null
+# The AWS emulator ministack (PyPI) that serves EKS access entries to the stack: its own script,
+# venv and lock too (test/stack/ministack.sh); returns at once when warm.
+[[ $ORACLE_ONLY == 1 ]] || bash "$(dirname "${BASH_SOURCE[0]}")/ministack.sh" >/dev/null
 
 all_ready() {
   [[ -x "$KUBE_APISERVER" && -x "$ETCD" && -x "$IAM_AUTH" && -x "$MOTO_VENV/bin/moto_server" \

@@ -5,7 +5,8 @@
 # (ministack's own entry point binds 0.0.0.0). build.sh calls this script so a fresh machine
 # (and CI) has it before the tests run. Warm: returns at once. TEST INFRASTRUCTURE.
 #
-# Usage: test/stack/ministack.sh            # install if needed, print the venv's python
+# Usage: test/stack/ministack.sh               # install if needed, print the venv's python
+#        test/stack/ministack.sh --print-path  # only print where it is (or will be)
 set -euo pipefail
 
 # ---- pinned versions ---------------------------------------------------------
@@ -16,6 +17,8 @@ CACHE="${AAS_CACHE:-$HOME/.cache/aws-auth-syncer}"
 VENV="$CACHE/venv/ministack-$MINISTACK_VERSION"
 PY="$VENV/bin/python"
 SPEC="ministack==$MINISTACK_VERSION"
+
+if [[ "${1:-}" == --print-path ]]; then echo "$PY"; exit 0; fi
 
 ready() { [[ -x "$PY" && "$(cat "$VENV/.aas-complete" 2>/dev/null)" == "$SPEC" ]]; }
 

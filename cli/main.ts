@@ -5,6 +5,7 @@
  *   sync     live: the real sync with your AWS credentials (--dry-run to only show the diff)
  *   restore  live: put a backup back (--backup KEY|latest)
  *   backups  live: list the cluster's backups, newest first
+ *   migrate  live: what a switch to EKS access entries would create, and what cannot move
  *
  * Arguments are parsed by commander (no dependencies of its own): per-command options and
  * help, --version, and an error naming any option the command does not take — the job a
@@ -15,11 +16,12 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { parse as parseYaml } from 'yaml';
 import type { Log } from '../lib/app/ports.js';
 import { renderManifestYaml } from '../lib/app/manifest.js';
-import { backupsReply, errorReply, planReply, refusedReply, restoreReply, syncReply } from '../lib/app/reply.js';
+import { backupsReply, entriesPlanReply, entriesWriteReply, errorReply, planReply, refusedReply, restoreReply, syncReply } from '../lib/app/reply.js';
 import { restoreAwsAuth, listBackups } from '../lib/app/restore.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
-import type { LiveSettings } from '../lib/adapters/wire.js';
-import { configSelfArns, readConfigFile, resolveSettings, toPolicy } from '../lib/config.js';
+import type { LiveDeps, LiveSettings } from '../lib/adapters/wire.js';
+import { configSelfArns, readConfigFile, resolveSettings, toPolicy, TARGETS, type Config, type Target } from '../lib/config.js';
+import { entriesFromDocument, EntriesFormatError, planEntriesSync, type CurrentEntries } from '../lib/core/access-entries.js';
 import { formatRefusal, formatReport } from '../lib/core/diff.js';
 import { snapshotFromAuthorizationDetails, SnapshotFormatError, type AuthorizationDetailsPage } from '../lib/core/iam-snapshot.js';
 import { planSync } from '../lib/core/plan.js';
@@ -57,6 +59,8 @@ function version(): string {
 const IAM_EXPECTED =
   'expected the output of `aws iam get-account-authorization-details` (a JSON object with UserDetailList, RoleDetailList and GroupDetailList, or a list of such pages)';
 const CURRENT_EXPECTED = 'expected the output of `kubectl -n kube-system get configmap aws-auth -o yaml` (or -o json)';
+const ENTRIES_EXPECTED =
+  'expected {"accessEntries": [<aws eks describe-access-entry .accessEntry>, ...], "associatedPolicies": {"<principalArn>": [<aws eks list-associated-access-policies .associatedAccessPolicies[]>, ...]}}';
 
 function readText(io: Io, path: string, what: string): string {
   try {
@@ -134,14 +138,64 @@ const exitFor = (outcome: string): number => (outcome === 'refused' ? EXIT.refus
 interface PlanOptions {
   config: string;
   iam: string;
-  current: string;
+  current?: string;
+  currentEntries?: string;
+  target?: Target;
   selfArn?: string;
   force?: boolean;
   output: Output;
 }
 
+/** Read `--current-entries`: `none`, or `{"accessEntries": [...], "associatedPolicies": {...}}`. */
+export function readCurrentEntries(text: string, path: string): CurrentEntries {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`--current-entries ${path} is not JSON: ${(err as Error).message}`);
+  }
+  try {
+    return entriesFromDocument(value);
+  } catch (err) {
+    if (err instanceof EntriesFormatError) throw new InputError(`--current-entries ${path}: ${err.message}; ${ENTRIES_EXPECTED}`);
+    throw err;
+  }
+}
+
+function planEntries(o: PlanOptions, config: Config, io: Io): number {
+  if (o.current !== undefined) throw new InputError('plan --target access-entries reads --current-entries (the access entries), not --current (aws-auth)');
+  if (o.currentEntries === undefined) throw new InputError(`plan --target access-entries needs --current-entries FILE|none (${ENTRIES_EXPECTED})`);
+  const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
+  const current = o.currentEntries === 'none' ? { entries: [], policies: {} } : readCurrentEntries(readText(io, o.currentEntries, '--current-entries'), o.currentEntries);
+  const policy = toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });
+  const selfArns = [...configSelfArns(config), ...(o.selfArn ? [o.selfArn] : [])];
+  const result = planEntriesSync({ current, snapshot, policy, selfArns, force: o.force === true });
+  const reply = entriesPlanReply(config.cluster, result);
+  if (o.output === 'json') {
+    json(io, reply);
+    return exitFor(reply.outcome);
+  }
+  io.err(`${reply.diff.join('\n')}\n`);
+  // stdout: the calls, one JSON object per line, when there is something to do.
+  if (reply.outcome === 'planned') io.out(reply.calls.map((c) => `${JSON.stringify(c)}\n`).join(''));
+  return exitFor(reply.outcome);
+}
+
+/** The target a command works on: --target, else the config's (an unreadable config fails later, with its message). */
+function targetOf(o: { config: string; target?: Target }): Target {
+  if (o.target) return o.target;
+  try {
+    return readConfigFile(o.config).target;
+  } catch {
+    return 'aws-auth';
+  }
+}
+
 function plan(o: PlanOptions, io: Io): number {
   const config = readConfigFile(o.config);
+  if ((o.target ?? config.target) === 'access-entries') return planEntries(o, config, io);
+  if (o.currentEntries !== undefined) throw new InputError('--current-entries is for --target access-entries; the aws-auth target reads --current');
+  if (o.current === undefined) throw new InputError("plan needs --current FILE|none (the aws-auth ConfigMap)");
   const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
   const current = o.current === 'none' ? null : readCurrent(readText(io, o.current, '--current'), o.current);
   const policy = toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });
@@ -159,6 +213,7 @@ function plan(o: PlanOptions, io: Io): number {
 
 interface LiveOptions {
   config: string;
+  target?: Target;
   bucket?: string;
   profile?: string;
   output: Output;
@@ -187,6 +242,10 @@ async function kubeconfigConnection(o: LiveOptions, cluster: string, io: Io): Pr
 
 async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io: Io): Promise<number> {
   const config = readConfigFile(o.config);
+  const target = o.target ?? config.target;
+  if (target === 'access-entries' && (o.kubeconfig !== undefined || o.context !== undefined)) {
+    throw new InputError('--kubeconfig and --context are for the aws-auth target: access entries are EKS API calls made with your AWS credentials');
+  }
   const kube = command === 'backups' ? {} : await kubeconfigConnection(o, config.cluster, io);
   // The AWS SDK is loaded by live commands only (a second or more of startup on a busy machine).
   const [{ assertProfileExists, profileInUse, regionFromEnvOrProfile }, { liveDepsFor }] = await Promise.all([
@@ -201,6 +260,7 @@ async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io:
   // For a person at a terminal the file they named wins over a BACKUP_BUCKET in their shell.
   const settings = resolveSettings(config, { ...process.env, AWS_REGION: region }, o.bucket ?? config.backup.bucket);
   const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube });
+  if (target === 'access-entries') return liveEntries(command, o, io, { config, region, deps, bucket: settings.bucket, selfArns: settings.selfArns });
   if (command === 'backups') {
     const list = await listBackups(deps.backups, config.cluster, o.limit ?? 50);
     if (o.output === 'json') json(io, backupsReply(config.cluster, list));
@@ -224,6 +284,96 @@ async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io:
   if (result.outcome === 'planned' || result.outcome === 'refused') io.out(toManifest(result.plan.next));
   io.err(`outcome: ${result.outcome}${result.backupKey ? ` (previous version backed up to ${result.backupKey})` : ''}\n`);
   return exitFor(result.outcome);
+}
+
+/** sync / restore / backups on the access-entries target. */
+async function liveEntries(
+  command: 'sync' | 'restore' | 'backups',
+  o: LiveOptions,
+  io: Io,
+  ctx: { config: Config; region: string; deps: LiveDeps; bucket: string; selfArns: string[] },
+): Promise<number> {
+  const { config, deps } = ctx;
+  if (command === 'backups') {
+    const list = await deps.backups.listEntries(config.cluster, o.limit ?? 50);
+    if (o.output === 'json') json(io, { ...backupsReply(config.cluster, list), target: 'access-entries' });
+    else for (const b of list) io.out(`${b.key}\t${b.takenAt}\t${b.resourceVersion.replace(/^e/, '')} entries\t${b.reason}\t${b.size} bytes\n`);
+    io.err(`${list.length} access-entries backup(s) of ${config.cluster} in s3://${ctx.bucket}\n`);
+    return EXIT.unchanged;
+  }
+  const { syncAccessEntries, restoreAccessEntries } = await import('../lib/app/access-entries.js');
+  const selfArns = [...new Set([...ctx.selfArns, await deps.selfArn()])];
+  const common = { dryRun: o.dryRun === true, force: o.force === true, selfArns };
+  const [result, reply] =
+    command === 'sync'
+      ? await syncAccessEntries(deps, { policy: toPolicy(config, { region: ctx.region }), ...common }).then((r) => [r, entriesWriteReply(config.cluster, r, { principals: r.principals })] as const)
+      : await restoreAccessEntries(deps, { cluster: config.cluster, backup: o.backup!, ...common }).then(
+          (r) => [r, entriesWriteReply(config.cluster, r, { restoredFrom: r.restoredFrom.key, restoredTakenAt: r.restoredFrom.takenAt })] as const,
+        );
+  if (o.output === 'json') {
+    json(io, reply);
+    return exitFor(result.outcome);
+  }
+  io.err(`${result.report.join('\n')}\n`);
+  if (result.outcome === 'planned' || result.outcome === 'refused') io.out(reply.calls.map((c) => `${JSON.stringify(c)}\n`).join(''));
+  io.err(`outcome: ${result.outcome}${result.backupKey ? ` (owned entries backed up to ${result.backupKey})` : ''}\n`);
+  return exitFor(result.outcome);
+}
+
+interface MigrateOptions extends LiveOptions {
+  to: string;
+  apply?: boolean;
+}
+
+/**
+ * migrate --to access-entries: what the switch would create (the access-entries plan from the
+ * same desired mappings) and which aws-auth entries cannot move. Reads IAM, aws-auth, the
+ * cluster's authentication mode and its access entries; writes nothing without --apply (then:
+ * the access-entries sync, guarded and backed up; aws-auth and the config are left as they are).
+ */
+async function migrate(o: MigrateOptions, io: Io): Promise<number> {
+  if (o.to !== 'access-entries') throw new InputError(`--to must be access-entries (the only target to migrate to), not ${JSON.stringify(o.to)}`);
+  const config = readConfigFile(o.config);
+  const kube = await kubeconfigConnection(o, config.cluster, io);
+  const [{ assertProfileExists, regionFromEnvOrProfile, profileInUse }, { liveDepsFor }, { planMigration, formatMigration }, { syncAccessEntries }] = await Promise.all([
+    import('../lib/adapters/aws-profile.js'),
+    import('../lib/adapters/wire.js'),
+    import('../lib/core/migrate.js'),
+    import('../lib/app/access-entries.js'),
+  ]);
+  await assertProfileExists(o.profile);
+  const region = config.region ?? (await regionFromEnvOrProfile(o.profile));
+  if (!region) throw new InputError(`no region: set \`region\` in ${o.config}, AWS_REGION, or a region in the AWS profile ${profileInUse(o.profile)}`);
+  const settings = resolveSettings(config, { ...process.env, AWS_REGION: region }, o.bucket ?? config.backup.bucket);
+  const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube });
+  const selfArns = [...new Set([...settings.selfArns, await deps.selfArn()])];
+  const policy = toPolicy(config, { region });
+  const snapshot = await deps.iam.readSnapshot();
+  const mode = await deps.cluster.authenticationMode();
+  const currentEntries = mode === 'CONFIG_MAP' ? { entries: [], policies: {} } : await deps.entries.read();
+  const awsAuth = await deps.store.read();
+  const entriesPlan = planEntriesSync({ current: currentEntries, snapshot, policy, selfArns, force: o.force === true });
+  const migration = planMigration({ current: awsAuth, policy, entriesPlan, currentEntries });
+  const modeLine =
+    mode === 'CONFIG_MAP'
+      ? `authentication mode CONFIG_MAP: switch the cluster to API_AND_CONFIG_MAP first (aws eks update-cluster-config --name ${config.cluster} --access-config authenticationMode=API_AND_CONFIG_MAP; one-way)`
+      : `authentication mode ${mode ?? 'unknown (not asked: --kubeconfig)'}`;
+  let applied: Awaited<ReturnType<typeof syncAccessEntries>> | undefined;
+  if (o.apply) applied = await syncAccessEntries(deps, { policy, selfArns, force: o.force === true });
+  const base = entriesPlanReply(config.cluster, applied?.plan ?? entriesPlan);
+  const outcome = applied?.outcome ?? base.outcome;
+  if (o.output === 'json') {
+    json(io, { ...base, outcome, command: 'migrate', authenticationMode: mode, migration, ...(applied ? { applied: applied.applied, backupKey: applied.backupKey } : {}) });
+  } else {
+    io.err(`${[modeLine, ...formatMigration(migration), 'access entries the switch creates:', ...base.diff].join('\n')}\n`);
+    if (!o.apply && outcome === 'planned') io.out(base.calls.map((c) => `${JSON.stringify(c)}\n`).join(''));
+    io.err(
+      o.apply
+        ? `outcome: ${outcome}${applied?.backupKey ? ` (owned entries backed up to ${applied.backupKey})` : ''}; aws-auth is unchanged: set target: access-entries in ${o.config} to keep them in sync\n`
+        : 'nothing was written (add --apply to create the access entries)\n',
+    );
+  }
+  return exitFor(outcome);
 }
 
 /**
@@ -281,17 +431,28 @@ function program(io: Io, done: (code: number) => void): Command {
   out
     .command('plan')
     .showHelpAfterError('(aws-auth-syncer plan --help lists its options)')
-    .description('Offline: print the complete next aws-auth ConfigMap (YAML) on stdout when there are changes; the diff and guard messages on stderr.')
+    .description(
+      'Offline: print the complete next aws-auth ConfigMap (YAML) on stdout when there are changes — with --target access-entries, the EKS calls (one JSON object per line); the diff and guard messages on stderr.',
+    )
     .option('--config <file>', 'YAML or JSON configuration')
     .option('--iam <file>', 'output of `aws iam get-account-authorization-details` (JSON)')
-    .option('--current <file|none>', 'output of `kubectl -n kube-system get configmap aws-auth -o yaml`, or none (plan a create)')
+    .addOption(new Option('--target <target>', 'aws-auth or access-entries (default: target in the config)').choices([...TARGETS]))
+    .option('--current <file|none>', 'aws-auth target: output of `kubectl -n kube-system get configmap aws-auth -o yaml`, or none (plan a create)')
+    .option('--current-entries <file|none>', 'access-entries target: {"accessEntries": [<describe-access-entry .accessEntry>…], "associatedPolicies": {"<principalArn>": […]}}, or none')
     .option('--self-arn <arn>', "the syncer's own identity, whose access must survive (in addition to selfArn in the config)")
     .option('--force', 'proceed over problems in the current aws-auth; waive the removal and empty-discovery guards')
     .addOption(outputOption())
     .addHelpText('after', EXIT_HELP.plan)
-    .action(async (o: PlanOptions, cmd: Command) => done(await jsonErrors(o.output, io, async () => plan(required(cmd, o, 'config', 'iam', 'current'), io))));
+    .action(async (o: PlanOptions, cmd: Command) => {
+      required(cmd, o, 'config', 'iam');
+      required(cmd, o, targetOf(o) === 'access-entries' ? 'currentEntries' : 'current');
+      done(await jsonErrors(o.output, io, async () => plan(o, io)));
+    });
+
+  const targetOption = () => new Option('--target <target>', 'aws-auth or access-entries (default: target in the config)').choices([...TARGETS]);
 
   cluster(liveOptions(out.command('sync').showHelpAfterError('(aws-auth-syncer sync --help lists its options)')))
+    .addOption(targetOption())
     .description('Live, with your AWS credentials: read IAM, back up the current aws-auth to S3, write the next one.')
     .option('--dry-run', 'only show what would change (exit 2 when something would)')
     .option('--force', 'proceed over problems in the current aws-auth; waive the removal and empty-discovery guards')
@@ -299,6 +460,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .action(async (o: LiveOptions, cmd: Command) => done(await jsonErrors(o.output, io, () => live('sync', required(cmd, o, 'config'), io))));
 
   cluster(liveOptions(out.command('restore').showHelpAfterError('(aws-auth-syncer restore --help lists its options)')))
+    .addOption(targetOption())
     .description('Live: restore a backup (the current version is backed up first; the same guards apply).')
     .option('--backup <key|latest>', 'backup key (see `backups`), or latest')
     .option('--dry-run', 'only show what would change')
@@ -306,7 +468,18 @@ function program(io: Io, done: (code: number) => void): Command {
     .addHelpText('after', EXIT_HELP.write)
     .action(async (o: LiveOptions, cmd: Command) => done(await jsonErrors(o.output, io, () => live('restore', required(cmd, o, 'config', 'backup'), io))));
 
+  cluster(liveOptions(out.command('migrate').showHelpAfterError('(aws-auth-syncer migrate --help lists its options)')))
+    .description(
+      'Live: what switching to EKS access entries would create, and which aws-auth entries cannot move (mapAccounts, system: groups, sso matchers, dead entries). Writes nothing without --apply.',
+    )
+    .option('--to <target>', 'access-entries')
+    .option('--apply', 'create the access entries (guarded, backed up); aws-auth and the config stay as they are')
+    .option('--force', 'waive the removal and empty-discovery guards')
+    .addHelpText('after', EXIT_HELP.write)
+    .action(async (o: MigrateOptions, cmd: Command) => done(await jsonErrors(o.output, io, () => migrate(required(cmd, o, 'config', 'to'), io))));
+
   liveOptions(out.command('backups').showHelpAfterError('(aws-auth-syncer backups --help lists its options)'))
+    .addOption(targetOption())
     .description("Live: list the cluster's backups, newest first (S3 only; no cluster access).")
     .option('--limit <n>', 'at most this many (default 50)', positiveInt)
     .addHelpText('after', EXIT_HELP.backups)

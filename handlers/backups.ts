@@ -10,6 +10,8 @@ export const handler = instrumented('backups', (event: unknown) =>
   respond('backups', async () => {
     const { limit } = parseListRequest(event);
     const rt = await liveRuntime();
-    return backupsReply(rt.policy.cluster, await listBackups(rt.deps.backups, rt.policy.cluster, limit));
+    const cluster = rt.policy.cluster;
+    if (rt.settings.config.target === 'access-entries') return { ...backupsReply(cluster, await rt.deps.backups.listEntries(cluster, limit)), target: 'access-entries' };
+    return backupsReply(cluster, await listBackups(rt.deps.backups, cluster, limit));
   }),
 );

@@ -48,16 +48,41 @@ const selfArnSchema = z.string().check(z.refine((arn) => identityKeyOf(arn) !== 
 const KMS_KEY_RE = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/+=,.@-]+)|alias\/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 const KMS_KEY_MESSAGE = 'must be a KMS key ARN (the stack output BackupMacKeyArn), key id or alias';
 
+/** EKS namespace names (DNS labels); EKS also takes a trailing `*` (every namespace with that prefix). */
+const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\*?$|^[a-z0-9]{0,62}\*$/;
+const accessPolicies = z.optional(
+  z.array(
+    z
+      .strictObject({
+        /** An EKS access policy by name (`aws eks list-access-policies`). */
+        policy: pattern(/^AmazonEKS[A-Za-z0-9]{1,100}Policy$/, 'must be an EKS access policy name such as AmazonEKSViewPolicy (aws eks list-access-policies)'),
+        scope: z.enum(['cluster', 'namespace']),
+        namespaces: z.optional(z.array(pattern(NAMESPACE_RE, 'must be a Kubernetes namespace name (a trailing * matches a prefix)')).check(z.minLength(1, 'must list at least one namespace'))),
+      })
+      .check(
+        z.refine((p) => (p.scope === 'namespace') === (p.namespaces !== undefined), 'scope namespace needs namespaces, and scope cluster takes none'),
+        z.refine((p) => p.policy !== 'AmazonEKSClusterAdminPolicy' || p.scope === 'cluster', 'AmazonEKSClusterAdminPolicy is cluster-wide only (map the group to system:masters instead)'),
+      ),
+  ),
+);
+
+/** Where the syncer writes: the aws-auth ConfigMap, or EKS access entries. */
+export const TARGETS = ['aws-auth', 'access-entries'] as const;
+export type Target = (typeof TARGETS)[number];
+
 export const configSchema = z.strictObject({
   /** EKS cluster name. */
   cluster: pattern(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster name (letters, digits, - and _, up to 100)'),
   /** Region of the cluster (defaults to the Lambda's / CLI's region). */
   region: z.optional(pattern(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')),
+  /** aws-auth (the ConfigMap) or access-entries (EKS access entries); README "Choosing a target". */
+  target: z._default(z.enum(TARGETS), 'aws-auth'),
   groupMappings: z._default(
     z.array(
       z.strictObject({
         iamGroup: pattern(/^[\w+=,.@-]{1,128}$/, 'must be an IAM group name'),
         kubernetesGroups: z.array(kubernetesGroup).check(z.minLength(1, 'must list at least one Kubernetes group')),
+        accessPolicies,
       }),
     ),
     [],
@@ -71,6 +96,7 @@ export const configSchema = z.strictObject({
           roleName: z.optional(pattern(/^[\w+=,.@*?-]{1,64}$/, 'must be an IAM role name or a glob of one (* and ?)')),
           kubernetesGroups: z.array(kubernetesGroup).check(z.minLength(1, 'must list at least one Kubernetes group')),
           username: z.optional(template(ROLE_TEMPLATE_VARS)),
+          accessPolicies,
         })
         .check(z.refine((m) => (m.ssoPermissionSet === undefined) !== (m.roleName === undefined), 'must name exactly one of ssoPermissionSet and roleName')),
     ),

@@ -23,11 +23,21 @@ import {
 import { GenerateMacCommand, VerifyMacCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { ConfigMapObject } from '../core/types.js';
 import { BackupError, BackupIntegrityError } from '../errors.js';
-import type { BackupReason, BackupRecord, BackupStore, LatestBackup } from '../app/ports.js';
+import type { BackupReason, BackupRecord, BackupStore, EntriesBackupStore, LatestBackup } from '../app/ports.js';
+import { entriesFromDocument, type CurrentEntries } from '../core/access-entries.js';
 
 export const BACKUP_FORMAT = 'aws-auth-syncer/configmap@1';
 /** Domain separation: a MAC made for anything else with the same key can never pass as a backup's. */
 export const SIGNATURE_CONTEXT = 'aws-auth-syncer/backup-signature@1';
+/**
+ * The access-entries target's backups: the owned entries and their associations (the JSON of
+ * `CurrentEntries`), under `<prefix>/<cluster>/access-entries/`, with their own format and their
+ * own signature context — so an aws-auth backup can never be restored as access entries, nor the
+ * other way round. aws-auth backups are unchanged.
+ */
+export const ENTRIES_BACKUP_FORMAT = 'aws-auth-syncer/access-entries@1';
+export const ENTRIES_SIGNATURE_CONTEXT = 'aws-auth-syncer/access-entries-backup-signature@1';
+export const ENTRIES_SUBPREFIX = 'access-entries/';
 export const SIGNATURE_ALGORITHM = 'HMAC_SHA_256';
 /** Clocks of the machines that write (Lambda) and restore (Lambda, a laptop) differ a little: a
  * backup up to this far "in the future" is still one of ours, anything later is ignored. */
@@ -60,9 +70,20 @@ export interface SignedFields {
  * (keys may contain any character). Verification rebuilds it from the object's metadata and the
  * key it was actually read from.
  */
-export function signatureMessage(f: SignedFields): Buffer {
-  return Buffer.from(JSON.stringify([SIGNATURE_CONTEXT, f.cluster, f.key, f.takenAt, f.resourceVersion, f.reason, f.sha256]), 'utf8');
+export function signatureMessage(f: SignedFields, context: string = SIGNATURE_CONTEXT): Buffer {
+  return Buffer.from(JSON.stringify([context, f.cluster, f.key, f.takenAt, f.resourceVersion, f.reason, f.sha256]), 'utf8');
 }
+
+/** What differs between the two kinds of backup. */
+interface Kind {
+  format: string;
+  context: string;
+  /** Below `<prefix>/<cluster>/`. */
+  sub: string;
+  what: string;
+}
+const AWS_AUTH: Kind = { format: BACKUP_FORMAT, context: SIGNATURE_CONTEXT, sub: '', what: 'aws-auth' };
+const ENTRIES: Kind = { format: ENTRIES_BACKUP_FORMAT, context: ENTRIES_SIGNATURE_CONTEXT, sub: ENTRIES_SUBPREFIX, what: 'access-entries' };
 
 export interface S3BackupStoreOptions {
   bucket: string;
@@ -73,7 +94,7 @@ export interface S3BackupStoreOptions {
 
 type Verdict = { ok: true } | { ok: false; reason: string };
 
-export class S3BackupStore implements BackupStore {
+export class S3BackupStore implements BackupStore, EntriesBackupStore {
   private readonly bucket: string;
   private readonly prefix: string;
   private readonly macKeyId: string;
@@ -88,16 +109,33 @@ export class S3BackupStore implements BackupStore {
     this.macKeyId = options.macKeyId;
   }
 
-  private clusterPrefix(cluster: string): string {
-    return `${this.prefix.replace(/\/+$/, '')}/${cluster}/`;
+  private clusterPrefix(cluster: string, kind: Kind = AWS_AUTH): string {
+    return `${this.prefix.replace(/\/+$/, '')}/${cluster}/${kind.sub}`;
   }
 
   async save(input: { cluster: string; configMap: ConfigMapObject; reason: BackupReason; eventIds: string[]; takenAt: Date }): Promise<BackupRecord> {
     const { configMap } = input;
-    const body = `${JSON.stringify(configMap, null, 2)}\n`;
+    return this.put(AWS_AUTH, { ...input, body: `${JSON.stringify(configMap, null, 2)}\n`, resourceVersion: configMap.metadata.resourceVersion ?? '0' });
+  }
+
+  /**
+   * An access-entries backup. Its "resourceVersion" (in the key and the signed fields) is
+   * `e<count>`: EKS entries carry no version, and the count tells a listing what each holds.
+   */
+  async saveEntries(input: { cluster: string; entries: CurrentEntries; reason: BackupReason; eventIds: string[]; takenAt: Date }): Promise<BackupRecord> {
+    const doc = {
+      accessEntries: input.entries.entries.map((e) => ({ ...e, ...(e.createdAt !== undefined ? { createdAt: new Date(e.createdAt).toISOString() } : {}) })),
+      associatedPolicies: Object.fromEntries(
+        Object.entries(input.entries.policies).map(([arn, ps]) => [arn, ps.map((p) => ({ policyArn: p.policyArn, accessScope: p.scope.type === 'cluster' ? { type: 'cluster', namespaces: [] } : p.scope }))]),
+      ),
+    };
+    return this.put(ENTRIES, { ...input, body: `${JSON.stringify(doc, null, 2)}\n`, resourceVersion: `e${input.entries.entries.length}` });
+  }
+
+  private async put(kind: Kind, input: { cluster: string; body: string; resourceVersion: string; reason: BackupReason; eventIds: string[]; takenAt: Date }): Promise<BackupRecord> {
+    const { body, resourceVersion } = input;
     const sha256 = sha256Hex(body);
-    const resourceVersion = configMap.metadata.resourceVersion ?? '0';
-    const key = `${this.clusterPrefix(input.cluster)}${keyTime(input.takenAt)}-rv${resourceVersion}-${input.reason}.json`;
+    const key = `${this.clusterPrefix(input.cluster, kind)}${keyTime(input.takenAt)}-rv${resourceVersion}-${input.reason}.json`;
     const takenAt = input.takenAt.toISOString();
     let ids = input.eventIds.join(',');
     if (ids.length > MAX_EVENT_IDS_CHARS) ids = `${ids.slice(0, MAX_EVENT_IDS_CHARS).replace(/,[^,]*$/, '')},+more`;
@@ -107,7 +145,7 @@ export class S3BackupStore implements BackupStore {
         new GenerateMacCommand({
           KeyId: this.macKeyId,
           MacAlgorithm: SIGNATURE_ALGORITHM,
-          Message: signatureMessage({ cluster: input.cluster, key, takenAt, resourceVersion, reason: input.reason, sha256 }),
+          Message: signatureMessage({ cluster: input.cluster, key, takenAt, resourceVersion, reason: input.reason, sha256 }, kind.context),
         }),
       );
       if (!mac.Mac || mac.Mac.length === 0) throw new Error('KMS returned no MAC');
@@ -127,7 +165,7 @@ export class S3BackupStore implements BackupStore {
           ContentType: 'application/json',
           ChecksumSHA256: Buffer.from(sha256, 'hex').toString('base64'),
           Metadata: {
-            format: BACKUP_FORMAT,
+            format: kind.format,
             cluster: input.cluster,
             reason: input.reason,
             'resource-version': resourceVersion,
@@ -161,13 +199,14 @@ export class S3BackupStore implements BackupStore {
     await this.s3.send(new PutObjectTaggingCommand({ Bucket: this.bucket, Key: key, Tagging: { TagSet: [{ Key: 'outcome', Value: outcome }] } }));
   }
 
-  /** Every key under the cluster's prefix, newest first by key text (one ListObjectsV2 per 1000). */
-  private async keysNewestFirst(cluster: string): Promise<{ key: string; size: number }[]> {
-    const prefix = this.clusterPrefix(cluster);
+  /** Every key directly under the kind's prefix (not in sub-folders), newest first by key text (one ListObjectsV2 per 1000). */
+  private async keysNewestFirst(cluster: string, kind: Kind = AWS_AUTH): Promise<{ key: string; size: number }[]> {
+    const prefix = this.clusterPrefix(cluster, kind);
     const items: { key: string; size: number }[] = [];
     let token: string | undefined;
     do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+      // Delimiter '/': the access-entries backups under `access-entries/` are not aws-auth ones.
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }));
       for (const o of page.Contents ?? []) if (o.Key) items.push({ key: o.Key, size: o.Size ?? 0 });
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -179,11 +218,24 @@ export class S3BackupStore implements BackupStore {
     return items.slice(0, limit ?? items.length).map((i) => recordFromKey(i.key, cluster, i.size));
   }
 
+  async listEntries(cluster: string, limit?: number): Promise<BackupRecord[]> {
+    const items = await this.keysNewestFirst(cluster, ENTRIES);
+    return items.slice(0, limit ?? items.length).map((i) => recordFromKey(i.key, cluster, i.size));
+  }
+
   async latest(cluster: string, now: Date): Promise<LatestBackup> {
+    return this.newest(AWS_AUTH, cluster, now);
+  }
+
+  async latestEntries(cluster: string, now: Date): Promise<LatestBackup> {
+    return this.newest(ENTRIES, cluster, now);
+  }
+
+  private async newest(kind: Kind, cluster: string, now: Date): Promise<LatestBackup> {
     const notAfter = now.getTime() + MAX_CLOCK_SKEW_MS;
     const skipped: LatestBackup['skipped'] = [];
     let checked = 0;
-    for (const item of await this.keysNewestFirst(cluster)) {
+    for (const item of await this.keysNewestFirst(cluster, kind)) {
       const fromKey = recordFromKey(item.key, cluster, item.size);
       const keyTimeMs = Date.parse(fromKey.takenAt);
       if (Number.isNaN(keyTimeMs)) {
@@ -207,7 +259,7 @@ export class S3BackupStore implements BackupStore {
       } catch (err) {
         throw new BackupError(`reading the metadata of backup ${item.key} failed: ${(err as Error).name}: ${(err as Error).message}`, { cause: err, context: { backupKey: item.key } });
       }
-      const verdict = await this.verify(item.key, meta);
+      const verdict = await this.verify(kind, item.key, meta);
       if (!verdict.ok) {
         skipped.push({ key: item.key, reason: verdict.reason });
         continue;
@@ -218,6 +270,30 @@ export class S3BackupStore implements BackupStore {
   }
 
   async get(key: string): Promise<{ record: BackupRecord; configMap: ConfigMapObject }> {
+    const { record, body } = await this.fetchVerified(AWS_AUTH, key);
+    let configMap: ConfigMapObject;
+    try {
+      configMap = JSON.parse(body) as ConfigMapObject;
+    } catch (err) {
+      throw new BackupIntegrityError(`backup ${key} is not JSON`, { cause: err, context: { backupKey: key } });
+    }
+    if (typeof configMap !== 'object' || configMap === null || configMap.kind !== 'ConfigMap' || configMap.metadata?.name !== 'aws-auth') {
+      throw new BackupIntegrityError(`backup ${key} does not hold the aws-auth ConfigMap`, { context: { backupKey: key } });
+    }
+    return { record, configMap };
+  }
+
+  async getEntries(key: string): Promise<{ record: BackupRecord; entries: CurrentEntries }> {
+    const { record, body } = await this.fetchVerified(ENTRIES, key);
+    try {
+      return { record, entries: entriesFromDocument(JSON.parse(body)) };
+    } catch (err) {
+      throw new BackupIntegrityError(`backup ${key} does not hold access entries: ${(err as Error).message}`, { cause: err, context: { backupKey: key } });
+    }
+  }
+
+  /** The object's body, once its signature and then its checksum verify. */
+  private async fetchVerified(kind: Kind, key: string): Promise<{ record: BackupRecord; body: string }> {
     let body: string;
     let meta: Record<string, string>;
     try {
@@ -231,7 +307,7 @@ export class S3BackupStore implements BackupStore {
       }
       throw new BackupError(`reading backup ${key} failed: ${name}: ${(err as Error).message}`, { cause: err, context: { backupKey: key } });
     }
-    const verdict = await this.verify(key, meta);
+    const verdict = await this.verify(kind, key, meta);
     if (!verdict.ok) {
       throw new BackupIntegrityError(`backup ${key} is not one the syncer wrote, as it is now: ${verdict.reason}; refusing to restore it`, {
         context: { backupKey: key },
@@ -244,16 +320,7 @@ export class S3BackupStore implements BackupStore {
         context: { backupKey: key },
       });
     }
-    let configMap: ConfigMapObject;
-    try {
-      configMap = JSON.parse(body) as ConfigMapObject;
-    } catch (err) {
-      throw new BackupIntegrityError(`backup ${key} is not JSON`, { cause: err, context: { backupKey: key } });
-    }
-    if (typeof configMap !== 'object' || configMap === null || configMap.kind !== 'ConfigMap' || configMap.metadata?.name !== 'aws-auth') {
-      throw new BackupIntegrityError(`backup ${key} does not hold the aws-auth ConfigMap`, { context: { backupKey: key } });
-    }
-    return { record: recordFromMeta(key, meta, Buffer.byteLength(body)), configMap };
+    return { record: recordFromMeta(key, meta, Buffer.byteLength(body)), body };
   }
 
   /**
@@ -261,8 +328,11 @@ export class S3BackupStore implements BackupStore {
    * or missing signature is a verdict; a KMS failure (no permission, unreachable) is an error,
    * never "not ours" and never "ours".
    */
-  private async verify(key: string, meta: Record<string, string>): Promise<Verdict> {
-    if (meta.format !== BACKUP_FORMAT) return { ok: false, reason: `not an aws-auth-syncer backup (format ${meta.format ?? 'missing'})` };
+  private async verify(kind: Kind, key: string, meta: Record<string, string>): Promise<Verdict> {
+    if (meta.format !== kind.format) {
+      const other = [AWS_AUTH, ENTRIES].find((k) => k.format === meta.format);
+      return { ok: false, reason: other ? `an ${other.what} backup, not an ${kind.what} one` : `not an aws-auth-syncer backup (format ${meta.format ?? 'missing'})` };
+    }
     if (!meta.signature) {
       return { ok: false, reason: 'it carries no signature: it was not written by the syncer (or by a version from before backups were signed)' };
     }
@@ -274,7 +344,7 @@ export class S3BackupStore implements BackupStore {
       resourceVersion: meta['resource-version'] ?? '',
       reason: meta.reason ?? '',
       sha256: meta.sha256 ?? '',
-    });
+    }, kind.context);
     const invalid: Verdict = {
       ok: false,
       reason: 'its signature does not verify: the object or its metadata was changed after the syncer wrote it, or it was copied from another key or cluster',

@@ -9,9 +9,10 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
-import { systemClock, type Clock, type Log } from '../app/ports.js';
+import { systemClock, type ClusterInfo, type Clock, type Log } from '../app/ports.js';
 import type { RuntimeSettings } from '../config.js';
 import type { SyncDeps } from '../app/sync.js';
+import { EksAccessEntryStore } from './access-entries.js';
 import { S3BackupStore } from './backups-s3.js';
 import { callerArn, describeClusterEndpoint, StsTokenSource } from './eks.js';
 import { IamAuthorizationDetailsDirectory } from './iam.js';
@@ -47,6 +48,9 @@ export interface LiveSettings {
 export interface LiveDeps extends SyncDeps {
   /** The identity the syncer runs as (resolved once, lazily). */
   selfArn(): Promise<string>;
+  entries: EksAccessEntryStore;
+  backups: S3BackupStore;
+  cluster: Required<ClusterInfo>;
 }
 
 /** Live dependencies for a validated configuration (Lambda and CLI alike; `extra` is the CLI's, and the Lambda's tracing). */
@@ -77,7 +81,10 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
   const profile = s.profile;
   const wrap = s.instrument ?? (<C>(c: C) => c);
   const iamClient = wrap(new IAMClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' }));
-  const eks = wrap(new EKSClient({ region: s.region, profile, maxAttempts: 5 }));
+  // Access-entry calls are many small writes that EKS throttles: the SDK's adaptive retry
+  // (token bucket, backoff) covers throttling and 5xx for every EKS call; the adapter adds only
+  // the bounded propagation retries after a create (lib/adapters/access-entries.ts).
+  const eks = wrap(new EKSClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' }));
   const sts = wrap(new STSClient({ region: s.region, profile, maxAttempts: 5 }));
   const s3 = wrap(new S3Client({ region: s.region, profile, maxAttempts: 5, followRegionRedirects: true }));
   const kms = wrap(new KMSClient({ region: s.macKey.region, profile, maxAttempts: 5 }));
@@ -110,8 +117,12 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
     iam: iamDirectory,
     store,
     backups: new S3BackupStore(s3, kms, { bucket: s.bucket, prefix: s.prefix, macKeyId: s.macKey.id }),
-    // Through a kubeconfig the syncer never asks EKS, so the ARN is unknown (ownership binds by name).
-    cluster: { arn: async () => (s.connect ? undefined : (await describe()).arn) },
+    // Through a kubeconfig the syncer never asks EKS, so the ARN and the mode are unknown (ownership binds by name).
+    cluster: {
+      arn: async () => (s.connect ? undefined : (await describe()).arn),
+      authenticationMode: async () => (s.connect ? undefined : (await describe()).authenticationMode),
+    },
+    entries: new EksAccessEntryStore(eks, s.cluster, { log: s.log }),
     // The topic lives in the stack's region, which need not be the cluster's.
     notifier: s.changeTopicArn ? new SnsNotifier(wrap(new SNSClient({ region: topicRegion(s.changeTopicArn), profile, maxAttempts: 3 })), s.changeTopicArn) : undefined,
     clock: s.clock,

@@ -2,6 +2,7 @@
  * The small interfaces the use cases depend on. Adapters in lib/adapters implement them over
  * the AWS SDK and the Kubernetes client; tests implement them in memory.
  */
+import type { AccessEntryCall, AuthenticationMode, CurrentEntries } from '../core/access-entries.js';
 import type { ConfigMapObject, IamSnapshot } from '../core/types.js';
 
 /** One complete, consistent read of the IAM principals. Throws DiscoveryError rather than
@@ -18,6 +19,14 @@ export interface AwsAuthStore {
   create(next: ConfigMapObject): Promise<ConfigMapObject>;
   /** Replace it, conditional on `next.metadata.resourceVersion`; throws WriteConflictError on 409. */
   replace(next: ConfigMapObject): Promise<ConfigMapObject>;
+}
+
+/** The cluster's EKS access entries (the access-entries target). */
+export interface AccessEntryStore {
+  /** Every entry with its associated policies (all pages). */
+  read(): Promise<CurrentEntries>;
+  /** Make the calls in order; stops at the first that fails (after its retries). */
+  apply(calls: readonly AccessEntryCall[], onApplied?: (call: AccessEntryCall) => void): Promise<void>;
 }
 
 export type BackupReason = 'sync' | 'restore';
@@ -44,6 +53,17 @@ export interface LatestBackup {
   skipped: { key: string; reason: string }[];
 }
 
+/** What an access-entries backup holds: the owned entries and their associations. */
+export interface EntriesBackupStore {
+  /** Store the owned entries before a change. Throws BackupError when not stored. */
+  saveEntries(input: { cluster: string; entries: CurrentEntries; reason: BackupReason; eventIds: string[]; takenAt: Date }): Promise<BackupRecord>;
+  markOutcome(key: string, outcome: 'replaced' | 'write-failed' | 'write-unknown'): Promise<void>;
+  listEntries(cluster: string, limit?: number): Promise<BackupRecord[]>;
+  latestEntries(cluster: string, now: Date): Promise<LatestBackup>;
+  /** Read and verify one access-entries backup (signature, then checksum). */
+  getEntries(key: string): Promise<{ record: BackupRecord; entries: CurrentEntries }>;
+}
+
 export interface BackupStore {
   /** Store the exact object about to be replaced. Throws BackupError when not stored. */
   save(input: { cluster: string; configMap: ConfigMapObject; reason: BackupReason; eventIds: string[]; takenAt: Date }): Promise<BackupRecord>;
@@ -65,6 +85,8 @@ export interface BackupStore {
 export interface ClusterInfo {
   /** The EKS cluster ARN (binds the ownership record to this cluster), when it can be learnt. */
   arn(): Promise<string | undefined>;
+  /** DescribeCluster accessConfig.authenticationMode (absent: CONFIG_MAP); undefined when EKS is not asked (kubeconfig). */
+  authenticationMode?(): Promise<AuthenticationMode | undefined>;
 }
 
 export interface Clock {

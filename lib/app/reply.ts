@@ -3,6 +3,7 @@
  * fields are logged, so a manual invoke and the logs tell the same story; the CLI's
  * `--output json` prints the same shapes, so a script reads the Lambda and the CLI alike.
  */
+import { callJson, formatEntriesReport, formatEntryAccessChange, type EntriesPlan } from '../core/access-entries.js';
 import { formatAccessChange, formatReport } from '../core/diff.js';
 import type { SyncPlan } from '../core/plan.js';
 import { renderManifestYaml } from './manifest.js';
@@ -11,6 +12,7 @@ import type { BackupRecord } from './ports.js';
 import type { RestoreResult } from './restore.js';
 import type { SyncResult } from './sync.js';
 import type { WriteResult } from './write-loop.js';
+import type { EntriesResult } from './access-entries.js';
 
 function common(r: WriteResult) {
   return {
@@ -63,6 +65,40 @@ export function planReply(cluster: string, plan: SyncPlan) {
     conflicts: plan.conflicts,
     warnings: plan.warnings.map((w) => w.message),
     manifest: outcome === 'unchanged' ? undefined : renderManifestYaml(plan.next),
+  };
+}
+
+/**
+ * An access-entries plan (the CLI's `plan --target access-entries`, and the base of the live
+ * replies): the EKS calls in the order they would be made, the refusals and warnings, who gains,
+ * loses or changes access, and the same report lines as the text output.
+ */
+export function entriesPlanReply(cluster: string, plan: EntriesPlan) {
+  const outcome = !plan.changed ? 'unchanged' : plan.refusals.length > 0 ? 'refused' : 'planned';
+  return {
+    target: 'access-entries' as const,
+    outcome,
+    cluster,
+    calls: plan.calls.map(callJson),
+    refusals: plan.refusals,
+    warnings: plan.warnings.map((w) => w.message),
+    conflicts: plan.conflicts,
+    /** Who gains, loses or changes access, as EKS access entries grant it. */
+    access: plan.access.map(formatEntryAccessChange),
+    summary: plan.summary,
+    diff: formatEntriesReport(plan),
+  };
+}
+
+/** A live access-entries sync or restore: the plan's fields and what happened. */
+export function entriesWriteReply(cluster: string, r: EntriesResult, extra: Record<string, unknown> = {}) {
+  return {
+    ...entriesPlanReply(cluster, r.plan),
+    outcome: r.outcome,
+    applied: r.applied,
+    backupKey: r.backupKey,
+    authenticationMode: r.authenticationMode,
+    ...extra,
   };
 }
 

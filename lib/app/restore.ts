@@ -6,7 +6,8 @@ import { formatAccessChange, formatChange, formatRefusal } from '../core/diff.js
 import { planRestore } from '../core/plan.js';
 import { InputError } from '../errors.js';
 import { recordRun } from './observe.js';
-import { noMetrics, type BackupRecord, type BackupStore } from './ports.js';
+import { noMetrics, type BackupRecord, type BackupStore, type ClusterInfo } from './ports.js';
+import { awsAuthModeCheck } from './sync.js';
 import { planBackupWrite, type WriteLoopDeps, type WriteResult } from './write-loop.js';
 
 export interface RestoreRequest {
@@ -43,7 +44,7 @@ export async function resolveBackupKey(deps: Pick<WriteLoopDeps, 'backups' | 'cl
 }
 
 /** Restore a backup; every run (restored, refused, failed) is recorded in deps.metrics. */
-export async function restoreAwsAuth(deps: WriteLoopDeps, req: RestoreRequest): Promise<RestoreResult> {
+export async function restoreAwsAuth(deps: WriteLoopDeps & { cluster?: ClusterInfo }, req: RestoreRequest): Promise<RestoreResult> {
   const run = { operation: 'restore' as const, cluster: req.cluster, trigger: 'manual' as const, dryRun: req.dryRun === true };
   let result: RestoreResult;
   try {
@@ -56,7 +57,8 @@ export async function restoreAwsAuth(deps: WriteLoopDeps, req: RestoreRequest): 
   return result;
 }
 
-async function restoreOnce(deps: WriteLoopDeps, req: RestoreRequest): Promise<RestoreResult> {
+async function restoreOnce(deps: WriteLoopDeps & { cluster?: ClusterInfo }, req: RestoreRequest): Promise<RestoreResult> {
+  await awsAuthModeCheck({ cluster: deps.cluster, log: deps.log }, req.cluster);
   const key = await resolveBackupKey(deps, req.cluster, req.backup);
   const { record, configMap } = await deps.backups.get(key);
   if (record.cluster !== req.cluster) {

@@ -88,3 +88,48 @@ describe('aws-auth-syncer plan', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+describe('aws-auth-syncer plan --target access-entries (the offline contract, built command)', () => {
+  const E = `${F}/access-entries`;
+  test('--output json: {target, calls, refusals, warnings}, exit 2; text: calls on stdout, exit 2; none: every create', () => {
+    const r = run('plan', '--config', `${E}/config.yaml`, '--iam', `${E}/iam.json`, '--current-entries', `${E}/entries.json`, '--output', 'json');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('');
+    const doc = JSON.parse(r.stdout);
+    expect(Object.keys(doc)).toEqual(expect.arrayContaining(['target', 'calls', 'refusals', 'warnings']));
+    expect(doc.target).toBe('access-entries');
+    expect(doc.calls.map((c: { op: string }) => c.op)).toEqual([
+      'CreateAccessEntry',
+      'CreateAccessEntry',
+      'AssociateAccessPolicy',
+      'CreateAccessEntry',
+      'UpdateAccessEntry',
+      'AssociateAccessPolicy',
+      'AssociateAccessPolicy',
+      'DeleteAccessEntry',
+    ]);
+    expect(doc.calls[0]).toEqual({
+      op: 'CreateAccessEntry',
+      principalArn: 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ReadOnly_0123456789abcdef',
+      kubernetesGroups: ['dev-view'],
+      username: 'sso-readonly:{{SessionName}}',
+    });
+    const text = run('plan', '--config', `${E}/config.yaml`, '--iam', `${E}/iam.json`, '--current-entries', `${E}/entries.json`);
+    expect(text.status).toBe(2);
+    expect(text.stdout.trim().split('\n')).toHaveLength(8);
+    expect(text.stderr).toContain('access (as EKS access entries grant it):');
+    const none = run('plan', '--config', `${E}/config.yaml`, '--iam', `${E}/iam.json`, '--current-entries', 'none', '--output', 'json');
+    expect(none.status).toBe(2);
+    expect(JSON.parse(none.stdout).summary).toMatchObject({ create: 4, associate: 3 });
+  });
+
+  test('bad --current-entries: one line on stderr naming it, exit 1', () => {
+    const bad = join(tmp, 'bad-entries.json');
+    writeFileSync(bad, '{"accessEntries": {}}');
+    const r = run('plan', '--config', `${E}/config.yaml`, '--iam', `${E}/iam.json`, '--current-entries', bad);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/--current-entries .*bad-entries.json: expected \{"accessEntries"/);
+  });
+});

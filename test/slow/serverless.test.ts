@@ -323,12 +323,23 @@ describe('serverless package (offline, default params)', () => {
       expect(actionsOf('SyncRole').filter((a) => a.startsWith('iam:'))).toEqual(['iam:GetAccountAuthorizationDetails']);
     });
 
-    it('describes one cluster only: the config file\'s cluster in its region', () => {
+    it('describes one cluster only: the config file\'s cluster in its region; access entries of that cluster only', () => {
       const config = parseYaml(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8')) as Cfn;
       const expected = { 'Fn::Sub': `arn:\${AWS::Partition}:eks:${config.region}:\${AWS::AccountId}:cluster/${config.cluster}` };
+      const entries = { 'Fn::Sub': `arn:\${AWS::Partition}:eks:${config.region}:\${AWS::AccountId}:access-entry/${config.cluster}/*` };
+      const onEntries = [
+        'eks:AssociateAccessPolicy',
+        'eks:DeleteAccessEntry',
+        'eks:DescribeAccessEntry',
+        'eks:DisassociateAccessPolicy',
+        'eks:ListAssociatedAccessPolicies',
+        'eks:TagResource',
+        'eks:UpdateAccessEntry',
+      ];
       for (const role of ['SyncRole', 'RestoreRole']) {
-        expect(resourcesFor(role, 'eks:DescribeCluster')).toEqual([expected]);
-        expect(actionsOf(role).filter((a) => a.startsWith('eks:'))).toEqual(['eks:DescribeCluster']);
+        for (const a of ['eks:DescribeCluster', 'eks:ListAccessEntries', 'eks:CreateAccessEntry']) expect([a, resourcesFor(role, a)]).toEqual([a, [expected]]);
+        for (const a of onEntries) expect([a, resourcesFor(role, a)]).toEqual([a, [entries]]);
+        expect(actionsOf(role).filter((a) => a.startsWith('eks:')).sort()).toEqual(['eks:CreateAccessEntry', 'eks:DescribeCluster', 'eks:ListAccessEntries', ...onEntries].sort());
       }
       expect(actionsOf('BackupsRole').filter((a) => a.startsWith('eks:'))).toEqual([]);
     });

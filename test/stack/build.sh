@@ -66,6 +66,7 @@ export AAS_K8S_VERSION='$K8S_VERSION'
 export AAS_ETCD_VERSION='$ETCD_VERSION'
 export AAS_IAM_AUTH_VERSION='$IAM_AUTH_VERSION'
 export AAS_MOTO_VERSION='$MOTO_VERSION'
+export AAS_MINISTACK_PYTHON='$(bash "$(dirname "${BASH_SOURCE[0]}")/ministack.sh" --print-path)'
 EOF
   print_oracle_env
 }
@@ -116,6 +117,9 @@ fi
 bash "$(dirname "${BASH_SOURCE[0]}")/parliament.sh" >/dev/null
 # The infrastructure linters (npm run lint:infra, cfn-lint and checkov): the same, in their own venvs.
 bash "$(dirname "${BASH_SOURCE[0]}")/lint-tools.sh" >/dev/null
+# The AWS emulator ministack (PyPI) that serves EKS access entries to the stack: its own script,
+# venv and lock too (test/stack/ministack.sh); returns at once when warm.
+[[ $ORACLE_ONLY == 1 ]] || bash "$(dirname "${BASH_SOURCE[0]}")/ministack.sh" >/dev/null
 
 all_ready() {
   [[ -x "$KUBE_APISERVER" && -x "$ETCD" && -x "$IAM_AUTH" && -x "$MOTO_VENV/bin/moto_server" \

@@ -53,7 +53,8 @@ export const clients = () => {
   return {
     iam: new IAMClient({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds }),
     s3: new S3Client({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds, forcePathStyle: true }),
-    eks: new EKSClient({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds }),
+    // EKS is ministack's (access entries), reached directly: no endpoint rewrite needed for these calls.
+    eks: new EKSClient({ region: s.region, endpoint: s.ministackEndpoint as string, credentials: adminCreds }),
     sts: new STSClient({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds }),
   };
 };

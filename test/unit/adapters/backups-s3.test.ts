@@ -52,7 +52,10 @@ beforeEach(() => {
     return { Metadata: o.meta, ContentLength: o.body.length };
   });
   s3Mock.on(ListObjectsV2Command).callsFake((input) => ({
-    Contents: [...objects.keys()].filter((k) => k.startsWith(input.Prefix)).map((Key) => ({ Key, Size: objects.get(Key)!.body.length })),
+    // As S3 does: with a Delimiter, keys in sub-folders of the prefix are not Contents.
+    Contents: [...objects.keys()]
+      .filter((k) => k.startsWith(input.Prefix!) && !(input.Delimiter && k.slice(input.Prefix!.length).includes(input.Delimiter)))
+      .map((Key) => ({ Key, Size: objects.get(Key)!.body.length })),
     IsTruncated: false,
   }));
   kmsMock.on(GenerateMacCommand).callsFake((input) => {
@@ -241,5 +244,41 @@ describe('list', () => {
       ['2', 'restore', '1970-01-01T00:00:02.000Z'],
       ['1', 'sync', '1970-01-01T00:00:01.000Z'],
     ]);
+  });
+});
+
+describe('access-entries backups: their own kind, aws-auth backups unchanged', () => {
+  const entries = {
+    entries: [{ principalArn: 'arn:aws:iam::111122223333:user/alice', kubernetesGroups: ['devs'], username: 'alice', type: 'STANDARD', tags: { 'aws-auth-syncer.io/owned': 'demo' }, createdAt: Date.parse('2026-11-01T00:00:00Z') }],
+    policies: { 'arn:aws:iam::111122223333:user/alice': [{ policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', scope: { type: 'namespace' as const, namespaces: ['a'] } }] },
+  };
+  const saveEntries = (at: string, s = store()) => s.saveEntries({ cluster: 'demo', entries, reason: 'sync', eventIds: ['e1'], takenAt: new Date(at) });
+
+  test('round trip under access-entries/, signed with its own context; verified like aws-auth backups', async () => {
+    const rec = await saveEntries('2026-11-28T01:02:03.004Z');
+    expect(rec.key).toBe('backups/demo/access-entries/2026-11-28T01-02-03.004Z-rve1-sync.json');
+    const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
+    expect(put.Metadata).toMatchObject({ format: 'aws-auth-syncer/access-entries@1', 'resource-version': 'e1' });
+    const message = signatureMessage({ cluster: 'demo', key: rec.key, takenAt: '2026-11-28T01:02:03.004Z', resourceVersion: 'e1', reason: 'sync', sha256: rec.sha256 }, 'aws-auth-syncer/access-entries-backup-signature@1');
+    expect(Buffer.from(kmsMock.commandCalls(GenerateMacCommand)[0]!.args[0].input.Message!)).toEqual(message);
+    expect((await store().getEntries(rec.key)).entries).toEqual(entries);
+    const body = objects.get(rec.key)!;
+    objects.set(rec.key, { ...body, body: body.body.replace('"devs"', '"admins"') });
+    await expect(store().getEntries(rec.key)).rejects.toThrow(/altered after the syncer wrote it/);
+  });
+
+  test('neither kind passes as the other; aws-auth listing and latest ignore access-entries backups', async () => {
+    const aws = await save('2026-11-28T01:00:00.000Z');
+    const ent = await saveEntries('2026-11-28T02:00:00.000Z');
+    await expect(store().get(ent.key)).rejects.toThrow(/an access-entries backup, not an aws-auth one/);
+    await expect(store().getEntries(aws.key)).rejects.toThrow(/an aws-auth backup, not an access-entries one/);
+    // Copied into the other kind's folder: the format still says what it is.
+    objects.set(`backups/demo/${keyTime(new Date('2026-11-28T03:00:00Z'))}-rve1-sync.json`, objects.get(ent.key)!);
+    expect((await store().list('demo')).map((b) => b.key)).toEqual([`backups/demo/${keyTime(new Date('2026-11-28T03:00:00Z'))}-rve1-sync.json`, aws.key]);
+    const latest = await store().latest('demo', new Date('2026-11-28T04:00:00Z'));
+    expect(latest.record?.key).toBe(aws.key);
+    expect(latest.skipped.map((s) => s.reason)).toEqual(['an access-entries backup, not an aws-auth one']);
+    expect((await store().latestEntries('demo', new Date('2026-11-28T04:00:00Z'))).record?.key).toBe(ent.key);
+    expect((await store().listEntries('demo')).map((b) => [b.key, b.resourceVersion])).toEqual([[ent.key, 'e1']]);
   });
 });

@@ -252,3 +252,83 @@ describe('AWS profile: region and credentials as the aws CLI finds them', () => 
     expect(r.stderr).toMatch(/no region: set `region` in .*live\.yaml, AWS_REGION, or a region in the AWS profile dev/);
   });
 });
+
+describe('plan --target access-entries: the offline contract', () => {
+  const E = `${F}/access-entries`;
+  const ENTRIES = ['plan', '--config', `${E}/config.yaml`, '--iam', `${E}/iam.json`];
+  const ADMIN = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
+
+  test('--output json: {target, calls, refusals, warnings}, calls in a safe order, exit 2', async () => {
+    const r = await run(...ENTRIES, '--current-entries', `${E}/entries.json`, '--output', 'json');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('');
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ target: 'access-entries', outcome: 'planned', refusals: [], warnings: [] });
+    expect(doc.calls).toEqual([
+      { op: 'CreateAccessEntry', principalArn: 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ReadOnly_0123456789abcdef', kubernetesGroups: ['dev-view'], username: 'sso-readonly:{{SessionName}}' },
+      { op: 'CreateAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/alice', kubernetesGroups: [], username: 'alice' },
+      { op: 'AssociateAccessPolicy', principalArn: 'arn:aws:iam::111122223333:user/alice', policyArn: ADMIN, accessScope: { type: 'cluster' } },
+      { op: 'CreateAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/carol', kubernetesGroups: ['dev-view'], username: 'carol' },
+      { op: 'UpdateAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/eng/bob', kubernetesGroups: ['dev-edit', 'dev-view'], username: 'bob' },
+      { op: 'AssociateAccessPolicy', principalArn: 'arn:aws:iam::111122223333:user/eng/bob', policyArn: ADMIN, accessScope: { type: 'cluster' } },
+      { op: 'AssociateAccessPolicy', principalArn: 'arn:aws:iam::111122223333:user/eng/bob', policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', accessScope: { type: 'namespace', namespaces: ['dev'] } },
+      // dave's IAM user is gone (the entry granted nothing); the creator's and the node entry are not the syncer's.
+      { op: 'DeleteAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/dave' },
+    ]);
+    expect(doc.access).toContain('arn:aws:iam::111122223333:user/eng/bob: "bob" [dev-view] → "bob" [dev-edit, dev-view] + AmazonEKSClusterAdminPolicy (cluster), AmazonEKSViewPolicy (namespaces dev)');
+  });
+
+  test('text: the calls on stdout (one JSON per line), the report on stderr; the result planned again is unchanged (exit 0)', async () => {
+    const r = await run(...ENTRIES, '--current-entries', `${E}/entries.json`);
+    expect(r.code).toBe(2);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).op)).toEqual([
+      'CreateAccessEntry',
+      'CreateAccessEntry',
+      'AssociateAccessPolicy',
+      'CreateAccessEntry',
+      'UpdateAccessEntry',
+      'AssociateAccessPolicy',
+      'AssociateAccessPolicy',
+      'DeleteAccessEntry',
+    ]);
+    expect(r.stderr).toMatch(/3 to create, 1 to update, 1 to delete, 0 to recreate, 3 to associate, 0 to disassociate, 0 conflicts, 2 unmanaged entries kept/);
+    const { applyCalls, entriesFromDocument } = await import('../../../lib/core/access-entries.js');
+    const { planEntriesSync } = await import('../../../lib/core/access-entries.js');
+    const { readIam, readCurrentEntries } = await import('../../../cli/main.js');
+    const before = readCurrentEntries(readFileSync(`${E}/entries.json`, 'utf8'), 'e');
+    const first = planEntriesSync({ current: before, snapshot: readIam(readFileSync(`${E}/iam.json`, 'utf8'), 'i'), policy: (await import('../../../lib/config.js')).toPolicy((await import('../../../lib/config.js')).readConfigFile(`${E}/config.yaml`)) });
+    const after = applyCalls(before, first.calls);
+    const doc = {
+      accessEntries: after.entries.map((e) => ({ ...e, createdAt: new Date('2026-01-01T00:00:00Z').toISOString() })),
+      associatedPolicies: Object.fromEntries(Object.entries(after.policies).map(([k, v]) => [k, v.map((p) => ({ policyArn: p.policyArn, accessScope: p.scope }))])),
+    };
+    expect(entriesFromDocument(doc).entries).toHaveLength(6);
+    const again = await run(...ENTRIES, '--current-entries', file('after.json', JSON.stringify(doc)), '--output', 'json');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ outcome: 'unchanged', calls: [] });
+  });
+
+  test('--current-entries none plans every create; a guard refusal is exit 3', async () => {
+    const r = await run(...ENTRIES, '--current-entries', 'none', '--output', 'json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).calls.filter((c: { op: string }) => c.op === 'CreateAccessEntry')).toHaveLength(4);
+    // Only admin today is owned, and IAM no longer maps anyone to it: the last admin is kept.
+    const lonely = file('lonely.json', JSON.stringify({ accessEntries: [{ principalArn: 'arn:aws:iam::111122223333:user/alice', username: 'alice', tags: { 'aws-auth-syncer.io/owned': 'demo' } }], associatedPolicies: { 'arn:aws:iam::111122223333:user/alice': [{ policyArn: ADMIN, accessScope: { type: 'cluster' } }] } }));
+    const noAdmins = file('no-admins.json', JSON.stringify({ UserDetailList: [{ Path: '/', UserName: 'alice', UserId: 'AIDA1', Arn: 'arn:aws:iam::111122223333:user/alice', GroupList: ['developers'] }], GroupDetailList: [{ Path: '/', GroupName: 'developers', Arn: 'arn:aws:iam::111122223333:group/developers' }], RoleDetailList: [] }));
+    const refused = await run('plan', '--config', `${E}/config.yaml`, '--iam', noAdmins, '--current-entries', lonely, '--output', 'json');
+    expect(refused.code).toBe(3);
+    expect(JSON.parse(refused.stdout).refusals.map((x: { code: string }) => x.code)).toEqual(['last-cluster-admin']);
+  });
+
+  test('bad input names the problem (exit 1); --target overrides the config; the options belong to their target', async () => {
+    const bad = await run(...ENTRIES, '--current-entries', file('bad-entries.json', '{"accessEntries": [{"principalArn": "a"}, {"principalArn": "a"}]}'));
+    expect(bad).toMatchObject({ code: 1, stdout: '' });
+    expect(bad.stderr).toMatch(/--current-entries .*bad-entries.json: accessEntries: a is listed twice.*expected \{"accessEntries"/);
+    expect((await run(...ENTRIES, '--current-entries', file('x.json', 'nope'))).stderr).toMatch(/is not JSON/);
+    expect((await run(...ENTRIES)).stderr).toMatch(/required option '--current-entries <file\|none>' not specified/);
+    expect((await run(...ENTRIES, '--current-entries', 'none', '--current', 'none')).stderr).toMatch(/reads --current-entries .* not --current/);
+    const viaFlag = await run('plan', '--config', `${F}/config.yaml`, '--iam', `${E}/iam.json`, '--target', 'access-entries', '--current-entries', 'none', '--output', 'json');
+    expect(JSON.parse(viaFlag.stdout)).toMatchObject({ target: 'access-entries', outcome: 'planned' });
+    expect((await run(...PLAN, '--current-entries', 'none')).stderr).toMatch(/--current-entries is for --target access-entries/);
+  });
+});

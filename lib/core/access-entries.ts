@@ -23,115 +23,29 @@ import { identityOfPrincipal } from './identity.js';
 import { buildDesired, accessPolicyArn } from './desired.js';
 import { RESERVED_TAG_USERNAME_PREFIXES, sortedUnique } from './names.js';
 import type { SyncPolicy } from './policy.js';
-import { isPlainObject } from './objects.js';
 import type { AccessPolicyGrant, IamSnapshot, Refusal, Warning } from './types.js';
 import { checkEntryGuards, type EntryGuardContext } from './access-entry-guards.js';
+import { CLUSTER_ADMIN_POLICY, MASTERS_GROUP, OWNED_TAG, PRINCIPAL_ID_TAG, type CurrentEntries } from './entries-read.js';
+import {
+  describeScope,
+  diffEntryAccess,
+  isOwned,
+  live,
+  policyName,
+  principalIndex,
+  readEntryAccess,
+  staleness,
+  entryKey,
+  formatEntryAccessChange,
+  grantKey,
+  sortGrants,
+  type EntryAccess,
+  type EntryAccessChange,
+  type PrincipalIndex,
+} from './entries-access.js';
 
-/** Tag on every entry the syncer creates: its value is the cluster name. Entries without it are never changed. */
-export const OWNED_TAG = 'aws-auth-syncer.io/owned';
-/** Tag recording the IAM unique id (RoleId / UserId) the entry was created for. */
-export const PRINCIPAL_ID_TAG = 'aws-auth-syncer.io/principal-id';
-export const CLUSTER_ADMIN_POLICY = 'AmazonEKSClusterAdminPolicy';
-export const MASTERS_GROUP = 'system:masters';
-
-/** DescribeCluster `accessConfig.authenticationMode`; absent on clusters from before access entries (= CONFIG_MAP). */
-export type AuthenticationMode = 'CONFIG_MAP' | 'API_AND_CONFIG_MAP' | 'API';
-
-/** One access entry, as DescribeAccessEntry returns it (the fields the syncer reads). */
-export interface AccessEntry {
-  principalArn: string;
-  kubernetesGroups: string[];
-  username: string;
-  /** STANDARD, EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, … */
-  type: string;
-  tags: Record<string, string>;
-  /** ms since the epoch, when known. */
-  createdAt?: number;
-}
-
-/** The cluster's access entries and the policies associated with each (by principal ARN). */
-export interface CurrentEntries {
-  entries: AccessEntry[];
-  policies: Record<string, AccessPolicyGrant[]>;
-}
-
-export class EntriesFormatError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EntriesFormatError';
-  }
-}
-
-/** A timestamp as the SDK (Date), the aws CLI (ISO string) or the JSON API (epoch seconds) gives it. */
-function timestamp(v: unknown, where: string): number | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'number' && Number.isFinite(v)) return v < 1e11 ? v * 1000 : v;
-  if (typeof v === 'string' && Number.isFinite(Date.parse(v))) return Date.parse(v);
-  throw new EntriesFormatError(`${where} is not a date`);
-}
-
-const strings = (v: unknown, where: string): string[] => {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new EntriesFormatError(`${where} is not a list of strings`);
-  return v as string[];
-};
-
-/** One DescribeAccessEntry `accessEntry`, checked. */
-export function readAccessEntry(raw: unknown, where: string): AccessEntry {
-  if (!isPlainObject(raw)) throw new EntriesFormatError(`${where} is not an object`);
-  if (typeof raw.principalArn !== 'string' || raw.principalArn === '') throw new EntriesFormatError(`${where}.principalArn is missing`);
-  const tags = raw.tags ?? {};
-  if (!isPlainObject(tags) || !Object.values(tags).every((t) => typeof t === 'string')) throw new EntriesFormatError(`${where}.tags is not a map of strings`);
-  if (raw.username !== undefined && raw.username !== null && typeof raw.username !== 'string') throw new EntriesFormatError(`${where}.username is not a string`);
-  if (raw.type !== undefined && raw.type !== null && typeof raw.type !== 'string') throw new EntriesFormatError(`${where}.type is not a string`);
-  const createdAt = timestamp(raw.createdAt, `${where}.createdAt`);
-  return {
-    principalArn: raw.principalArn,
-    kubernetesGroups: strings(raw.kubernetesGroups, `${where}.kubernetesGroups`),
-    username: typeof raw.username === 'string' ? raw.username : '',
-    type: typeof raw.type === 'string' && raw.type !== '' ? raw.type : 'STANDARD',
-    tags: tags as Record<string, string>,
-    ...(createdAt !== undefined ? { createdAt } : {}),
-  };
-}
-
-/** One ListAssociatedAccessPolicies item, checked and normalised (namespaces sorted). */
-export function readAssociatedPolicy(raw: unknown, where: string): AccessPolicyGrant {
-  if (!isPlainObject(raw)) throw new EntriesFormatError(`${where} is not an object`);
-  if (typeof raw.policyArn !== 'string' || raw.policyArn === '') throw new EntriesFormatError(`${where}.policyArn is missing`);
-  const scope = raw.accessScope;
-  if (!isPlainObject(scope) || (scope.type !== 'cluster' && scope.type !== 'namespace')) {
-    throw new EntriesFormatError(`${where}.accessScope.type must be cluster or namespace`);
-  }
-  if (scope.type === 'cluster') return { policyArn: raw.policyArn, scope: { type: 'cluster' } };
-  return { policyArn: raw.policyArn, scope: { type: 'namespace', namespaces: sortedUnique(strings(scope.namespaces, `${where}.accessScope.namespaces`)) } };
-}
-
-/**
- * The offline `--current-entries` document: `{"accessEntries": [<DescribeAccessEntry
- * .accessEntry>…], "associatedPolicies": {"<principalArn>": [<ListAssociatedAccessPolicies item>…]}}`.
- */
-export function entriesFromDocument(value: unknown): CurrentEntries {
-  if (!isPlainObject(value) || !Array.isArray(value.accessEntries)) {
-    throw new EntriesFormatError('expected {"accessEntries": [...], "associatedPolicies": {"<principalArn>": [...]}}');
-  }
-  const entries = value.accessEntries.map((e, i) => readAccessEntry(e, `accessEntries[${i}]`));
-  const seen = new Set<string>();
-  for (const e of entries) {
-    if (seen.has(e.principalArn)) throw new EntriesFormatError(`accessEntries: ${e.principalArn} is listed twice (EKS holds one entry per principal)`);
-    seen.add(e.principalArn);
-  }
-  const raw = value.associatedPolicies ?? {};
-  if (!isPlainObject(raw)) throw new EntriesFormatError('associatedPolicies is not an object keyed by principal ARN');
-  const policies: Record<string, AccessPolicyGrant[]> = {};
-  for (const [arn, list] of Object.entries(raw)) {
-    if (!seen.has(arn)) throw new EntriesFormatError(`associatedPolicies: ${arn} has no access entry in accessEntries`);
-    if (!Array.isArray(list)) throw new EntriesFormatError(`associatedPolicies["${arn}"] is not a list`);
-    policies[arn] = list.map((p, i) => readAssociatedPolicy(p, `associatedPolicies["${arn}"][${i}]`));
-  }
-  return { entries, policies };
-}
+export * from './entries-read.js';
+export * from './entries-access.js';
 
 // ---------------------------------------------------------------------------------- names
 
@@ -151,147 +65,6 @@ export function accessEntryGroupProblem(group: string): string | undefined {
   return group.toLowerCase().startsWith('system:') ? `EKS refuses Kubernetes groups starting with "system:" in access entries (${group})` : undefined;
 }
 
-const policyName = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1);
-
-// ------------------------------------------------------------------------- effective access
-
-/** What one entry grants, as EKS serves it. */
-export interface EntryGrant {
-  /** The principal ARN as the entry holds it. */
-  arn: string;
-  type: string;
-  username: string;
-  groups: string[];
-  policies: AccessPolicyGrant[];
-  owned: boolean;
-  /** Why the entry grants nothing although it exists (principal deleted, or recreated since). */
-  dead?: string;
-}
-
-/** Identity key (lower-cased ARN, roles without their path) → what its entry grants. */
-export type EntryAccess = Map<string, EntryGrant>;
-
-/** What IAM says of a principal: its unique id and creation time. */
-export interface PrincipalFacts {
-  id?: string;
-  createdAt?: number;
-}
-
-export interface PrincipalIndex {
-  /** Identity key → facts, for every role and user the snapshot holds. */
-  byKey: Map<string, PrincipalFacts>;
-  /** Accounts the snapshot covers completely (an entry there whose principal is not in it is dead). */
-  accounts: Set<string>;
-}
-
-export function principalIndex(snapshot: IamSnapshot | undefined): PrincipalIndex {
-  const byKey = new Map<string, PrincipalFacts>();
-  const accounts = new Set<string>();
-  for (const p of [...(snapshot?.roles ?? []), ...(snapshot?.users ?? [])]) {
-    const id = identityOfPrincipal(p.arn);
-    if (!id) continue;
-    accounts.add(id.accountId);
-    byKey.set(id.key, { ...(p.id !== undefined ? { id: p.id } : {}), ...(p.createdAt !== undefined ? { createdAt: p.createdAt } : {}) });
-  }
-  return { byKey, accounts };
-}
-
-export const entryKey = (principalArn: string): string => identityOfPrincipal(principalArn)?.key ?? principalArn.toLowerCase();
-
-/** Why an entry no longer works for its principal, or undefined. */
-export function staleness(entry: AccessEntry, index: PrincipalIndex): string | undefined {
-  const id = identityOfPrincipal(entry.principalArn);
-  if (!id) return undefined;
-  const facts = index.byKey.get(id.key);
-  if (!facts) {
-    return index.accounts.has(id.accountId) && (id.kind === 'role' || id.kind === 'user') ? 'its IAM principal does not exist' : undefined;
-  }
-  const recorded = entry.tags[PRINCIPAL_ID_TAG];
-  if (recorded !== undefined && facts.id !== undefined) {
-    return recorded === facts.id ? undefined : `its IAM ${id.kind} was deleted and created again (id ${recorded} → ${facts.id})`;
-  }
-  if (entry.createdAt !== undefined && facts.createdAt !== undefined && Math.floor(entry.createdAt / 1000) < Math.floor(facts.createdAt / 1000)) {
-    return `its IAM ${id.kind} was created (${new Date(facts.createdAt).toISOString()}) after the entry (${new Date(entry.createdAt).toISOString()})`;
-  }
-  return undefined;
-}
-
-export const isOwned = (entry: AccessEntry, cluster: string): boolean => entry.tags[OWNED_TAG] === cluster;
-
-/** Effective access of a set of entries. */
-export function readEntryAccess(current: CurrentEntries, cluster: string, index: PrincipalIndex): EntryAccess {
-  const out: EntryAccess = new Map();
-  for (const e of current.entries) {
-    const dead = staleness(e, index);
-    out.set(entryKey(e.principalArn), {
-      arn: e.principalArn,
-      type: e.type,
-      username: e.username,
-      groups: sortedUnique(e.kubernetesGroups),
-      policies: sortGrants(current.policies[e.principalArn] ?? []),
-      owned: isOwned(e, cluster),
-      ...(dead ? { dead } : {}),
-    });
-  }
-  return out;
-}
-
-const grantKey = (g: AccessPolicyGrant): string => `${g.policyArn} ${g.scope.type === 'cluster' ? '*' : g.scope.namespaces.join(',')}`;
-const sortGrants = (gs: readonly AccessPolicyGrant[]): AccessPolicyGrant[] => [...gs].sort((a, b) => (a.policyArn < b.policyArn ? -1 : a.policyArn > b.policyArn ? 1 : 0));
-
-/** Does the grant give access (a live entry)? */
-export const live = (g: EntryGrant | undefined): g is EntryGrant => g !== undefined && g.dead === undefined;
-
-export function isClusterAdmin(g: EntryGrant | undefined): boolean {
-  return live(g) && g.type === 'STANDARD' && g.policies.some((p) => policyName(p.policyArn) === CLUSTER_ADMIN_POLICY && p.scope.type === 'cluster');
-}
-
-export function sameGrant(a: EntryGrant | undefined, b: EntryGrant | undefined): boolean {
-  if (!live(a) || !live(b)) return !live(a) && !live(b);
-  return (
-    a.type === b.type &&
-    a.username === b.username &&
-    a.groups.join('\0') === b.groups.join('\0') &&
-    a.policies.map(grantKey).join('\0') === b.policies.map(grantKey).join('\0')
-  );
-}
-
-export function describeScope(g: AccessPolicyGrant): string {
-  return g.scope.type === 'cluster' ? 'cluster' : `namespaces ${g.scope.namespaces.join(', ')}`;
-}
-
-export function describeGrant(g: EntryGrant | undefined): string {
-  if (g === undefined) return 'none';
-  if (g.dead !== undefined) return `none (an entry exists but ${g.dead})`;
-  if (g.type !== 'STANDARD') return `node entry (${g.type})`;
-  const pol = g.policies.map((p) => `${policyName(p.policyArn)} (${describeScope(p)})`);
-  return `${JSON.stringify(g.username)} [${g.groups.join(', ')}]${pol.length ? ` + ${pol.join(', ')}` : ''}`;
-}
-
-/** One identity whose access changes. */
-export interface EntryAccessChange {
-  id: string;
-  arn: string;
-  before?: EntryGrant;
-  after?: EntryGrant;
-}
-
-export function diffEntryAccess(before: EntryAccess, after: EntryAccess, extraIds: readonly string[] = []): EntryAccessChange[] {
-  const ids = [...new Set([...before.keys(), ...after.keys(), ...extraIds])].sort();
-  const out: EntryAccessChange[] = [];
-  for (const id of ids) {
-    const b = before.get(id);
-    const a = after.get(id);
-    if (sameGrant(b, a)) continue;
-    out.push({ id, arn: a?.arn ?? b?.arn ?? id, ...(b ? { before: b } : {}), ...(a ? { after: a } : {}) });
-  }
-  return out;
-}
-
-/** `arn:…:role/x: "x" [devs] → none` — the same shape as aws-auth's access lines. */
-export function formatEntryAccessChange(c: EntryAccessChange): string {
-  return `${c.arn}: ${describeGrant(c.before)} → ${describeGrant(c.after)}`;
-}
 
 // ------------------------------------------------------------------------------------ calls
 

@@ -59,7 +59,10 @@ function describeOutcome(o: Outcome): string {
     case 'mapped':
       return `${JSON.stringify(o.username)} [${o.groups.join(', ')}]`;
     case 'ambiguous':
-      return `ambiguous: ${o.options.map((x) => `${JSON.stringify(x.username)} [${x.groups.join(', ')}]`).join(' | ')}`;
+      return `ambiguous: ${o.options
+        .slice(0, 3)
+        .map((x) => `${JSON.stringify(x.username)} [${x.groups.join(', ')}]`)
+        .join(' | ')}${o.options.length > 3 ? ` | … (${o.options.length} in all)` : ''}`;
   }
 }
 
@@ -78,7 +81,9 @@ export function diffAccess(before: EffectiveAccess, after: EffectiveAccess, extr
     const groupsOf = new Map<string, typeof per>();
     for (const x of per) {
       const k = `${describeOutcome(x.b)}\0${describeOutcome(x.a)}`;
-      groupsOf.set(k, [...(groupsOf.get(k) ?? []), x]);
+      const list = groupsOf.get(k);
+      if (list) list.push(x);
+      else groupsOf.set(k, [x]);
     }
     const arn = arnOf(after, id) ?? arnOf(before, id) ?? id;
     for (const xs of groupsOf.values()) out.push({ id, arn, versions: xs.map((x) => x.v), before: xs[0]!.b, after: xs[0]!.a });

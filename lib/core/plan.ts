@@ -168,7 +168,9 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   }
   for (const v of AUTHENTICATOR_VERSIONS) {
     for (const [id, a] of after[v].grants) {
-      if (a.kind === 'ambiguous') warnings.push({ code: 'ambiguous', message: `${id}: authenticator ${v} picks one of ${a.grants.length} entries at random (${a.grants.map((g) => `${g.key}[${g.index}]`).join(', ')}); remove the duplicates` });
+      if (a.kind !== 'ambiguous') continue;
+      const where = a.grants.slice(0, 5).map((g) => `${g.key}[${g.index}]`).join(', ') + (a.grants.length > 5 ? ` and ${a.grants.length - 5} more` : '');
+      warnings.push({ code: 'ambiguous', message: `${id}: authenticator ${v} picks one of ${a.grants.length} entries at random (${where}); remove the duplicates` });
     }
   }
 

@@ -70,13 +70,10 @@ export function awsAuthOf(data: Record<string, string>, annotations?: Record<str
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: '4242', ...(annotations ? { annotations } : {}) }, data };
 }
 
-/** aws-auth before the syncer's first run. */
-export const baseAwsAuth = (): ConfigMapObject => awsAuthOf({ mapRoles: UNMANAGED_ROLES });
-
 export const planFor = (current: ConfigMapObject | null, snapshot: IamSnapshot) => planSync({ current, snapshot, policy: benchPolicy, selfArns: [SELF_ARN] });
 
 /** The aws-auth the syncer writes for `n` users (it owns their entries), and whether it fits. */
 export function ownedAwsAuth(n: number): { cm: ConfigMapObject; tooLarge?: string } {
-  const plan = planFor(baseAwsAuth(), benchSnapshot(n));
+  const plan = planFor(awsAuthOf({ mapRoles: UNMANAGED_ROLES }), benchSnapshot(n));
   return { cm: { ...plan.next, metadata: { ...plan.next.metadata, resourceVersion: '4242' } }, tooLarge: plan.refusals.find((r) => r.code === 'too-large')?.message };
 }

@@ -1,7 +1,7 @@
 /**
  * What the benchmark sections share: statistics and Markdown formatting, the machine and its
- * load, worker processes (per-case time, peak RSS and load), CPU profiles, the section interface. Nothing here judges a timing: the
- * bench reports figures, and says whether each stated target is met.
+ * load, worker processes (per-case time, peak RSS and load), CPU profiles, the section interface.
+ * Nothing here judges a timing: the bench reports figures, and says whether each target is met.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -36,8 +36,6 @@ export function stats(values: readonly number[]): Stats {
   const median = v.length ? (v[Math.floor(mid)]! + v[Math.ceil(mid)]!) / 2 : NaN;
   return { n: v.length, median, min: v[0] ?? NaN, max: v[v.length - 1] ?? NaN };
 }
-
-export const median = (values: readonly number[]): number => stats(values).median;
 
 export function ms(x: number | undefined, digits?: number): string {
   if (x === undefined || !Number.isFinite(x)) return 'n/a';

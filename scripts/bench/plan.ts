@@ -158,40 +158,42 @@ async function runIn(ctx: Ctx, tmp: string) {
 
   // ---------------------------------------------------------------- hostile aws-auth
   const budget = quick ? 64 * 1024 : HOSTILE_BUDGET;
-  const hostile: { name: string; what: string; args: Record<string, unknown>; r: WorkerOutcome<PlanResult>; s?: Stats; within: boolean; hot?: string }[] = [];
+  interface Scaling {
+    points: { budget: number; ms?: number; rssKiB?: number; load: string }[];
+    exponent?: number;
+    projectedMs?: number;
+  }
+  const hostile: { name: string; what: string; args: Record<string, unknown>; r: WorkerOutcome<PlanResult>; s?: Stats; within: boolean; hot?: string; scaling?: Scaling }[] = [];
   for (const c of HOSTILE) {
     const args = { hostile: c.name, budget, n: 100, reps: quick ? 1 : 3, stopAfterMs: 10000 };
     log(`plan: hostile ${c.name} (${bytes(budget)})`);
     const r = await planCase(args, caseTimeout);
     const s = r.ok ? stats(r.value.ms) : undefined;
-    const within = r.ok && s!.median <= HOSTILE_MS && r.value.peakRssKiB <= HOSTILE_RSS_KIB;
-    hostile.push({ name: c.name, what: c.what, args, r, s, within });
-  }
-  // Cases that did not finish: the same text at growing sizes, to see how it grows.
-  const scaling: { name: string; points: { budget: number; ms?: number; rssKiB?: number; load: string }[]; exponent?: number; projectedMs?: number }[] = [];
-  for (const h of hostile.filter((x) => !x.r.ok)) {
-    const points: (typeof scaling)[number]['points'] = [];
-    for (const b of quick ? [4096, 8192, 16384] : [16384, 32768, 65536, 131072]) {
-      log(`plan: hostile ${h.name} at ${bytes(b)} (scaling)`);
-      const r = await planCase({ ...h.args, budget: b, reps: 1 }, caseTimeout);
-      points.push({ budget: b, ms: r.ok ? r.value.ms[0] : undefined, rssKiB: r.ok ? r.value.peakRssKiB : r.peakRssKiB, load: load(r) });
-      if (!r.ok) break;
-    }
-    const done = points.filter((p) => p.ms !== undefined);
-    const [a, b] = done.slice(-2);
-    const exponent = a && b ? Math.log(b.ms! / a.ms!) / Math.log(b.budget / a.budget) : undefined;
-    scaling.push({ name: h.name, points, exponent, projectedMs: exponent && b ? b.ms! * (budget / b.budget) ** exponent : undefined });
+    hostile.push({ name: c.name, what: c.what, args, r, s, within: r.ok && s!.median <= HOSTILE_MS && r.value.peakRssKiB <= HOSTILE_RSS_KIB });
   }
   for (const h of hostile.filter((x) => !x.within)) {
-    const completed = scaling.find((s) => s.name === h.name)?.points.filter((p) => p.ms !== undefined).pop();
+    // A case that did not finish: the same text at growing sizes, to see how it grows.
+    if (!h.r.ok) {
+      const points: Scaling['points'] = [];
+      for (const b of quick ? [4096, 8192, 16384] : [16384, 32768, 65536, 131072]) {
+        log(`plan: hostile ${h.name} at ${bytes(b)} (scaling)`);
+        const r = await planCase({ ...h.args, budget: b, reps: 1 }, caseTimeout);
+        points.push({ budget: b, ms: r.ok ? r.value.ms[0] : undefined, rssKiB: r.ok ? r.value.peakRssKiB : r.peakRssKiB, load: load(r) });
+        if (!r.ok) break;
+      }
+      const [a, b] = points.filter((p) => p.ms !== undefined).slice(-2);
+      const exponent = a && b ? Math.log(b.ms! / a.ms!) / Math.log(b.budget / a.budget) : undefined;
+      h.scaling = { points, exponent, projectedMs: exponent && b ? b.ms! * (budget / b.budget) ** exponent : undefined };
+    }
+    const completed = h.scaling?.points.filter((p) => p.ms !== undefined).pop();
     if (!h.r.ok && !completed) continue;
     log(`plan: profiling hostile ${h.name}`);
     const top = await profile({ ...h.args, budget: completed?.budget ?? budget, reps: 1 }, 3, caseTimeout);
     h.hot = top ? `${top.map((p) => `${p.fn} ${(p.share * 100).toFixed(0)} %`).join(', ')}${completed ? ` (at ${bytes(completed.budget)})` : ''}` : 'n/a (the profiled run did not finish)';
   }
-  const timeOf = (h: (typeof hostile)[number]): number => (h.r.ok ? h.s!.median : Infinity);
+  const timeOf = (h: (typeof hostile)[number]): number => (h.r.ok ? h.s!.median : 1e12 + (h.scaling?.projectedMs ?? 0));
   const rssOf = (h: (typeof hostile)[number]): number => (h.r.ok ? h.r.value.peakRssKiB : (h.r.peakRssKiB ?? 0));
-  const slowest = [...hostile].sort((a, b) => timeOf(b) - timeOf(a) || (scaling.find((s) => s.name === b.name)?.projectedMs ?? 0) - (scaling.find((s) => s.name === a.name)?.projectedMs ?? 0))[0]!;
+  const slowest = [...hostile].sort((a, b) => timeOf(b) - timeOf(a))[0]!;
   const fattest = [...hostile].sort((a, b) => rssOf(b) - rssOf(a))[0]!;
   const hostileMet = hostile.every((h) => h.within);
 
@@ -261,12 +263,13 @@ async function runIn(ctx: Ctx, tmp: string) {
     ),
   );
   md.push(`Reproduce one case: ${reproduce({ mode: 'plan', ...hostile[0]!.args })} (any case name from the table).`);
-  for (const s of scaling) {
+  for (const h of hostile.filter((x) => x.scaling)) {
+    const s = h.scaling!;
     md.push(
-      `\`${s.name}\` did not finish at ${bytes(budget)}; the same text at smaller sizes: ${s.points.map((p) => `${bytes(p.budget)} ${p.ms !== undefined ? ms(p.ms) : `> ${secs(caseTimeout)}`} (peak ${mib(p.rssKiB)}, load ${p.load})`).join('; ')}${s.exponent ? ` — time grows as size^${s.exponent.toFixed(1)}, which projects to about ${secs(s.projectedMs)} at ${bytes(budget)}` : ''}.`,
+      `\`${h.name}\` did not finish at ${bytes(budget)}; the same text at smaller sizes: ${s.points.map((p) => `${bytes(p.budget)} ${p.ms !== undefined ? ms(p.ms) : `> ${secs(caseTimeout)}`} (peak ${mib(p.rssKiB)}, load ${p.load})`).join('; ')}${s.exponent ? ` — time grows as size^${s.exponent.toFixed(1)}, which projects to about ${secs(s.projectedMs)} at ${bytes(budget)}` : ''}.`,
     );
   }
-  const slowText = slowest.r.ok ? ms(slowest.s!.median) : `more than ${secs(caseTimeout)}${scaling.find((s) => s.name === slowest.name)?.projectedMs ? ` (≈ ${secs(scaling.find((s) => s.name === slowest.name)!.projectedMs)} projected)` : ''}`;
+  const slowText = slowest.r.ok ? ms(slowest.s!.median) : `more than ${secs(caseTimeout)}${slowest.scaling?.projectedMs ? ` (≈ ${secs(slowest.scaling.projectedMs)} projected)` : ''}`;
   md.push(
     `**Target: every hostile aws-auth up to 1 MiB plans in ≤ 2 s and ≤ 256 MB — ${verdict(hostileMet)}** (${hostile.filter((h) => h.within).length} of ${hostile.length} cases within). Worst input by time: \`${slowest.name}\` (${slowest.what}): ${slowText}. Worst by memory: \`${fattest.name}\`: peak RSS ${mib(rssOf(fattest))}.`,
   );

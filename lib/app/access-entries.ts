@@ -9,7 +9,8 @@
 import { formatEntriesReport, planEntriesRestore, planEntriesSync, type AuthenticationMode, type EntriesPlan } from '../core/access-entries.js';
 import type { SyncPolicy } from '../core/policy.js';
 import { ClusterAccessError, ConfigError, GuardRefusedError, InputError } from '../errors.js';
-import type { AccessEntryStore, BackupReason, BackupRecord, ClusterInfo, Clock, EntriesBackupStore, IamDirectory, Log } from './ports.js';
+import { recordEntriesRun, type Trigger } from './observe.js';
+import { noMetrics, type AccessEntryStore, type BackupReason, type BackupRecord, type ClusterInfo, type Clock, type EntriesBackupStore, type IamDirectory, type Log, type Metrics } from './ports.js';
 
 export interface EntriesDeps {
   iam: IamDirectory;
@@ -18,6 +19,8 @@ export interface EntriesDeps {
   cluster: ClusterInfo;
   clock: Clock;
   log: Log;
+  /** Where run outcomes, refusals and counts go (default: nowhere). */
+  metrics?: Metrics;
 }
 
 export type EntriesOutcome = 'unchanged' | 'planned' | 'refused' | 'applied';
@@ -91,13 +94,28 @@ export interface EntriesSyncRequest {
   force?: boolean;
   eventIds?: string[];
   selfArns?: readonly string[];
+  /** What woke the run (for the metrics). */
+  trigger?: Trigger;
 }
 
 export interface EntriesSyncResult extends EntriesResult {
   principals: { users: number; roles: number; groups: number };
 }
 
+/** Sync the access entries; every run (applied, refused, failed) is recorded in deps.metrics. */
 export async function syncAccessEntries(deps: EntriesDeps, req: EntriesSyncRequest): Promise<EntriesSyncResult> {
+  const run = { operation: 'sync' as const, cluster: req.policy.cluster, trigger: req.trigger ?? 'manual', dryRun: req.dryRun === true };
+  try {
+    const result = await syncEntriesOnce(deps, req);
+    recordEntriesRun(deps.metrics ?? noMetrics, { ...run, result });
+    return result;
+  } catch (err) {
+    recordEntriesRun(deps.metrics ?? noMetrics, { ...run, error: err });
+    throw err;
+  }
+}
+
+async function syncEntriesOnce(deps: EntriesDeps, req: EntriesSyncRequest): Promise<EntriesSyncResult> {
   const snapshot = await deps.iam.readSnapshot();
   const principals = { users: snapshot.users.length, roles: snapshot.roles.length, groups: snapshot.groups.length };
   deps.log.info('IAM read', { cluster: req.policy.cluster, ...principals });
@@ -124,6 +142,18 @@ export interface EntriesRestoreResult extends EntriesResult {
 
 /** Put an access-entries backup back: its owned entries are recreated (guards apply unless forced). */
 export async function restoreAccessEntries(deps: Omit<EntriesDeps, 'iam'>, req: EntriesRestoreRequest): Promise<EntriesRestoreResult> {
+  const run = { operation: 'restore' as const, cluster: req.cluster, trigger: 'manual' as const, dryRun: req.dryRun === true };
+  try {
+    const result = await restoreEntriesOnce(deps, req);
+    recordEntriesRun(deps.metrics ?? noMetrics, { ...run, result });
+    return result;
+  } catch (err) {
+    recordEntriesRun(deps.metrics ?? noMetrics, { ...run, error: err });
+    throw err;
+  }
+}
+
+async function restoreEntriesOnce(deps: Omit<EntriesDeps, 'iam'>, req: EntriesRestoreRequest): Promise<EntriesRestoreResult> {
   let key = req.backup;
   if (key === 'latest') {
     const { record, skipped } = await deps.backups.latestEntries(req.cluster, deps.clock.now());

@@ -174,3 +174,36 @@ export function changeNotice(input: { operation: Operation; cluster: string; tri
   const body = JSON.stringify({ ...base, diff: report.slice(0, kept), diffLinesOmitted: report.length - kept }, null, 2);
   return { subject, body };
 }
+
+/**
+ * Record a finished run of the access-entries target with the same metric names: `applied` counts
+ * as `replaced` (a change written), entries are the calls that create and delete entries.
+ */
+export function recordEntriesRun(
+  metrics: Metrics,
+  run: {
+    operation: Operation;
+    cluster: string;
+    trigger: Trigger;
+    dryRun: boolean;
+    result?: { outcome: 'unchanged' | 'planned' | 'refused' | 'applied'; plan: { changed: boolean; refusals: readonly { code: string }[]; summary: { create: number; delete: number; update: number; recreate: number; identitiesAdded: number; identitiesRemoved: number } } };
+    error?: unknown;
+  },
+): void {
+  const { cluster, trigger } = run;
+  const outcome = run.result ? (run.result.outcome === 'applied' ? 'replaced' : run.result.outcome) : run.error instanceof GuardRefusedError ? 'refused' : 'error';
+  const refusals = run.result ? (run.result.outcome === 'refused' ? run.result.plan.refusals : []) : run.error instanceof GuardRefusedError ? run.error.reasons : [];
+  const names = run.operation === 'sync' ? SYNC_OUTCOME_METRICS : RESTORE_OUTCOME_METRICS;
+  metrics.add(names[outcome], 'Count', 1, byClusterAndTrigger(cluster, trigger));
+  for (const r of refusals) metrics.add(METRIC.refusals, 'Count', 1, [{ cluster, code: r.code }]);
+  if (run.operation === 'sync' && !run.dryRun && (outcome === 'unchanged' || outcome === 'replaced')) metrics.add(METRIC.syncSucceeded, 'Count', 1, byCluster(cluster));
+  if (run.operation === 'sync' && trigger === 'schedule' && run.result) metrics.add(METRIC.driftFound, 'Count', run.result.plan.changed ? 1 : 0, byCluster(cluster));
+  if (run.result && outcome === 'replaced') {
+    const s = run.result.plan.summary;
+    metrics.add(METRIC.entriesAdded, 'Count', s.create, byCluster(cluster));
+    metrics.add(METRIC.entriesRemoved, 'Count', s.delete, byCluster(cluster));
+    metrics.add(METRIC.entriesUpdated, 'Count', s.update + s.recreate, byCluster(cluster));
+    metrics.add(METRIC.identitiesAdded, 'Count', s.identitiesAdded, byCluster(cluster));
+    metrics.add(METRIC.identitiesRemoved, 'Count', s.identitiesRemoved, byCluster(cluster));
+  }
+}

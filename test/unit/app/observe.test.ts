@@ -6,7 +6,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { syncAwsAuth, type SyncDeps } from '../../../lib/app/sync.js';
 import { restoreAwsAuth } from '../../../lib/app/restore.js';
-import { changeNotice, identityCounts, METRIC, NOTICE_MAX_BODY_BYTES, RESTORE_OUTCOME_METRICS, SYNC_OUTCOME_METRICS } from '../../../lib/app/observe.js';
+import { changeNotice, identityCounts, METRIC, NOTICE_MAX_BODY_BYTES, recordEntriesRun, RESTORE_OUTCOME_METRICS, SYNC_OUTCOME_METRICS } from '../../../lib/app/observe.js';
 import type { Clock, IamDirectory, Notice, Notifier } from '../../../lib/app/ports.js';
 import type { WriteResult } from '../../../lib/app/write-loop.js';
 import { EmfMetrics } from '../../../lib/adapters/metrics.js';
@@ -361,5 +361,40 @@ describe('change notices', () => {
       ],
     } as unknown as WriteResult['plan'];
     expect(identityCounts(plan)).toEqual({ added: 1, removed: 1 });
+  });
+});
+
+describe('the access-entries target reports under the same metric names', () => {
+  const observeEntries = async (run: Parameters<typeof recordEntriesRun>[1]) => {
+    const metrics = new EmfMetrics({ serviceName: 'aws-auth-syncer' });
+    const out = await captureStdout(async () => {
+      recordEntriesRun(metrics, run);
+      metrics.flush();
+    });
+    return emfOf(out.lines);
+  };
+  const summary = { create: 2, delete: 1, update: 1, recreate: 1, identitiesAdded: 2, identitiesRemoved: 1 };
+  test('an applied sync counts as replaced, with entries and identities from the plan summary', async () => {
+    const emf = await observeEntries({ operation: 'sync', cluster: 'prod', trigger: 'iam', dryRun: false, result: { outcome: 'applied', plan: { changed: true, refusals: [], summary } } });
+    expect(points(emf, 'SyncReplaced').map((p) => [p.value, p.dims.cluster, p.dims.trigger])).toEqual([[1, 'prod', 'iam']]);
+    expect([METRIC.entriesAdded, METRIC.entriesRemoved, METRIC.entriesUpdated, METRIC.identitiesAdded, METRIC.identitiesRemoved].map((n) => points(emf, n)[0]!.value)).toEqual([2, 1, 2, 2, 1]);
+    expect(points(emf, METRIC.syncSucceeded)[0]!.value).toBe(1);
+  });
+  test('a refused scheduled sync counts the refusal codes and the drift', async () => {
+    const emf = await observeEntries({
+      operation: 'sync',
+      cluster: 'prod',
+      trigger: 'schedule',
+      dryRun: false,
+      result: { outcome: 'refused', plan: { changed: true, refusals: [{ code: 'last-masters' }], summary } },
+    });
+    expect(points(emf, 'SyncRefused')[0]!.value).toBe(1);
+    expect(points(emf, METRIC.refusals).map((p) => p.dims.code)).toEqual(['last-masters']);
+    expect(points(emf, METRIC.driftFound)[0]!.value).toBe(1);
+    expect(points(emf, METRIC.entriesAdded)).toEqual([]);
+  });
+  test('a failed restore counts as an error', async () => {
+    const emf = await observeEntries({ operation: 'restore', cluster: 'prod', trigger: 'manual', dryRun: false, error: new DiscoveryError('x') });
+    expect(points(emf, 'RestoreError')[0]!.value).toBe(1);
   });
 });

@@ -4,13 +4,16 @@
  * arithmetic over the formulas stated in the section, fed with figures measured by the other
  * sections (from this run, or from the last one recorded in BENCHMARKS.md).
  */
-import { int, ms, secs, table } from './lib.mjs';
+import { int, ms, secs, table, type Ctx, type Section } from './lib.js';
 
-export const id = 'peers';
-export const title = '6. Peers on paper: idle cost and change latency';
+export const section: Section = {
+  id: 'peers',
+  title: '6. Peers on paper: idle cost and change latency',
+  run: async (ctx: Ctx) => run(ctx),
+};
 
-export async function run(ctx) {
-  const get = (sid) => ctx.results[sid] ?? ctx.previousData(sid);
+function run(ctx: Ctx) {
+  const get = (sid: string) => ctx.results[sid] ?? ctx.previousData(sid);
   const disc = get('discovery');
   const e2e = get('e2e');
   const burst = get('burst');
@@ -39,11 +42,10 @@ export async function run(ctx) {
   const burstDelay = burst?.delayMedianMs;
   const pollerLoopMs = perCallMs ? GROUPS * perCallMs : undefined;
 
-  const md = [];
+  const md: string[] = [];
   md.push(
     `Formulas (no measurement of AWS itself; the inputs marked *measured* come from the sections above). **Ours**: the drift schedule runs every ${SCHEDULE_H} h, one discovery = ⌈entities / 1000⌉ GetAccountAuthorizationDetails pages, plus one EKS DescribeCluster and at most one STS GetCallerIdentity per run; no IAM event = no invocation = no call. **Poller**: a peer-style controller that polls every ${POLL_S} s with one GetGroup per mapped group (${GROUPS} groups; one page each up to 1,000 members), and — to see tagged roles as we do — ListRoles plus one ListRoleTags per role. Accounts as in section 1, ${GROUPS} groups.`,
   );
-  md.push('');
   md.push(
     table(
       ['account', 'ours: IAM calls / hour idle', 'ours: all AWS calls / hour idle', `poller: ${GROUPS} GetGroup every ${POLL_S} s`, 'poller incl. ListRoleTags per role', 'ratio (groups-only poller / ours, IAM)'],
@@ -57,9 +59,7 @@ export async function run(ctx) {
       ]),
     ),
   );
-  md.push('');
   md.push('Latency from an IAM change to aws-auth current:');
-  md.push('');
   md.push(
     table(
       ['', 'ours (EventBridge → SQS, 20 s window → one sync)', `poller (every ${POLL_S} s)`],
@@ -80,11 +80,10 @@ export async function run(ctx) {
       ],
     ),
   );
-  md.push('');
-  const big = rows[rows.length - 1];
+  const big = rows[rows.length - 1]!;
   md.push(
     `In short: the poller answers a change some seconds sooner (no batching window, no EventBridge hop) and pays for it every ${POLL_S} s whether anything changed or not — ${int(big.pollerGroups)} IAM calls an hour for ${GROUPS} groups (${int(big.pollerGroups * 24)} a day), ${int(big.pollerRoles)} an hour once it also reads role tags at ${int(big.roles)} roles — against ${big.oursIam.toFixed(2)} IAM calls an hour for an idle account of ${int(big.entities)} entities here. IAM throttles its control-plane API per account, and those calls compete with every other IAM caller in the account; ours spend it only when IAM changes.`,
   );
   const headline = `idle account of ${int(big.entities)} entities: ${big.oursIam.toFixed(2)} IAM calls/hour (one ${big.pages}-page discovery every ${SCHEDULE_H} h) vs ${int(big.pollerGroups)}/hour for a ${POLL_S}-s poller with one call per group (${GROUPS} groups); change → aws-auth current ≈ EventBridge delivery + ≤ 20 s window + one sync${syncMs ? ` (${secs(syncMs)})` : ''}, vs ≤ ${POLL_S} s + the poller's loop.`;
-  return { markdown: md.join('\n'), data: { headline, rows } };
+  return { markdown: md.join('\n\n'), data: { headline, rows } };
 }

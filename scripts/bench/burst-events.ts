@@ -3,21 +3,19 @@
  * over `spanMs`, and for each sends the CloudTrail-shaped EventBridge event into the SQS queue
  * (what the EventBridge rule in serverless.yml would deliver; EventBridge's own delivery delay
  * is not modelled).
- *   node scripts/bench/burst-events.mjs '{"stackDir":"…","queueUrl":"…","group":"burst-team","users":["u1",…],"spanMs":10000}'
+ *   node dist/scripts/bench/burst-events.js '{"queueUrl":"…","group":"burst-team","users":["u1",…],"spanMs":10000}'
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { AddUserToGroupCommand, IAMClient } from '@aws-sdk/client-iam';
-import { ADMIN_CREDS, sleep } from './lib.mjs';
-import { cloudTrailEvent, sqs } from './sqs.mjs';
+import { AddUserToGroupCommand } from '@aws-sdk/client-iam';
+import { clients, stack } from '../../test/integration/support/stack.js';
+import { sleep, workerArgs } from './lib.js';
+import { cloudTrailEvent, sqs } from './sqs.js';
 
-const args = JSON.parse(process.argv[2]);
-const stack = JSON.parse(readFileSync(join(args.stackDir, 'stack.json'), 'utf8'));
-const iam = new IAMClient({ region: stack.region, endpoint: stack.motoEndpoint, credentials: ADMIN_CREDS });
-const q = sqs(stack.motoEndpoint);
+const args = workerArgs<{ queueUrl: string; group: string; users: string[]; spanMs: number }>();
+const { iam } = clients();
+const q = sqs(stack().motoEndpoint);
 const n = args.users.length;
 const t0 = Date.now();
-const sentAt = [];
+const sentAt: number[] = [];
 // Each event fires at its own due time (not after the previous one finished), so a slow moto
 // call cannot stretch the burst beyond spanMs.
 await Promise.all(

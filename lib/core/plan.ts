@@ -50,6 +50,17 @@ export interface SyncPlanInput {
   force?: boolean;
 }
 
+/** Most dead entries named one by one; the rest are counted (a reply stays readable and small). */
+const MAX_DEAD_LISTED = 20;
+
+/** Entries that can never match, as warnings: the first few by name, then a count. */
+function deadEntryWarnings(view: AwsAuthView, prefix: string): Warning[] {
+  const dead = viewProblems(view).filter((p) => !p.blocking);
+  const out: Warning[] = dead.slice(0, MAX_DEAD_LISTED).map((p) => ({ code: 'dead-entry', message: `${prefix}${p.key}[${p.index}] grants nothing: ${p.reason}` }));
+  if (dead.length > MAX_DEAD_LISTED) out.push({ code: 'dead-entry', message: `${prefix}${dead.length - MAX_DEAD_LISTED} more entries grant nothing` });
+  return out;
+}
+
 /** Strip what the API server sets, so that two objects compare on what we control. */
 function comparable(cm: ConfigMapObject | null): string {
   if (!cm) return 'null';
@@ -131,7 +142,7 @@ export function planSync(input: SyncPlanInput): SyncPlan {
     const n = desired.mappings.filter((m) => m.key === key).length;
     if (!writable(key) && n > 0) warnings.push({ code: 'unreadable-key', message: `${key} cannot be read, so ${n} managed entr${n === 1 ? 'y was' : 'ies were'} not written to it` });
   }
-  for (const p of viewProblems(view)) if (!p.blocking) warnings.push({ code: 'dead-entry', message: `${p.key}[${p.index}] grants nothing: ${p.reason}` });
+  warnings.push(...deadEntryWarnings(view, ''));
 
   const selfIds = selfIdsOf(input.selfArns);
   const decisions = decide({
@@ -248,9 +259,7 @@ export function planRestore(input: { current: ConfigMapObject | null; backup: Co
   const refusals = changed
     ? checkGuards({ kind: 'restore', beforeView, afterView, before, after, selfIds, maxRemovals: Number.POSITIVE_INFINITY, roundtrip: [], nextSize: dataSize(next) }, input.force === true)
     : [];
-  const warnings: Warning[] = viewProblems(afterView)
-    .filter((p) => !p.blocking)
-    .map((p) => ({ code: 'dead-entry', message: `the backup's ${p.key}[${p.index}] grants nothing: ${p.reason}` }));
+  const warnings = deadEntryWarnings(afterView, "the backup's ");
   return { changed, next, refusals, changes: grantChanges(before, after), access: changed ? diffAccess(before, after, selfIds) : [], warnings };
 }
 

@@ -156,7 +156,8 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   });
   // Entries owned in a key that cannot be read are invisible, not gone: keep their ownership.
   const tokens = [...decisions.tokens];
-  const unclaimed = [...owned.tokens].filter((t) => !new Set(claimed.values()).has(t));
+  const claimedTokens = new Set(claimed.values());
+  const unclaimed = [...owned.tokens].filter((t) => !claimedTokens.has(t));
   if (MAP_KEYS.some((k) => !writable(k)) && owned.readRef === owned.writeRef) tokens.push(...unclaimed);
   else if (unclaimed.length > 0) {
     // A record naming no entry (removed by hand, or turned into a node mapping) could later claim a

@@ -95,6 +95,21 @@ async function demo(stack) {
     const u = r.json.status.userInfo;
     return `accepted as ${u.username} groups=[${u.groups.filter((g) => g !== 'system:authenticated').join(', ')}]`;
   };
+  /**
+   * Poll (a fresh token each time, 250 ms apart, at most 30 s) until the cluster's answer for
+   * `who` satisfies `want`: access changes reach the authenticator by its aws-auth watch, not at
+   * once. Returns the answer and how long it took, measured.
+   */
+  const until = async (who, want) => {
+    const t0 = Date.now();
+    for (;;) {
+      const answer = await whoami(who);
+      if (want(answer)) return `${answer} (after ${((Date.now() - t0) / 1000).toFixed(1)} s)`;
+      if (Date.now() - t0 > 30000) throw new Error(`the cluster still answers "${answer}" 30 s after the sync`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  };
+  const isAccepted = (a) => a.startsWith('accepted');
 
   step('Seeding IAM in moto: mapped groups with users, an SSO-style role with a path, a tagged CI role');
   await iam.send(new CreateGroupCommand({ GroupName: 'platform-admins' }));
@@ -102,9 +117,14 @@ async function demo(stack) {
   await user('alice', ['platform-admins']);
   await user('bob', ['developers']);
   const carol = await user('carol');
-  await iam.send(new CreateRoleCommand({ RoleName: 'AWSReservedSSO_ReadOnly_0123456789abcdef', Path: '/aws-reserved/sso.amazonaws.com/us-east-1/', AssumeRolePolicyDocument: trust, Tags: [{ Key: `aws-auth-syncer/${cluster}/groups`, Value: 'viewers' }] }));
+  await iam.send(new CreateRoleCommand({ RoleName: 'AWSReservedSSO_ReadOnly_0123456789abcdef', Path: '/aws-reserved/sso.amazonaws.com/us-east-1/', AssumeRolePolicyDocument: trust }));
   await iam.send(new CreateRoleCommand({ RoleName: 'ci-deployer', AssumeRolePolicyDocument: trust, Tags: [{ Key: `aws-auth-syncer/${cluster}/groups`, Value: 'deployers' }, { Key: `aws-auth-syncer/${cluster}/username`, Value: 'ci:{{SessionName}}' }] }));
-  show(['groups: platform-admins (alice) → system:masters, developers (bob) → developers', 'carol: in no group yet', 'roles: AWSReservedSSO_ReadOnly_… (path /aws-reserved/sso.amazonaws.com/…) tagged viewers; ci-deployer tagged deployers']);
+  show([
+    'groups: platform-admins (alice) → system:masters, developers (bob) → developers (config: groupMappings)',
+    'carol: in no group yet',
+    'IAM Identity Center role AWSReservedSSO_ReadOnly_… (path /aws-reserved/sso.amazonaws.com/…, cannot be tagged) → viewers (config: roleMappings)',
+    'ci-deployer tagged deployers, username ci:{{SessionName}} (tags: limited by tags.allowedGroups)',
+  ]);
 
   step('The syncer\'s identity and the existing aws-auth (node role, break-glass admin, the syncer itself)');
   const syncer = await user('aws-auth-syncer');
@@ -139,6 +159,7 @@ async function demo(stack) {
         { iamGroup: 'platform-admins', kubernetesGroups: ['system:masters'] },
         { iamGroup: 'developers', kubernetesGroups: ['developers'] },
       ],
+      roleMappings: [{ ssoPermissionSet: 'ReadOnly', kubernetesGroups: ['viewers'] }],
     }),
     BACKUP_BUCKET: bucket,
     AWS_REGION: region,
@@ -173,7 +194,7 @@ async function demo(stack) {
   step('IAM change: AddUserToGroup carol developers → EventBridge → SQS → sync');
   await iam.send(new AddUserToGroupCommand({ GroupName: 'developers', UserName: 'carol' }));
   report(await sync(iamEvent('AddUserToGroup', 'evt-1')));
-  show([`carol's token → ${await whoami(carol)}`]);
+  show([`carol's token → ${await until(carol, isAccepted)}`]);
 
   step('A second event with nothing new: no backup, no write');
   report(await sync(iamEvent('TagRole', 'evt-2')));
@@ -181,7 +202,7 @@ async function demo(stack) {
   step('IAM change: RemoveUserFromGroup carol developers → sync');
   await iam.send(new RemoveUserFromGroupCommand({ GroupName: 'developers', UserName: 'carol' }));
   report(await sync(iamEvent('RemoveUserFromGroup', 'evt-3')));
-  show([`carol's token → ${await whoami(carol)}`]);
+  show([`carol's token → ${await until(carol, (a) => !isAccepted(a))}   ← revocation measured: the sync wrote aws-auth, the authenticator's watch picked it up`]);
 
   step('Backups (the backups handler), newest first');
   const list = await backups({ limit: 10 });

@@ -114,6 +114,10 @@ export function outcomeOf(reading: AccessReading, id: string): Outcome {
 
 /** Outcomes compared as the cluster sees them: group order and repeats do not matter. */
 export function sameOutcome(a: Outcome, b: Outcome): boolean {
+  if (a.kind !== b.kind) return false;
+  if (a.kind === 'none' || a.kind === 'account') return true;
+  // Fast path: identical usernames and group lists (the common case on a large aws-auth).
+  if (a.kind === 'mapped' && b.kind === 'mapped' && a.username === b.username && a.groups.length === b.groups.length && a.groups.every((g, i) => g === b.groups[i])) return true;
   const norm = (o: Outcome): string =>
     o.kind === 'mapped'
       ? JSON.stringify([o.kind, o.username, [...new Set(o.groups)].sort()])

@@ -79,7 +79,10 @@ const FOLDS: Record<string, string> = { '\u017f': 's', '\u212a': 'k', '\u0130': 
 class Unsure extends Error {}
 
 /** The field a mapping key fills, if any. */
+const EXACT = new Set(['rolearn', 'userarn', 'username', 'groups', 'sso', 'userid']);
 function fieldOf(name: string, key: MapKey): string | undefined {
+  // Fast path: the spellings everyone writes.
+  if (EXACT.has(name)) return FIELDS[key].includes(name) ? name : undefined;
   const ascii = /^[\x20-\x7e]*$/.test(name);
   const folded = ascii ? name.toLowerCase() : [...name].map((c) => FOLDS[c] ?? c).join('').toLowerCase();
   if (!FIELDS[key].includes(folded)) return undefined;

@@ -17,9 +17,9 @@
 import type { AwsAuthView, EntryView } from './awsauth.js';
 import { sortChanges } from './diff.js';
 import { NODE_GROUPS } from './names.js';
-import { ownershipToken, owns, type OwnedRecord } from './ownership.js';
+import { ownershipToken, type OwnedRecord } from './ownership.js';
 import type { Conflict, EntryChange, EntryValue, MapKey, Mapping } from './types.js';
-import { toValue } from './yaml-read.js';
+import type { YMap, YNode } from './yaml-read.js';
 
 export type Action = 'keep' | 'add' | 'update' | 'adopt' | 'remove' | 'conflict';
 
@@ -47,6 +47,8 @@ export interface Decisions {
 export interface DecideInput {
   view: AwsAuthView;
   owned: OwnedRecord;
+  /** Entries the ownership record claims, with their recorded token (computed once by the caller). */
+  claimed: ReadonlyMap<EntryView, string>;
   /** Wanted mappings, only for keys that can be written. */
   want: readonly Mapping[];
   adoptUnmanaged: boolean;
@@ -65,7 +67,22 @@ export function entryObject(m: Mapping): Record<string, unknown> {
     : { userarn: m.identity.arn, username: m.username, groups: m.groups };
 }
 
-const sameValue = (e: EntryView, m: Mapping): boolean => e.key === m.key && JSON.stringify(toValue(e.node)) === JSON.stringify(entryObject(m));
+/** Is the entry exactly what the syncer would write for the mapping (fields, order, values)? */
+function sameValue(e: EntryView, m: Mapping): boolean {
+  if (e.key !== m.key || e.node.kind !== 'map' || e.node.pairs.length !== 3) return false;
+  const [a, u, g] = e.node.pairs as [YMap['pairs'][number], YMap['pairs'][number], YMap['pairs'][number]];
+  const str = (n: YNode, v: string): boolean => n.kind === 'scalar' && n.value === v;
+  return (
+    a.key.value === (m.key === 'mapRoles' ? 'rolearn' : 'userarn') &&
+    str(a.value, m.identity.arn) &&
+    u.key.value === 'username' &&
+    str(u.value, m.username) &&
+    g.key.value === 'groups' &&
+    g.value.kind === 'seq' &&
+    g.value.items.length === m.groups.length &&
+    g.value.items.every((x, i) => str(x, m.groups[i]!))
+  );
+}
 
 export function decide(input: DecideInput): Decisions {
   const { view, owned } = input;
@@ -78,7 +95,8 @@ export function decide(input: DecideInput): Decisions {
       entries.set(id, [...(entries.get(id) ?? []), e]);
     }
   }
-  const ownsEntry = (e: EntryView): boolean => e.target.kind === 'identity' && !isNode(e) && owns(owned, e.key, e.target.identity.key);
+  // A node mapping is never the syncer's, even when the record names it (someone added system:nodes by hand).
+  const ownsEntry = (e: EntryView): boolean => input.claimed.has(e) && !isNode(e);
   const wanted = new Map(input.want.map((m) => [m.identity.key, m]));
   const ids = new Set([...wanted.keys(), ...[...entries].filter(([, es]) => es.some(ownsEntry)).map(([id]) => id)]);
 
@@ -116,9 +134,10 @@ export function decide(input: DecideInput): Decisions {
     else if (mine.length > 0) rows.push(row('update', mine, true));
     else rows.push(row('add', [], true));
   }
+  // A kept entry's token is the one already recorded when the reference has not changed.
   const tokens = rows
     .filter((r) => r.want && (r.action === 'keep' || r.write))
-    .map((r) => ownershipToken(owned.writeRef, r.want!.key, r.id));
+    .map((r) => (r.action === 'keep' && owned.readRef === owned.writeRef ? input.claimed.get(r.entries[0]!)! : ownershipToken(owned.writeRef, r.want!.key, r.id)));
   return { rows, tokens };
 }
 

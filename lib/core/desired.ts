@@ -11,7 +11,7 @@
  */
 import { identityOfPrincipal, type Identity } from './identity.js';
 import { groupProblem, RESERVED_TAG_USERNAME_PREFIXES, sortedUnique, splitGroups, usernameProblem } from './names.js';
-import { globToRegExp, renderUsername, type SyncPolicy, type UsernameVars } from './policy.js';
+import { compileUsername, globToRegExp, type SyncPolicy, type UsernameVars } from './policy.js';
 import type { IamRole, IamSnapshot, MapKey, Mapping, Warning } from './types.js';
 
 export interface DesiredMappings {
@@ -71,10 +71,16 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
   const allowed = policy.tags.allowedGroups.map((g) => ({ literal: g, re: globToRegExp(g) }));
   const clusterAccount = policy.clusterArn?.split(':')[4];
 
+  // The same few group names recur for thousands of principals: check each name once.
+  const problems = new Map<string, string | undefined>();
+  const problemOf = (g: string): string | undefined => {
+    if (!problems.has(g)) problems.set(g, groupProblem(g));
+    return problems.get(g);
+  };
   const tagGroups = (value: string, arn: string): string[] => {
     const out: string[] = [];
     for (const g of splitGroups(value)) {
-      const problem = groupProblem(g);
+      const problem = problemOf(g);
       if (problem) warnings.push({ code: 'bad-group', message: `${arn}: dropped ${problem}`, arn });
       else if (!allowed.some((a) => a.literal === g || (g !== 'system:masters' && a.re.test(g)))) {
         warnings.push({ code: 'tag-group-not-allowed', message: `${arn}: tag group ${JSON.stringify(g)} is not in tags.allowedGroups; not granted`, arn });
@@ -83,9 +89,13 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
     return out;
   };
 
+  // Templates are few (config) or one per principal (tags): compile each once per run.
+  const compiled = new Map<string, ReturnType<typeof compileUsername>>();
   const render = (template: string, vars: UsernameVars, arn: string, what: string): string | undefined => {
     try {
-      const name = renderUsername(template, vars);
+      let fill = compiled.get(template);
+      if (!fill) compiled.set(template, (fill = compileUsername(template)));
+      const name = fill(vars);
       const problem = usernameProblem(name);
       if (!problem) return name;
       warnings.push({ code: 'bad-username', message: `${arn}: ${what} refused: ${problem}`, arn });
@@ -98,11 +108,11 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
   const add = (
     key: MapKey,
     rawArn: string,
+    identity: Identity | undefined,
     vars: UsernameVars,
     sources: { trusted: string[]; tag?: string; configUsername?: string; tagUsername?: string; mapped: boolean },
   ): void => {
     if (!sources.mapped) return;
-    const identity = identityOfPrincipal(rawArn);
     if (!identity || identity.kind !== (key === 'mapRoles' ? 'role' : 'user')) {
       warnings.push({ code: 'bad-arn', message: `skipped ${rawArn}: not an IAM ${key === 'mapRoles' ? 'role' : 'user'} ARN`, arn: rawArn });
       return;
@@ -116,7 +126,7 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
     // Config groups are validated with the config; the check again here keeps node and reserved
     // groups out whatever the caller passed.
     const trusted = sources.trusted.filter((g) => {
-      const problem = groupProblem(g);
+      const problem = problemOf(g);
       if (problem) warnings.push({ code: 'bad-group', message: `${arn}: dropped ${problem}`, arn });
       return !problem;
     });
@@ -162,7 +172,7 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
     const tags = clusterTags(user.tags, policy, user.arn, warnings);
     const trusted = user.groups.flatMap((g) => mappedGroups.get(g.toLowerCase()) ?? []);
     const viaGroup = user.groups.some((g) => mappedGroups.has(g.toLowerCase()));
-    add('mapUsers', user.arn, { partition: id?.partition ?? 'aws', accountId: id?.accountId ?? '', userName: user.userName, path: user.path }, {
+    add('mapUsers', user.arn, id, { partition: id?.partition ?? 'aws', accountId: id?.accountId ?? '', userName: user.userName, path: user.path }, {
       trusted,
       tag: tags.groups,
       tagUsername: tags.username,
@@ -175,7 +185,7 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
     const id = identityOfPrincipal(role.arn);
     const tags = clusterTags(role.tags, policy, role.arn, warnings);
     const rms = matchingRoleMappings(role, policy);
-    add('mapRoles', role.arn, { partition: id?.partition ?? 'aws', accountId: id?.accountId ?? '', roleName: role.roleName, path: role.path }, {
+    add('mapRoles', role.arn, id, { partition: id?.partition ?? 'aws', accountId: id?.accountId ?? '', roleName: role.roleName, path: role.path }, {
       trusted: rms.flatMap((rm) => rm.kubernetesGroups),
       configUsername: rms.find((rm) => rm.username !== undefined)?.username,
       tag: tags.groups,

@@ -45,8 +45,13 @@ const list = (ctx: GuardContext, ids: Iterable<string>, max = 5): string => {
   return all.slice(0, max).join(', ') + (all.length > max ? ` and ${all.length - max} more` : '');
 };
 
-/** Identities any version sees before or after (mapped ones: only they can hold groups). */
-const identities = (ctx: GuardContext): string[] => [...new Set([...mappedIdentities(ctx.before), ...mappedIdentities(ctx.after)])].sort();
+/** Identities any version sees before or after (mapped ones: only they can hold groups); once per context. */
+const known = new WeakMap<GuardContext, string[]>();
+function identities(ctx: GuardContext): string[] {
+  let ids = known.get(ctx);
+  if (!ids) known.set(ctx, (ids = [...new Set([...mappedIdentities(ctx.before), ...mappedIdentities(ctx.after)])].sort()));
+  return ids;
+}
 
 /** Identities whose outcome changes in some version, filtered. */
 function changed(ctx: GuardContext, ids: Iterable<string>, pick: (id: string, v: (typeof AUTHENTICATOR_VERSIONS)[number]) => boolean): string[] {

@@ -42,11 +42,12 @@ export interface Identity {
   readonly path: string;
 }
 
-const NAME = "[\\w+=,.@-]{1,64}";
-const PATH_SEGMENT = '[\\x21-\\x2e\\x30-\\x7e]+';
-const PRINCIPAL_RE = new RegExp(
-  `^arn:([a-z-]+):(iam|sts)::(\\d{12}):(?:(role)((?:/${PATH_SEGMENT})*)/(${NAME})|(user)((?:/${PATH_SEGMENT})*)/(${NAME})|(root)|(assumed-role)/(${NAME})/([\\w+=,.@-]{2,64})|(federated-user)/([\\w+=,.@-]{2,32}))$`,
-);
+const NAME_RE = /^[\w+=,.@-]{1,64}$/;
+const SESSION_RE = /^[\w+=,.@-]{2,64}$/;
+const FEDERATED_RE = /^[\w+=,.@-]{2,32}$/;
+/** IAM paths: `/`-separated segments of printable ASCII other than `/`. */
+const PATH_RE = /^(?:\/[\x21-\x2e\x30-\x7e]+)*$/;
+const ACCOUNT_RE = /^\d{12}$/;
 
 function build(kind: PrincipalKind, partition: string, accountId: string, name: string, path: string, arn: string): Identity {
   return { key: arn.toLowerCase(), kind, partition, accountId, arn, name, path };
@@ -55,22 +56,34 @@ function build(kind: PrincipalKind, partition: string, accountId: string, name: 
 /**
  * The identity of an IAM principal ARN as IAM, STS or a person writes it: a role (with or without
  * path), an STS assumed-role session, a user, the root user or a federated user. Undefined when it
- * is not one.
+ * is not one. (Hand-parsed rather than one large regular expression: a 1 MiB aws-auth holds
+ * thousands of ARNs.)
  */
 export function identityOfPrincipal(arn: string): Identity | undefined {
-  const m = PRINCIPAL_RE.exec(arn);
-  if (!m) return undefined;
-  const [, partition, service, accountId] = m as unknown as [string, string, string, string];
-  if (!(PARTITIONS as readonly string[]).includes(partition)) return undefined;
-  const base = `arn:${partition}:${service}::${accountId}:`;
+  const parts = arn.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn' || parts[3] !== '') return undefined;
+  const [, partition, service, , accountId] = parts as [string, string, string, string, string];
+  if (!(PARTITIONS as readonly string[]).includes(partition) || !ACCOUNT_RE.test(accountId)) return undefined;
+  // Paths may hold ":" (any printable ASCII but "/").
+  const resource = parts.length === 6 ? parts[5]! : parts.slice(5).join(':');
+  const slash = resource.indexOf('/');
+  const type = slash === -1 ? resource : resource.slice(0, slash);
   if (service === 'iam') {
-    if (m[4]) return build('role', partition, accountId, m[6]!, `${m[5] || ''}/`, `arn:${partition}:iam::${accountId}:role/${m[6]}`);
-    if (m[7]) return build('user', partition, accountId, m[9]!, `${m[8] || ''}/`, arn);
-    if (m[10]) return build('root', partition, accountId, 'root', '/', arn);
-    return undefined;
+    if (type === 'root' && slash === -1) return build('root', partition, accountId, 'root', '/', arn);
+    if ((type !== 'role' && type !== 'user') || slash === -1) return undefined;
+    const last = resource.lastIndexOf('/');
+    const name = resource.slice(last + 1);
+    const path = resource.slice(slash, last);
+    if (!NAME_RE.test(name) || !PATH_RE.test(path)) return undefined;
+    const written = type === 'role' ? `arn:${partition}:iam::${accountId}:role/${name}` : arn;
+    return build(type, partition, accountId, name, `${path}/`, written);
   }
-  if (m[11]) return build('role', partition, accountId, m[12]!, '/', `arn:${partition}:iam::${accountId}:role/${m[12]}`);
-  if (m[14]) return build('federated-user', partition, accountId, m[15]!, '/', `${base}federated-user/${m[15]}`);
+  if (service !== 'sts' || slash === -1) return undefined;
+  const rest = resource.slice(slash + 1).split('/');
+  if (type === 'assumed-role' && rest.length === 2 && NAME_RE.test(rest[0]!) && SESSION_RE.test(rest[1]!)) {
+    return build('role', partition, accountId, rest[0]!, '/', `arn:${partition}:iam::${accountId}:role/${rest[0]}`);
+  }
+  if (type === 'federated-user' && rest.length === 1 && FEDERATED_RE.test(rest[0]!)) return build('federated-user', partition, accountId, rest[0]!, '/', arn);
   return undefined;
 }
 
@@ -102,27 +115,16 @@ export function readEntryArn(text: string, partition: string): EntryTarget {
     const code = nonAscii[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
     return { kind: 'dead', reason: `its ARN holds U+${code}, which no IAM ARN has: it never matches` };
   }
-  const id = identityOfPrincipal(text);
-  if (id && id.key === text.toLowerCase()) {
-    if (id.partition !== partition) return { kind: 'dead', reason: `its ARN is in partition ${id.partition}, not the cluster's (${partition}): it never matches` };
-    return { kind: 'identity', identity: id };
-  }
-  if (id && /:sts::\d{12}:assumed-role\//i.test(text)) {
-    return { kind: 'dead', reason: `an STS assumed-role ARN never matches: the authenticator compares the role ARN (${id.arn})` };
-  }
-  if (id && id.kind === 'role') {
+  // The authenticator lower-cases both sides, so parse the lower-cased text once.
+  const lower = text.toLowerCase();
+  const id = identityOfPrincipal(lower);
+  if (!id) return { kind: 'dead', reason: `${JSON.stringify(text)} is not the ARN of an IAM role, user, root user or federated user: it never matches` };
+  if (id.key !== lower) {
+    if (lower.includes(':assumed-role/')) return { kind: 'dead', reason: `an STS assumed-role ARN never matches: the authenticator compares the role ARN (${id.arn})` };
     return { kind: 'dead', reason: `a role ARN with a path never matches: the authenticator compares it without the path (${id.arn})` };
   }
-  // Upper-case letters in the partition, service or resource type still compare equal.
-  const lower = identityOfPrincipal(text.toLowerCase());
-  if (lower && lower.key === text.toLowerCase() && !/:sts::\d{12}:assumed-role\//.test(lower.key)) {
-    if (lower.kind === 'role' && lower.path !== '/') {
-      return { kind: 'dead', reason: `a role ARN with a path never matches: the authenticator compares it without the path (${lower.arn})` };
-    }
-    if (lower.partition !== partition) return { kind: 'dead', reason: `its ARN is in partition ${lower.partition}, not the cluster's (${partition}): it never matches` };
-    return { kind: 'identity', identity: { ...lower, arn: text } };
-  }
-  return { kind: 'dead', reason: `${JSON.stringify(text)} is not the ARN of an IAM role, user, root user or federated user: it never matches` };
+  if (id.partition !== partition) return { kind: 'dead', reason: `its ARN is in partition ${id.partition}, not the cluster's (${partition}): it never matches` };
+  return { kind: 'identity', identity: { ...id, arn: text } };
 }
 
 /** An identity's canonical key for a principal ARN (e.g. the syncer's own caller ARN). */

@@ -5,15 +5,15 @@
  *   (splice) → read the rewritten keys back → effective access after → guards → diffs
  */
 import { AUTHENTICATOR_VERSIONS, effectiveAccess, outcomeOf, type EffectiveAccess } from './access.js';
-import { readMapKey, viewAwsAuth, viewProblems, type AwsAuthView } from './awsauth.js';
-import { conflictsOf, decide, edits, entryChanges, type Row } from './decide.js';
+import { readMapKey, viewAwsAuth, viewProblems, type AwsAuthView, type EntryView } from './awsauth.js';
+import { conflictsOf, decide, edits, entryChanges, entryObject, type Row } from './decide.js';
 import { buildDesired } from './desired.js';
 import { diffAccess, sortChanges, summarize, type AccessChange, type DiffSummary } from './diff.js';
 import { checkGuards } from './guards.js';
 import { identityKeyOf } from './identity.js';
-import { ownershipToken, owns, readOwned } from './ownership.js';
+import { ownershipToken, readOwned } from './ownership.js';
 import type { SyncPolicy } from './policy.js';
-import { dataSize, newAwsAuth, renderAwsAuth } from './render.js';
+import { dataSize, newAwsAuth, renderAwsAuth, type Rendered } from './render.js';
 import { MAP_KEYS, type ConfigMapObject, type Conflict, type EntryChange, type IamSnapshot, type MapKey, type Refusal, type Warning } from './types.js';
 import { toValue } from './yaml-read.js';
 
@@ -58,14 +58,39 @@ function comparable(cm: ConfigMapObject | null): string {
 
 const selfIdsOf = (arns: readonly string[] | undefined): string[] => [...new Set((arns ?? []).flatMap((a) => identityKeyOf(a) ?? []))];
 
-/** Re-read the keys a render rewrote; report any difference from what was meant. */
-function readBack(view: AwsAuthView, next: ConfigMapObject, rewritten: readonly MapKey[], expected: Partial<Record<MapKey, unknown[]>>): { view: AwsAuthView; problems: string[] } {
+/**
+ * Read back what a render wrote and report any difference from what was meant. A key written
+ * whole is read again whole. A spliced key keeps every kept entry's exact text, so only the new
+ * entries are read (each from its own rendered text) and the key's view is put together from the
+ * kept views and the new ones; the differential tests check this against the authenticator.
+ */
+function readBack(view: AwsAuthView, rendered: Rendered): { view: AwsAuthView; problems: string[] } {
   const out: AwsAuthView = { ...view };
   const problems: string[] = [];
-  for (const key of rewritten) {
-    const kv = readMapKey(key, next.data?.[key], view.partition);
+  for (const key of rendered.rewritten) {
+    const text = rendered.next.data?.[key];
+    const pieces = rendered.spliced[key];
+    if (pieces) {
+      const entries: EntryView[] = [];
+      for (const p of pieces) {
+        if (p.kind === 'kept') {
+          entries.push(p.entry.index === entries.length ? p.entry : { ...p.entry, index: entries.length });
+          continue;
+        }
+        const fresh = readMapKey(key, p.text, view.partition);
+        const e = fresh.entries[0];
+        if (fresh.state !== 'ok' || fresh.entries.length !== 1 || JSON.stringify(toValue(e!.node)) !== JSON.stringify(entryObject(p.mapping))) {
+          problems.push(`the entry written for ${p.mapping.identity.arn} does not read back as planned`);
+          continue;
+        }
+        entries.push({ ...e!, index: entries.length });
+      }
+      out[key] = { key, state: 'ok', text, entries };
+      continue;
+    }
+    const kv = readMapKey(key, text, view.partition);
     out[key] = kv;
-    const want = expected[key] ?? [];
+    const want = rendered.expected[key] ?? [];
     if (kv.state !== 'ok' && !(kv.state === 'empty' && want.length === 0)) {
       problems.push(`${key} reads as ${kv.state}${kv.reason ? ` (${kv.reason})` : ''}`);
       continue;
@@ -83,7 +108,16 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   const owned = readOwned(current, { name: policy.cluster, arn: policy.clusterArn });
   const visible = [view.mapRoles, view.mapUsers].flatMap((k) => (k.state === 'ok' ? k.entries : []));
   const idOf = (e: (typeof visible)[number]): string => (e.target.kind === 'identity' ? e.target.identity.key : '');
-  const isOwned = (e: (typeof visible)[number]): boolean => e.target.kind === 'identity' && owns(owned, e.key, idOf(e));
+  // One digest per entry, once: entries the ownership record claims.
+  const claimed = new Map<EntryView, string>();
+  if (owned.tokens.size > 0) {
+    for (const e of visible) {
+      if (e.target.kind !== 'identity') continue;
+      const t = ownershipToken(owned.readRef, e.key, idOf(e));
+      if (owned.tokens.has(t)) claimed.set(e, t);
+    }
+  }
+  const isOwned = (e: (typeof visible)[number]): boolean => claimed.has(e);
 
   const usernamesInUse = new Map<string, { where: string; id?: string }>();
   for (const e of visible) if (!isOwned(e) && e.username !== '') usernamesInUse.set(e.username, { where: `${e.key}[${e.index}]`, id: e.target.kind === 'identity' ? e.target.identity.key : undefined });
@@ -103,6 +137,7 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   const decisions = decide({
     view,
     owned,
+    claimed,
     want: desired.mappings.filter((m) => writable(m.key)),
     adoptUnmanaged: policy.adoptUnmanaged,
     selfIds: new Set(selfIds),
@@ -111,12 +146,12 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   // Entries owned in a key that cannot be read are invisible, not gone: keep their ownership.
   const tokens = [...decisions.tokens];
   if (MAP_KEYS.some((k) => !writable(k)) && owned.readRef === owned.writeRef) {
-    const seen = new Set(visible.filter(isOwned).map((e) => ownershipToken(owned.readRef, e.key, idOf(e))));
+    const seen = new Set(claimed.values());
     tokens.push(...[...owned.tokens].filter((t) => !seen.has(t)));
   }
   const rendered = renderAwsAuth({ current, view, edits: edits(decisions.rows), tokens, writeRef: owned.writeRef });
   const { next } = rendered;
-  const back = readBack(view, next, rendered.rewritten, rendered.expected);
+  const back = readBack(view, rendered);
   const after = effectiveAccess(back.view);
 
   // What each written or kept row means must be what the authenticator will read.

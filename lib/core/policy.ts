@@ -68,21 +68,39 @@ export const AUTHENTICATOR_TEMPLATES = ['{{AccountID}}', '{{SessionName}}', '{{S
  * Throws on an unknown placeholder (config validation calls this once with sample values).
  */
 export function renderUsername(template: string, vars: UsernameVars): string {
-  return template
-    .split(/(\{\{[A-Za-z0-9]+\}\})/)
-    .map((part) => {
-      if (part.startsWith('{{')) {
-        if (!AUTHENTICATOR_TEMPLATES.includes(part)) throw new Error(`unknown authenticator template ${part}`);
-        return part;
-      }
-      return part.replace(/\{([A-Za-z]+)\}/g, (_m, name: string) => {
-        const value = vars[name as keyof UsernameVars];
-        if (!(USERNAME_PLACEHOLDERS as readonly string[]).includes(name)) throw new Error(`unknown placeholder {${name}}`);
-        if (value === undefined) throw new Error(`placeholder {${name}} is not available here`);
-        return value;
-      });
-    })
-    .join('');
+  return compileUsername(template)(vars);
+}
+
+/**
+ * A template as a function of its variables (parse once, fill many times: one template serves
+ * every principal of a run). Throws on an unknown authenticator template; placeholders are
+ * checked when filled.
+ */
+export function compileUsername(template: string): (vars: UsernameVars) => string {
+  const parts = template.split(/(\{\{[A-Za-z0-9]+\}\})/).map((part) => {
+    if (part.startsWith('{{')) {
+      if (!AUTHENTICATOR_TEMPLATES.includes(part)) throw new Error(`unknown authenticator template ${part}`);
+      return part;
+    }
+    return part.split(/(\{[A-Za-z]+\})/);
+  });
+  return (vars) =>
+    parts
+      .map((part) =>
+        typeof part === 'string'
+          ? part
+          : part
+              .map((p, i) => {
+                if (i % 2 === 0) return p;
+                const name = p.slice(1, -1);
+                if (!(USERNAME_PLACEHOLDERS as readonly string[]).includes(name)) throw new Error(`unknown placeholder {${name}}`);
+                const value = vars[name as keyof UsernameVars];
+                if (value === undefined) throw new Error(`placeholder {${name}} is not available here`);
+                return value;
+              })
+              .join(''),
+      )
+      .join('');
 }
 
 /** A `*`/`?` glob as an anchored regular expression. */

@@ -34,47 +34,50 @@ export function dataSize(cm: ConfigMapObject): number {
 
 const fieldsOf = (m: Mapping): EntryField[] => Object.entries(entryObject(m)) as EntryField[];
 
-type Piece = { kind: 'kept'; entry: EntryView } | { kind: 'new'; mapping: Mapping };
+/** One item of a key's next list: an entry kept as it is, or a new managed entry and its text. */
+export type Piece = { kind: 'kept'; entry: EntryView } | { kind: 'new'; mapping: Mapping; text: string };
 
 /** The key's next list: kept entries in place, new ones before the first greater managed entry. */
-function arrange(entries: readonly EntryView[], edit: ReturnType<typeof editsOf>[MapKey]): Piece[] {
+function arrange(entries: readonly EntryView[], edit: ReturnType<typeof editsOf>[MapKey], indent: number): Piece[] {
   const sortKey = (m: Mapping): string => m.identity.arn.toLowerCase();
   const pending = [...edit.insert].sort((a, b) => (sortKey(a) < sortKey(b) ? -1 : sortKey(a) > sortKey(b) ? 1 : 0));
+  const fresh = (m: Mapping): Piece => ({ kind: 'new', mapping: m, text: renderEntry(fieldsOf(m), indent) });
   const out: Piece[] = [];
   for (const e of entries) {
     const managedKey = edit.managed.get(e);
-    if (managedKey !== undefined) while (pending.length && sortKey(pending[0]!) < managedKey) out.push({ kind: 'new', mapping: pending.shift()! });
+    if (managedKey !== undefined) while (pending.length && sortKey(pending[0]!) < managedKey) out.push(fresh(pending.shift()!));
     if (!edit.drop.has(e)) out.push({ kind: 'kept', entry: e });
   }
-  for (const m of pending) out.push({ kind: 'new', mapping: m });
+  for (const m of pending) out.push(fresh(m));
   return out;
 }
 
 /** Splice a block-sequence text: cut dropped items, insert new ones, keep everything else. */
-function splice(text: string, spans: readonly { start: number; end: number }[], entries: readonly EntryView[], pieces: readonly Piece[], indent: number): string {
-  const next = new Map<EntryView, Mapping[]>();
-  let pendingNew: Mapping[] = [];
+function splice(text: string, spans: readonly { start: number; end: number }[], entries: readonly EntryView[], pieces: readonly Piece[]): string {
+  const before = new Map<EntryView, string>();
+  let pendingNew = '';
   for (const p of pieces) {
-    if (p.kind === 'new') pendingNew.push(p.mapping);
+    if (p.kind === 'new') pendingNew += p.text;
     else {
-      next.set(p.entry, pendingNew);
-      pendingNew = [];
+      before.set(p.entry, pendingNew);
+      pendingNew = '';
     }
   }
-  let out = text.slice(0, spans[0]?.start ?? text.length);
+  const parts: string[] = [text.slice(0, spans[0]?.start ?? text.length)];
   let cursor = spans[0]?.start ?? text.length;
   entries.forEach((e, i) => {
     const span = spans[i]!;
-    const before = next.get(e);
-    if (before) out += before.map((m) => renderEntry(fieldsOf(m), indent)).join('');
-    if (before !== undefined) out += text.slice(span.start, span.end);
+    const inserted = before.get(e);
+    if (inserted !== undefined) parts.push(inserted, text.slice(span.start, span.end));
     cursor = span.end;
   });
-  if (pendingNew.length) {
-    if (out !== '' && !out.endsWith('\n')) out += '\n';
-    out += pendingNew.map((m) => renderEntry(fieldsOf(m), indent)).join('');
+  if (pendingNew) {
+    const last = parts[parts.length - 1]!;
+    if ((parts.length > 1 || last !== '') && !last.endsWith('\n')) parts.push('\n');
+    parts.push(pendingNew);
   }
-  return out + text.slice(cursor);
+  parts.push(text.slice(cursor));
+  return parts.join('');
 }
 
 export interface Rendered {
@@ -83,6 +86,8 @@ export interface Rendered {
   rewritten: MapKey[];
   /** What each rewritten key must read back as (JSON values, in order). */
   expected: Partial<Record<MapKey, unknown[]>>;
+  /** For keys that were spliced: the pieces of the next list (kept entries keep their exact text). */
+  spliced: Partial<Record<MapKey, Piece[]>>;
 }
 
 export function renderAwsAuth(input: {
@@ -97,17 +102,23 @@ export function renderAwsAuth(input: {
   const data: Record<string, string> = { ...(out.data ?? {}) };
   const rewritten: MapKey[] = [];
   const expected: Rendered['expected'] = {};
+  const spliced: Rendered['spliced'] = {};
   for (const key of MAP_KEYS) {
     const edit = edits[key];
     if (edit.drop.size === 0 && edit.insert.length === 0) continue;
     const kv = view[key];
     const entries = kv.state === 'ok' ? kv.entries : [];
-    const pieces = arrange(entries, edit);
-    expected[key] = pieces.map((p) => (p.kind === 'kept' ? toValue(p.entry.node) : entryObject(p.mapping)));
+    const canSplice = kv.state === 'ok' && kv.layout !== undefined && kv.text !== undefined;
+    const pieces = arrange(entries, edit, canSplice ? kv.layout!.indent : 0);
     let text: string;
     if (pieces.length === 0) text = '[]\n';
-    else if (kv.state === 'ok' && kv.layout && kv.text !== undefined) text = splice(kv.text, kv.layout.spans, entries, pieces, kv.layout.indent);
-    else text = pieces.map((p) => (p.kind === 'kept' ? renderKeptItem(p.entry.node, 0) : renderEntry(fieldsOf(p.mapping), 0))).join('');
+    else if (canSplice) {
+      text = splice(kv.text!, kv.layout!.spans, entries, pieces);
+      spliced[key] = pieces;
+    } else {
+      text = pieces.map((p) => (p.kind === 'kept' ? renderKeptItem(p.entry.node, 0) : p.text)).join('');
+      expected[key] = pieces.map((p) => (p.kind === 'kept' ? toValue(p.entry.node) : entryObject(p.mapping)));
+    }
     if (text !== data[key]) {
       data[key] = text;
       rewritten.push(key);
@@ -122,5 +133,5 @@ export function renderAwsAuth(input: {
     const { annotations: _dropped, ...rest } = out.metadata;
     out.metadata = rest;
   }
-  return { next: out, rewritten, expected };
+  return { next: out, rewritten, expected, spliced };
 }

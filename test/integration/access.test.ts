@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { AddUserToGroupCommand, CreateAccessKeyCommand, RemoveUserFromGroupCommand } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { parseAwsAuth } from '../../lib/core/parse.js';
+import { entriesOf } from '../support/entries.js';
 import { clients, getAwsAuth, kube, putAwsAuth, stack, unique, AWS_AUTH_PATH } from './support/stack.js';
 import { createGroup, createRole, createUser, createVersionedBucket, ACCOUNT } from './support/seed.js';
 import { actAsSyncer, eventually, syncerEntry, whoami, type Identity } from './support/live.js';
@@ -104,8 +104,8 @@ describe('access through the real aws-iam-authenticator', () => {
   });
 
   test('an SSO-style role with a path is mapped without it and accepted', async () => {
-    const entry = parseAwsAuth(await getAwsAuth()).entries.find((e) => e.mapping?.arn.includes(`${run}-sso`))!;
-    expect(entry.mapping!.arn).toBe(`arn:aws:iam::${ACCOUNT}:role/${run}-sso`);
+    const entry = entriesOf(await getAwsAuth()).find((e) => e.arn.includes(`${run}-sso`))!;
+    expect(entry.arn).toBe(`arn:aws:iam::${ACCOUNT}:role/${run}-sso`);
     const s = await assume(ids.bob!, `arn:aws:iam::${ACCOUNT}:role/aws-reserved/sso.amazonaws.com/eu-west-1/${run}-sso`, 'jane@example.com');
     const me = await whoami(s);
     expect(me.status).toBe(201);

@@ -7,7 +7,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { RemoveUserFromGroupCommand } from '@aws-sdk/client-iam';
 import { syncAwsAuth } from '../../lib/app/sync.js';
 import { restoreAwsAuth } from '../../lib/app/restore.js';
-import { parseAwsAuth } from '../../lib/core/parse.js';
+import { entriesOf } from '../support/entries.js';
 import { validateConfig, toPolicy } from '../../lib/config.js';
 import { GuardRefusedError } from '../../lib/errors.js';
 import { clients, getAwsAuth, putAwsAuth, stack, unique } from './support/stack.js';
@@ -50,7 +50,7 @@ async function scenario() {
 }
 
 /** The entries' ARNs, without the syncer's own bootstrap entry. */
-const arns = (cm: any) => parseAwsAuth(cm).entries.map((e) => e.mapping?.arn).filter((a) => !a?.includes('aws-auth-syncer-'));
+const arns = (cm: any) => entriesOf(cm).map((e) => e.arn).filter((a) => !a.includes('aws-auth-syncer-'));
 
 describe('sync and restore flows on the real stack', () => {
   let s: Awaited<ReturnType<typeof scenario>>;
@@ -129,7 +129,7 @@ describe('sync and restore flows on the real stack', () => {
     const { kube, stack } = await import('./support/stack.js');
     const put = await kube('PUT', '/api/v1/namespaces/kube-system/configmaps/aws-auth', stack().adminToken, bad);
     expect(put.status).toBe(200);
-    const r = await restoreAwsAuth(s.deps, { cluster: s.cluster, backup: first });
+    const r = await restoreAwsAuth(s.deps, { cluster: s.cluster, partition: 'aws', backup: first });
     expect(r.outcome).toBe('replaced');
     const now = await getAwsAuth();
     expect(now.data).toEqual((await s.deps.backups.get(first)).configMap.data);

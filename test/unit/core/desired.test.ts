@@ -298,7 +298,9 @@ describe('hostile tag values', () => {
     const plan = planFor(tags);
     const text = plan.next.data?.mapRoles ?? '';
     expect(text).not.toMatch(YAML11_LINE_BREAKS);
-    const entries = toValue((readYaml(text) as { node: never }).node) as Array<Record<string, unknown>>;
+    const read = readYaml(text);
+    if (!read.ok) throw new Error(read.reason);
+    const entries = toValue(read.node) as Array<Record<string, unknown>>;
     expect(entries.map((e) => e.rolearn).sort()).toEqual(
       plan.changes.map((c) => c.arn).sort(), // one entry per planned add, nothing else
     );

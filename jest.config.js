@@ -1,7 +1,8 @@
 /**
  * Jest runs the project as ES modules (`@kubernetes/client-node` 1.x is ESM-only), so it
  * needs NODE_OPTIONS=--experimental-vm-modules (set by the npm scripts).
- * Two projects: `unit` (pure core, use cases over in-memory ports, adapters over SDK mocks)
+ * Three projects: `unit` (pure core, use cases over in-memory ports, adapters over SDK mocks),
+ * `oracle` (aws-iam-authenticator's own aws-auth code through test/oracle's binaries; no stack)
  * and `integration` (adapters and flows on the real local stack, started by globalSetup).
  */
 const common = {
@@ -18,6 +19,7 @@ export default {
   testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'oracle', testMatch: ['<rootDir>/test/oracle/**/*.test.ts'] },
     {
       ...common,
       displayName: 'integration',

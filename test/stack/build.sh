@@ -2,13 +2,17 @@
 # Builds (once) and caches the binaries of the local integration-test stack:
 #   kube-apiserver, etcd, aws-iam-authenticator  (Go, through the Go module proxy)
 #   moto server                                  (PyPI, in a venv)
+# and the authenticator oracles (test/oracle: aws-iam-authenticator's own aws-auth parsing and
+# mapping code at v0.6.13 and v0.7.18, one small binary per version).
 # Everything lives OUTSIDE the repo, keyed by version, under
 #   ${AAS_CACHE:-$HOME/.cache/aws-auth-syncer}
 # so a warm machine returns in about a second and a fresh one builds once
 # (cold: 10-20+ minutes on 2 cores).
 #
-# Usage: test/stack/build.sh [--print-env]
-#   --print-env  print shell `export` lines naming the cached tools (for stack.sh)
+# Usage: test/stack/build.sh [--print-env] [--oracle-only] [--no-build]
+#   --print-env    print shell `export` lines naming the cached tools (for stack.sh)
+#   --oracle-only  build/check only the oracle binaries (no stack tools; `npm run test:oracle`)
+#   --no-build     with --print-env: only print where the tools are (or would be), build nothing
 # Env:   AAS_CACHE  cache root (default $HOME/.cache/aws-auth-syncer)
 #        AAS_BUILD_LOG_DIR  where per-step build logs go (default $AAS_CACHE/logs)
 set -euo pipefail
@@ -16,7 +20,9 @@ set -euo pipefail
 # ---- pinned versions -------------------------------------------------------
 K8S_VERSION=v1.37.2          # k8s.io/kubernetes; staging modules pinned to v0.37.2
 ETCD_VERSION=v3.6.16         # go.etcd.io/etcd/server/v3
-IAM_AUTH_VERSION=v0.6.13     # sigs.k8s.io/aws-iam-authenticator (the newest the proxy serves)
+IAM_AUTH_VERSION=v0.7.18     # sigs.k8s.io/aws-iam-authenticator (the stack's webhook; not in
+                             # `go list -m -versions`, but the proxy serves it)
+ORACLE_AUTH_VERSIONS=(v0.6.13 v0.7.18)  # authenticator versions the oracle is built against
 MOTO_VERSION=5.2.5           # moto[server] on PyPI
 BOTO3_VERSION=1.44.5         # for the stack's own checks (tests may use it too)
 BOTOCORE_VERSION=1.44.8
@@ -31,6 +37,24 @@ ETCD="$BIN/etcd-$ETCD_VERSION"
 IAM_AUTH="$BIN/aws-iam-authenticator-$IAM_AUTH_VERSION"
 MOTO_VENV="$CACHE/venv/moto-$MOTO_VERSION"
 
+# Oracle binaries are keyed by authenticator version AND a hash of the oracle's source (its
+# non-test .go files, and this recipe's revision), so an edit to test/oracle rebuilds, and
+# worktrees with different oracle sources do not overwrite each other's binaries.
+ORACLE_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/../oracle" && pwd)"
+ORACLE_RECIPE=1
+oracle_hash() {
+  local f
+  {
+    echo "recipe $ORACLE_RECIPE"
+    for f in $(cd "$ORACLE_SRC" && ls -- *.go | grep -v '_test\.go$' | LC_ALL=C sort); do
+      echo "file $f"; cat "$ORACLE_SRC/$f"
+    done
+  } | sha256sum | cut -c1-12
+}
+ORACLE_HASH="$(oracle_hash)"
+oracle_bin() { echo "$BIN/aas-oracle-$1-$ORACLE_HASH"; }
+oracle_env_name() { local v="${1#v}"; echo "AAS_ORACLE_V${v//./_}"; }
+
 print_env() {
   cat <<EOF
 export AAS_KUBE_APISERVER='$KUBE_APISERVER'
@@ -42,6 +66,17 @@ export AAS_ETCD_VERSION='$ETCD_VERSION'
 export AAS_IAM_AUTH_VERSION='$IAM_AUTH_VERSION'
 export AAS_MOTO_VERSION='$MOTO_VERSION'
 EOF
+  print_oracle_env
+}
+
+print_oracle_env() {
+  local v
+  for v in "${ORACLE_AUTH_VERSIONS[@]}"; do echo "export $(oracle_env_name "$v")='$(oracle_bin "$v")'"; done
+}
+
+oracles_ready() {
+  local v
+  for v in "${ORACLE_AUTH_VERSIONS[@]}"; do [[ -x "$(oracle_bin "$v")" ]] || return 1; done
 }
 
 log() { echo "[build.sh] $*" >&2; }
@@ -60,29 +95,45 @@ run_step() {
   log "step '$name' done in $((SECONDS - t0))s"
 }
 
-PRINT_ENV=0
-[[ "${1:-}" == "--print-env" ]] && PRINT_ENV=1
+PRINT_ENV=0 ORACLE_ONLY=0 NO_BUILD=0
+for arg in "$@"; do
+  case "$arg" in
+    --print-env) PRINT_ENV=1 ;;
+    --oracle-only) ORACLE_ONLY=1 ;;
+    --no-build) NO_BUILD=1 ;;
+    *) echo "usage: $0 [--print-env] [--oracle-only] [--no-build]" >&2; exit 2 ;;
+  esac
+done
+if [[ $NO_BUILD == 1 ]]; then
+  [[ $PRINT_ENV == 1 ]] || { echo "$0: --no-build needs --print-env" >&2; exit 2; }
+  if [[ $ORACLE_ONLY == 1 ]]; then print_oracle_env; else print_env; fi
+  exit 0
+fi
 
 all_ready() {
   [[ -x "$KUBE_APISERVER" && -x "$ETCD" && -x "$IAM_AUTH" && -x "$MOTO_VENV/bin/moto_server" \
-     && "$(cat "$MOTO_VENV/.aas-complete" 2>/dev/null)" == "$MOTO_PIP_SPEC" ]]
+     && "$(cat "$MOTO_VENV/.aas-complete" 2>/dev/null)" == "$MOTO_PIP_SPEC" ]] && oracles_ready
 }
 
-if all_ready; then
-  [[ $PRINT_ENV == 1 ]] && print_env
+if { [[ $ORACLE_ONLY == 1 ]] && oracles_ready; } || { [[ $ORACLE_ONLY == 0 ]] && all_ready; }; then
+  if [[ $PRINT_ENV == 1 ]]; then if [[ $ORACLE_ONLY == 1 ]]; then print_oracle_env; else print_env; fi; fi
   exit 0
 fi
 
 mkdir -p "$BIN" "$LOGS" "$CACHE/src"
 
-# Serialise concurrent builds (two `stack.sh up` at once on a cold machine).
-exec 9>"$CACHE/.build.lock"
-if command -v flock >/dev/null 2>&1; then
-  log "waiting for build lock $CACHE/.build.lock" ; flock 9
+# Serialise concurrent builds (two `stack.sh up` at once on a cold machine). The oracles have
+# their own lock (taken in build_oracles), so `--oracle-only` need not wait for a stack build.
+if [[ $ORACLE_ONLY == 0 ]]; then
+  exec 9>"$CACHE/.build.lock"
+  if command -v flock >/dev/null 2>&1; then
+    log "waiting for build lock $CACHE/.build.lock" ; flock 9
+  fi
 fi
 
 # ---- Debian packages (only if missing) -------------------------------------
 need_pkgs=()
+if [[ $ORACLE_ONLY == 0 ]]; then
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v curl    >/dev/null || need_pkgs+=(curl)
 command -v ss      >/dev/null || need_pkgs+=(iproute2)
@@ -90,6 +141,7 @@ command -v pgrep   >/dev/null || need_pkgs+=(procps)
 command -v flock   >/dev/null || need_pkgs+=(util-linux)
 command -v python3 >/dev/null || need_pkgs+=(python3)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need_pkgs+=(python3-venv)
+fi
 command -v go      >/dev/null || fail "toolchain" "go is not installed (need go >= 1.26)"
 if ((${#need_pkgs[@]})); then
   SUDO=""; [[ $(id -u) != 0 ]] && SUDO="sudo"
@@ -177,6 +229,36 @@ build_iam_auth() {
   mv -f "$IAM_AUTH.tmp" "$IAM_AUTH"
 }
 
+# ---- authenticator oracles (test/oracle) ----------------------------------------------
+# One throw-away module per authenticator version that requires exactly that version (so the
+# oracle links the go-yaml, sigs.k8s.io/yaml and apimachinery that version's go.mod pins; `go mod
+# tidy` adds nothing newer), built with the tag that selects the version's small adapter file.
+build_oracle() {
+  local v="$1" out; out="$(oracle_bin "$v")"
+  [[ -x "$out" ]] && return 0
+  local dir="$CACHE/src/aas-oracle-$v-$ORACLE_HASH" f
+  rm -rf "$dir"; mkdir -p "$dir"
+  cd "$dir"
+  for f in $(cd "$ORACLE_SRC" && ls -- *.go | grep -v '_test\.go$'); do cp "$ORACLE_SRC/$f" .; done
+  printf 'module aas.local/aas-oracle\n\ngo 1.21\n' >go.mod
+  run_step "oracle $v: go get sigs.k8s.io/aws-iam-authenticator@$v + go mod tidy" "$LOGS/oracle-$v-mod.log" \
+    bash -c "go get sigs.k8s.io/aws-iam-authenticator@$v && go mod tidy"
+  grep -q "sigs.k8s.io/aws-iam-authenticator $v\$" go.mod \
+    || fail "oracle $v: go.mod" "go.mod does not require sigs.k8s.io/aws-iam-authenticator $v"
+  run_step "oracle $v: go build" "$LOGS/oracle-$v-build.log" \
+    go build -trimpath -ldflags="$GO_LDFLAGS_BASE" -tags "aas_auth_${v//./_}" -o "$out.tmp" .
+  [[ "$("$out.tmp" --version)" == "$v" ]] || fail "oracle $v: check" "$out.tmp --version is not $v"
+  mv -f "$out.tmp" "$out"
+}
+
+build_oracles() {
+  exec 8>"$CACHE/.oracle-build.lock"
+  if command -v flock >/dev/null 2>&1; then flock 8; fi
+  local v
+  for v in "${ORACLE_AUTH_VERSIONS[@]}"; do build_oracle "$v"; done
+  exec 8>&-
+}
+
 # ---- moto -----------------------------------------------------------------------------
 build_moto() {
   rm -rf "$MOTO_VENV"
@@ -189,11 +271,19 @@ build_moto() {
 }
 
 T0=$SECONDS
+if [[ $ORACLE_ONLY == 1 ]]; then
+  build_oracles
+  log "oracles ready in $((SECONDS - T0))s under $BIN"
+  [[ $PRINT_ENV == 1 ]] && print_oracle_env
+  exit 0
+fi
 [[ -x "$ETCD" ]] || build_etcd
 [[ -x "$MOTO_VENV/bin/moto_server" && "$(cat "$MOTO_VENV/.aas-complete" 2>/dev/null)" == "$MOTO_PIP_SPEC" ]] \
   || build_moto
 [[ -x "$KUBE_APISERVER" ]] || build_kube_apiserver
 [[ -x "$IAM_AUTH" ]] || build_iam_auth
+# After the authenticator: the v0.7.18 oracle then reuses most of its compiled packages.
+oracles_ready || build_oracles
 # Sources of throw-away modules are small; GOMODCACHE/GOCACHE are kept for rebuilds.
 log "all tools ready in $((SECONDS - T0))s under $CACHE"
 [[ $PRINT_ENV == 1 ]] && print_env

@@ -277,8 +277,9 @@ def main():
     code, _, _, _ = whoami(syncer_token(c["AccessKeyId"], c["SecretAccessKey"]))
     report(code == 401, "session key without its X-Amz-Security-Token -> 401", str(code))
 
-    # SSO-style role with a path: what aws-iam-authenticator v0.6.13 matches (informative; the
-    # assumed-role ARN carries no path, and EKSConfigMap compares rolearn exactly).
+    # SSO-style role with a path: what aws-iam-authenticator matches (informative; the
+    # assumed-role ARN carries no path, and EKSConfigMap compares rolearn with the canonical ARN,
+    # case-insensitively).
     pc = user_sts.assume_role(RoleArn=path_role["Arn"], RoleSessionName=session_name)["Credentials"]
     ptok = lambda: syncer_token(pc["AccessKeyId"], pc["SecretAccessKey"], session=pc["SessionToken"])  # noqa: E731
     no_path = "arn:aws:iam::%s:role/%s" % (acct, path_role["RoleName"])
@@ -288,7 +289,7 @@ def main():
            "%s %s, arn %s" % (code, uname, (extra or {}).get("arn")))
     set_aws_auth(map_roles="- rolearn: %s\n  username: sso:{{SessionName}}\n  groups: [sso]\n" % path_role["Arn"])
     (code, _, _, _), _ = wait_whoami(ptok, 401)
-    report(code == 401, "role with path, aws-auth rolearn WITH the path -> 401 (v0.6.13 matches exactly)", str(code))
+    report(code == 401, "role with path, aws-auth rolearn WITH the path -> 401 (canonical ARN has no path)", str(code))
 
     # clean up
     kube("DELETE", CM + "/aws-auth", ADMIN)

@@ -12,7 +12,7 @@
 # Env: AAS_CACHE (binary cache, see build.sh), AAS_UP_TIMEOUT (seconds per health wait, default 90)
 #      AAS_EKS_AUTH=0   start without the EKS auth chain (no authenticator, no STS gateway,
 #                       no webhook): needed to run a second stack at the same time, since
-#                       aws-iam-authenticator's health port 21363 is fixed
+#                       aws-iam-authenticator's health port 21363 is fixed (v0.7.18 too)
 #      AAS_STS_ENFORCE_X_AMZ_EXPIRES=1  the STS gateway also refuses X-Amz-Date + X-Amz-Expires
 #                       < now (real STS only enforces 15 min from X-Amz-Date)
 set -euo pipefail
@@ -22,7 +22,9 @@ REPO="$(cd "$HERE/../.." && pwd)"
 REGION=us-east-1
 UP_TIMEOUT="${AAS_UP_TIMEOUT:-90}"
 CLUSTER=aas-local            # EKS cluster created in moto at `up`; = the authenticator's cluster ID
-AUTH_HEALTH_PORT=21363       # hard-coded in aws-iam-authenticator v0.6.13 (`:21363`, all interfaces)
+# aws-iam-authenticator's health/metrics port: `:21363` (all interfaces). v0.7.18 has a
+# Config.HealthPort field, but no flag or config-file key sets it, so it is still fixed.
+AUTH_HEALTH_PORT=21363
 # STS host names the gateway serves (cert SANs, CONNECT allow-list). `sts.amazonaws.com`
 # is the global endpoint (scope region us-east-1); the syncer uses the regional one.
 STS_REGIONS=(us-east-1 us-east-2 us-west-1 us-west-2 eu-west-1 eu-central-1)
@@ -66,7 +68,7 @@ stop_one() {
     local i
     for i in $(seq 1 100); do  # up to 10 s
       alive "$pid" || break
-      # aws-iam-authenticator v0.6.13 only closes its mappers on the first SIGTERM and keeps
+      # aws-iam-authenticator (v0.6.13 and v0.7.18) only closes its mappers on the first SIGTERM and keeps
       # serving; a second one makes it exit (k8s signal handler), as it does under kubelet.
       if [[ $i == 5 && "$name" == aws-iam-authenticator ]]; then kill -TERM "$pid" 2>/dev/null || true; fi
       sleep 0.1
@@ -217,7 +219,7 @@ make_pki() {
   ) >"$LOGD/pki.log" 2>&1 || die "certificates (openssl)" "see $LOGD/pki.log" pki
 }
 
-# aws-iam-authenticator v0.6.13 serves /healthz and /metrics on a hard-coded `:21363` (all
+# aws-iam-authenticator (v0.7.18, as v0.6.13) serves /healthz on a hard-coded `:21363` (all
 # interfaces) and ignores the error if that port is taken, so check it's free first.
 check_health_port_free() {
   local owner
@@ -226,7 +228,7 @@ check_health_port_free() {
     local what="unknown process"
     [[ -n "$owner" ]] && what="pid $owner: $(tr '\0' ' ' <"/proc/$owner/cmdline" 2>/dev/null | cut -c1-200)"
     log "ERROR in step 'aws-iam-authenticator health port': port $AUTH_HEALTH_PORT is in use ($what)."
-    log "  aws-iam-authenticator v0.6.13 hard-codes its health/metrics listener on :$AUTH_HEALTH_PORT, so only one"
+    log "  aws-iam-authenticator $AAS_IAM_AUTH_VERSION hard-codes its health listener on :$AUTH_HEALTH_PORT, so only one"
     log "  stack with the EKS auth chain can run at a time: 'stack.sh down' the other stack, or start"
     log "  this one with AAS_EKS_AUTH=0 (no authenticator/STS gateway/webhook)."
     exit 1

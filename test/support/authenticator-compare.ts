@@ -12,7 +12,11 @@
 import { AUTHENTICATOR_VERSIONS, mappedIdentities, outcomeOf, type AccessReading, type Answer as CoreAnswer, type EffectiveAccess, type Grant, type Outcome } from '../../lib/core/access.js';
 import type { AwsAuthView, MapKeyView } from '../../lib/core/awsauth.js';
 import type { MapKey } from '../../lib/core/types.js';
-import type { Answer, Reading, Readings } from './authenticator-oracle.js';
+import type { Answer, AuthVersion, Reading } from './authenticator-oracle.js';
+
+/** The parts of the oracle's readings (both versions) the comparisons use; recorded readings
+ * (test/fixtures/core/parse/*.authenticator.json) have them too. */
+export type GoReadings = Record<AuthVersion, Pick<Reading, 'keys' | 'accounts' | 'derived' | 'identities'>>;
 
 const NAME = '[\\w+=,.@-]';
 /**
@@ -33,8 +37,11 @@ export function isCallerArn(probe: string, partition = 'aws'): boolean {
  * role paths and STS sessions reduced to the role ARN (what a session of that role presents). */
 export function probesInText(...texts: (string | undefined)[]): string[] {
   const out = new Set<string>();
-  for (const t of texts) {
-    for (const [token] of (t ?? '').toLowerCase().matchAll(/arn:[a-z0-9-]+:(?:iam|sts)::\d{12}:[\x21-\x7e]+/g)) {
+  // Double-quoted scalars may spell characters as escapes (`\x7f`): read them both ways.
+  const unescaped = (t: string): string =>
+    t.replace(/\\x([0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, a?: string, b?: string, c?: string) => String.fromCodePoint(parseInt((a ?? b ?? c)!, 16)));
+  for (const t of texts.flatMap((x) => (x === undefined ? [] : [x, unescaped(x)]))) {
+    for (const [token] of t.toLowerCase().matchAll(/arn:[a-z0-9-]+:(?:iam|sts)::\d{12}:[\x21-\x7f]+/g)) {
       const arn = token.replace(/["',\]}]+$/, '');
       const m = /^arn:([a-z0-9-]+):(iam|sts)::(\d{12}):(role|assumed-role)\/(?:[^\s]*\/)?([^/\s]+?)(?:\/[^/\s]+)?$/.exec(arn);
       out.add(arn);
@@ -57,11 +64,17 @@ export function restrictData(data: Record<string, string> | undefined, unknownKe
 
 const accountOf = (arn: string): string => arn.split(':')[4] ?? '';
 
-/** The authenticator's answer as an Outcome. A probe it was not asked about and did not derive
- * matches no stored entry (the oracle derives every ARN a stored key can match), so it gets
- * the account-level answer or nothing. */
-export function goOutcome(reading: Pick<Reading, 'identities' | 'accounts'>, probe: string): Outcome {
+/** Could the oracle have derived this probe from its store (printable ASCII, no space)? */
+const derivable = (probe: string): boolean => /^[\x21-\x7e]+$/.test(probe);
+
+/**
+ * The authenticator's answer as an Outcome. A probe it was not asked about and did not derive
+ * matches no stored entry (the oracle derives every printable-ASCII ARN a stored key can match),
+ * so it gets the account-level answer or nothing; for any other probe it must have been asked.
+ */
+export function goOutcome(reading: Pick<Reading, 'identities' | 'accounts'>, probe: string): Outcome | undefined {
   const a: Answer | undefined = reading.identities[probe];
+  if (a === undefined && !derivable(probe)) return undefined;
   if (a === undefined) return reading.accounts.includes(accountOf(probe)) ? { kind: 'account' } : { kind: 'none' };
   if ('ambiguous' in a) return { kind: 'ambiguous', options: a.ambiguous.map((m) => ({ username: m.username, groups: m.groups })) };
   if ('account' in a) return { kind: 'account' };
@@ -101,7 +114,7 @@ export function probesFor(access: EffectiveAccess | undefined, extra: Iterable<s
  * Where the syncer's effective access and the authenticator's answers differ, per version, for
  * every probe and every caller ARN the authenticator derived from its store.
  */
-export function compareAccess(syncer: EffectiveAccess, go: Readings, probes: readonly string[], partition = 'aws'): string[] {
+export function compareAccess(syncer: EffectiveAccess, go: GoReadings, probes: readonly string[], partition = 'aws'): string[] {
   const out: string[] = [];
   for (const v of AUTHENTICATOR_VERSIONS) {
     const ids = new Set(probes);
@@ -110,7 +123,8 @@ export function compareAccess(syncer: EffectiveAccess, go: Readings, probes: rea
     for (const id of [...ids].sort()) {
       const s = outcomeOf(syncer[v], id);
       const g = goOutcome(go[v], id);
-      if (!exactlySame(s, g)) out.push(`${v} ${id}: syncer ${describeOutcome(s)}, authenticator ${describeOutcome(g)}`);
+      if (g === undefined) out.push(`${v} ${JSON.stringify(id)}: the authenticator was not asked (the syncer: ${describeOutcome(s)})`);
+      else if (!exactlySame(s, g)) out.push(`${v} ${JSON.stringify(id)}: syncer ${describeOutcome(s)}, authenticator ${describeOutcome(g)}`);
     }
   }
   return out;
@@ -123,7 +137,7 @@ export function compareAccess(syncer: EffectiveAccess, go: Readings, probes: rea
  * item that is not a mapping; v0.6.13 keeps every item). `unsure` keys are not compared (the
  * syncer refuses them). mapAccounts: the allowed accounts are the same set.
  */
-export function compareKeys(view: AwsAuthView, go: Readings): string[] {
+export function compareKeys(view: AwsAuthView, go: GoReadings): string[] {
   const out: string[] = [];
   const keyProblem = (kv: MapKeyView, v: (typeof AUTHENTICATOR_VERSIONS)[number]): string | undefined => {
     const k = go[v].keys[kv.key];
@@ -172,7 +186,7 @@ const grantOf = (m: { from: MapKey; arn: string; username: string; groups: strin
  * it answered for, and its allowed accounts. `unknownKeys` are the syncer's (the keys it left out
  * of the data sent).
  */
-export function goAccess(go: Readings, unknownKeys: readonly string[], partition = 'aws'): EffectiveAccess {
+export function goAccess(go: GoReadings, unknownKeys: readonly string[], partition = 'aws'): EffectiveAccess {
   const reading = (v: (typeof AUTHENTICATOR_VERSIONS)[number]): AccessReading => {
     const grants = new Map<string, CoreAnswer>();
     for (const [id, a] of Object.entries(go[v].identities)) {

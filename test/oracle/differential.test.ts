@@ -32,7 +32,7 @@ import { dataSize } from '../../lib/core/render.js';
 import { MAP_KEYS, type ConfigMapObject, type RefusalCode } from '../../lib/core/types.js';
 import { compareAccess, compareKeys, goAccess, isCallerArn, probesFor, probesInText, restrictData } from '../support/authenticator-compare.js';
 import { AuthenticatorOracle, type OracleCase, type Readings } from '../support/authenticator-oracle.js';
-import { currentArb, policyArb, selfArnsArb, snapshotArb } from '../unit/properties/arbitraries.js';
+import { planInputArb } from '../unit/properties/arbitraries.js';
 import { EVERYDAY_TEXTS, NAMES, UNIVERSE_PROBES } from '../unit/properties/awsauth-text.js';
 
 const RUNS = Math.max(1, Number(process.env.FUZZ_RUNS ?? 5000) || 5000);
@@ -74,7 +74,7 @@ interface Case {
 }
 
 const caseArb: fc.Arbitrary<Case> = fc.record({
-  input: fc.record({ current: currentArb({ mutations: 20 }), snapshot: snapshotArb, policy: policyArb, selfArns: selfArnsArb, force: fc.boolean() }),
+  input: planInputArb({ mutations: 20 }),
   probes: fc.tuple(fc.subarray(UNIVERSE_PROBES, { maxLength: 8 }), fc.array(randomProbe, { maxLength: 3 })).map(([a, b]) => [...a, ...b]),
 });
 
@@ -115,8 +115,10 @@ interface Stats {
   /** P3 cases where an access guard refused (so the comparison is not all-clear against all-clear). */
   p3Refusing: number;
   refused: number;
+  /** Decision rows by action, over all plans. */
+  rows: Record<string, number>;
 }
-const stats: Stats = { cases: 0, keys: { mapRoles: {}, mapUsers: {}, mapAccounts: {} }, p2: 0, p3: 0, p3Refusing: 0, refused: 0 };
+const stats: Stats = { cases: 0, keys: { mapRoles: {}, mapUsers: {}, mapAccounts: {} }, p2: 0, p3: 0, p3Refusing: 0, refused: 0, rows: {} };
 
 function count(view: AwsAuthView): void {
   for (const k of ['mapRoles', 'mapUsers', 'mapAccounts'] as const) stats.keys[k]![view[k].state] = (stats.keys[k]![view[k].state] ?? 0) + 1;
@@ -129,6 +131,7 @@ function judge(p: Prepared, goBefore: Readings, goAfter: Readings | undefined, r
   if (record) {
     stats.cases++;
     count(view);
+    for (const r of plan.rows) stats.rows[r.action] = (stats.rows[r.action] ?? 0) + 1;
   }
   // P1: the current object.
   out.push(...compareKeys(view, goBefore).map((m) => `P1 current: ${m}`));
@@ -240,7 +243,7 @@ describe('the syncer reads aws-auth as aws-iam-authenticator v0.6.13 and v0.7.18
       const unsure = ['mapRoles', 'mapUsers', 'mapAccounts'].map((k) => `${k} ${stats.keys[k]!.unsure ?? 0}/${present(k)}`).join(', ');
       console.log(
         `differential: ${stats.cases} cases in ${seconds.toFixed(1)} s (seed ${SEED}); P2 on ${stats.p2} written plans, P3 on ${stats.p3} changed plans (${stats.refused} refused, ${stats.p3Refusing} by an access guard); ` +
-          `unsure keys (of those present): ${unsure}; states ${JSON.stringify(stats.keys)}`,
+          `unsure keys (of those present): ${unsure}; states ${JSON.stringify(stats.keys)}; rows ${JSON.stringify(stats.rows)}`,
       );
       if (SURVEY && Object.keys(survey).length) {
         const lines = Object.entries(survey).sort((a, b) => b[1].count - a[1].count).map(([k, v]) => `${v.count}× ${k}\n    e.g. ${v.example.slice(0, 600)}`);

@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { buildDesired } from '../../../lib/core/desired.js';
 import { OWNED_ANNOTATION, formatOwned, ownershipToken, owns, readOwned } from '../../../lib/core/ownership.js';
+import { planSync, type SyncPlanInput } from '../../../lib/core/plan.js';
 import type { GroupMapping, RoleMapping, SyncPolicy } from '../../../lib/core/policy.js';
 import { DEFAULT_ROLE_USERNAME, DEFAULT_USER_USERNAME } from '../../../lib/core/policy.js';
 import type { ConfigMapObject, IamGroup, IamRole, IamSnapshot, IamUser, MapKey } from '../../../lib/core/types.js';
@@ -234,6 +235,23 @@ export const currentArb = (opts: { mutations?: number; extreme?: number; maxItem
       }),
     { freq: 10 },
   );
+
+/**
+ * A whole planSync input. Half the time the current aws-auth is what an earlier sync (with an
+ * earlier IAM snapshot, forced) made of the generated one, so that the syncer owns entries in it
+ * and the plan updates, removes and splices rather than only adds.
+ */
+export const planInputArb = (opts: Parameters<typeof currentArb>[0] = {}): fc.Arbitrary<SyncPlanInput> =>
+  fc
+    .record({
+      current: currentArb(opts),
+      snapshot: snapshotArb,
+      policy: policyArb,
+      selfArns: selfArnsArb,
+      force: fc.boolean(),
+      previous: fc.option(snapshotArb, { nil: undefined }),
+    })
+    .map(({ previous, ...input }) => (previous === undefined ? input : { ...input, current: planSync({ ...input, snapshot: previous, force: true }).next }));
 
 // ---------------------------------------------------------------------------------------------
 // Oracles

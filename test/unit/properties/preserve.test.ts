@@ -23,25 +23,16 @@ import {
   basePolicy,
   blockItems,
   contains,
-  currentArb,
   foreignParts,
   isNodeItem,
   isSubsequence,
   mayChange,
   occursInOrder,
-  policyArb,
+  planInputArb,
   readList,
-  selfArnsArb,
-  snapshotArb,
 } from './arbitraries.js';
 
-const inputArb: fc.Arbitrary<SyncPlanInput> = fc.record({
-  current: currentArb(),
-  snapshot: snapshotArb,
-  policy: policyArb,
-  selfArns: selfArnsArb,
-  force: fc.boolean(),
-});
+const inputArb: fc.Arbitrary<SyncPlanInput> = planInputArb();
 
 /** Check the preservation invariants on one plan; returns the violations found. */
 function violations(input: SyncPlanInput, next: ConfigMapObject, refused: boolean): string[] {

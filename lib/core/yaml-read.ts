@@ -170,7 +170,8 @@ interface Line {
 }
 
 const isSpace = (c: number | undefined): boolean => c === 0x20;
-const isBlankOrEnd = (c: number | undefined): boolean => c === undefined || c === 0x20 || c === 0x0a;
+/** A space, a line break or the end of the text (where charCodeAt gives NaN). */
+const isBlankOrEnd = (c: number | undefined): boolean => c === undefined || Number.isNaN(c) || c === 0x20 || c === 0x0a;
 
 class Reader {
   private readonly lines: Line[] = [];

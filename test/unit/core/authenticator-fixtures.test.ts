@@ -27,6 +27,8 @@ const UNSURE: Record<string, Record<string, string>> = {
   'inf-replaced-by-duplicate-key': { mapRoles: 'a duplicate key (its .inf value is dropped by go-yaml, so the key is not broken)' },
   'numeric-values': { mapUsers: 'numbers where strings are wanted' },
   'unicode-folded-field-name': { mapRoles: 'uſername fills username only through Go’s Unicode case folding' },
+  'colon-at-end-of-text': { mapRoles: '"admin:" at the very end is a mapping key to go-yaml (the authenticator cannot read the key)' },
+  'dash-and-colon-values': { mapRoles: 'note: - is a block sequence where go-yaml allows none (the authenticator cannot read the key)' },
   'date-is-a-string': { mapRoles: 'the authenticator reads 2024-03-01 as a string; the syncer keeps plain scalars that start like numbers opaque' },
   'invalid-yaml': { mapRoles: 'bad indentation: the authenticator fails on it too (the syncer only says it is not sure)' },
   'sexagesimal-is-a-string': { mapRoles: 'the authenticator reads 1:20 as a string; the syncer keeps plain scalars that start like numbers opaque' },

@@ -51,7 +51,9 @@ export type Mutation =
   | { op: 'truncate'; at: number }
   | { op: 'replace-all'; from: string; to: string }
   | { op: 'prefix'; text: string }
-  | { op: 'suffix'; text: string };
+  | { op: 'suffix'; text: string }
+  /** Drop the line breaks at the end (a text need not end with one). */
+  | { op: 'chomp' };
 
 // ---------------------------------------------------------------------------------------------
 // Words
@@ -71,8 +73,11 @@ export const YAML_SPECIAL_WORDS = [
   '``', '|', '>', '[x]', '{x: y}', '"q"', "'q'", ',', 'a,b', '\t', ' lead', 'trail ', 'a\nb', 'a\r\nb', 'a\rb',
   '\u0085', 'x\u0085y', 'x\u2028y', 'x\u2029y', '\u2028', '\ufeffbom', '\u0000', '\u0007', '\u001b[31m', '\u007f', '\u009b',
   '\u00a0', '\u200b', '\uffff', '\ufffe', 'é', 'e\u0301', '日本語', '😀', 'ſ', '\u212a', '\u0130', 'system:masters', 'system:nodes',
-  '{{SessionName}}', '<<',
+  '{{SessionName}}', '<<', 'x:', 'a:b', '- ', '-x', ':x',
 ];
+
+/** Plain scalars made of or around YAML indicators (`-`, `?`, `:`, `#`, `,`). */
+export const INDICATOR_WORDS = ['-', '--', '-x', '- x', '?', '?x', '? x', ':', ':x', ': x', 'x:', 'x:y', 'x: y', 'x :', '#', 'x#y', 'x #y', 'x,y', '[x', 'x]', '{x', 'x}', '@x', 'x@', '=', '~x', 'x~', '...', '---x', '- -', '-:'];
 
 /** Pieces of YAML syntax, for hostile values and mutations. */
 export const YAML_FRAGMENTS = [
@@ -173,6 +178,8 @@ const scalarArb = (words: readonly string[]): fc.Arbitrary<Scalar> =>
     { weight: 180, arbitrary: fc.constantFrom(...words).map(str) },
     { weight: 8, arbitrary: stringArb.map(str) },
     { weight: 3, arbitrary: fc.constantFrom(...YAML_SPECIAL_WORDS.filter((w) => !/[\n\r]/.test(w))).map(raw) },
+    // Plain scalars at the edge of the indicators: go-yaml reads some of them as structure.
+    { weight: 3, arbitrary: fc.constantFrom(...INDICATOR_WORDS).map(raw) },
     { weight: 1, arbitrary: fc.constantFrom('*a', '&a x', '!!str 1', '!!int "1"', '!!binary aGk=', '!!null ""', '!!bool yes', '!custom x', '[]', '{}', '|\n  x', '"a" "b"').map(raw) },
   );
 
@@ -463,6 +470,9 @@ export function mutate(text: string, mutations: readonly Mutation[]): string {
       case 'suffix':
         t = t + m.text;
         break;
+      case 'chomp':
+        t = t.replace(/[\r\n]+$/, '');
+        break;
     }
   }
   return t;
@@ -498,6 +508,8 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
       { op: 'replace-all', from: 'userarn', to: '"userarn"' },
       { op: 'suffix', text: '\n# end\n' },
       { op: 'prefix', text: '---\n' },
+      { op: 'chomp' },
+      { op: 'chomp' },
     ),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), at }) },

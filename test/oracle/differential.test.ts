@@ -12,7 +12,8 @@
  *     plan.after, the access the plan intended, and every key the plan rewrote reads without an
  *     error the current text did not already have.
  * P3  No guard verdict changes when the guards judge the authenticator's readings of the
- *     current and next objects instead of the syncer's.
+ *     current and next objects instead of the syncer's: for the sync, and for a restore of the
+ *     current object over the next one.
  * Plus: the everyday shapes (kubectl, eksctl, Terraform, the AWS docs) are all read (`ok`).
  *
  * Cases are generated in chunks and sent to the oracle in batches; a failing case is replayed
@@ -27,7 +28,7 @@ import { AUTHENTICATOR_VERSIONS, effectiveAccess, mappedIdentities, type Effecti
 import { viewAwsAuth, type AwsAuthView } from '../../lib/core/awsauth.js';
 import { checkGuards } from '../../lib/core/guards.js';
 import { identityKeyOf } from '../../lib/core/identity.js';
-import { planSync, type SyncPlan, type SyncPlanInput } from '../../lib/core/plan.js';
+import { planRestore, planSync, type SyncPlan, type SyncPlanInput } from '../../lib/core/plan.js';
 import { dataSize } from '../../lib/core/render.js';
 import { MAP_KEYS, type ConfigMapObject, type RefusalCode } from '../../lib/core/types.js';
 import { compareAccess, compareKeys, goAccess, isCallerArn, probesFor, probesInText, restrictData } from '../support/authenticator-compare.js';
@@ -114,11 +115,14 @@ interface Stats {
   p3: number;
   /** P3 cases where an access guard refused (so the comparison is not all-clear against all-clear). */
   p3Refusing: number;
+  /** Restores (the current object put back over the next one) whose guards were compared. */
+  p3Restore: number;
+  p3RestoreRefusing: number;
   refused: number;
   /** Decision rows by action, over all plans. */
   rows: Record<string, number>;
 }
-const stats: Stats = { cases: 0, keys: { mapRoles: {}, mapUsers: {}, mapAccounts: {} }, p2: 0, p3: 0, p3Refusing: 0, refused: 0, rows: {} };
+const stats: Stats = { cases: 0, keys: { mapRoles: {}, mapUsers: {}, mapAccounts: {} }, p2: 0, p3: 0, p3Refusing: 0, p3Restore: 0, p3RestoreRefusing: 0, refused: 0, rows: {} };
 
 function count(view: AwsAuthView): void {
   for (const k of ['mapRoles', 'mapUsers', 'mapAccounts'] as const) stats.keys[k]![view[k].state] = (stats.keys[k]![view[k].state] ?? 0) + 1;
@@ -180,6 +184,25 @@ function judge(p: Prepared, goBefore: Readings, goAfter: Readings | undefined, r
   const goCtx = { ...ctx, before: goAccess(goBefore, plan.before['v0.7.18'].unknownKeys), after: goAccess(goAfter, plan.after['v0.7.18'].unknownKeys) };
   const overGo = codes(checkGuards(goCtx, c.input.force === true));
   if (JSON.stringify(overGo) !== JSON.stringify(planned)) out.push(`P3 guards over the authenticator's readings refuse ${JSON.stringify(overGo)}, the plan ${JSON.stringify(planned)}`);
+
+  // P3 for restores: putting the current object back over the next one (both read already).
+  const current = c.input.current;
+  if (!current) return out;
+  const restore = planRestore({ current: plan.next, backup: current, partition: c.input.policy.partition, selfArns: c.input.selfArns, force: c.input.force });
+  const restoredView = viewAwsAuth(restore.next, c.input.policy.partition);
+  const rBefore = effectiveAccess(ctx.afterView);
+  const rAfter = effectiveAccess(restoredView);
+  const sameKeys = (a: readonly string[], b: readonly string[]): boolean => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
+  // The oracle read each object without the keys the syncer left out of it; compare only then.
+  if (!sameKeys(rBefore['v0.7.18'].unknownKeys, plan.after['v0.7.18'].unknownKeys) || !sameKeys(rAfter['v0.7.18'].unknownKeys, plan.before['v0.7.18'].unknownKeys)) return out;
+  if (record) stats.p3Restore++;
+  const rctx = { ...ctx, kind: 'restore' as const, beforeView: ctx.afterView, afterView: restoredView, before: rBefore, after: rAfter, maxRemovals: Number.POSITIVE_INFINITY, nextSize: dataSize(restore.next) };
+  const restored = codes(restore.refusals);
+  if (record && restored.length) stats.p3RestoreRefusing++;
+  const rRebuilt = codes(checkGuards(rctx, c.input.force === true));
+  if (JSON.stringify(rRebuilt) !== JSON.stringify(restored)) out.push(`P3 restore (test adapter) guards rebuilt give ${JSON.stringify(rRebuilt)}, the restore plan said ${JSON.stringify(restored)}`);
+  const rGo = codes(checkGuards({ ...rctx, before: goAccess(goAfter, rBefore['v0.7.18'].unknownKeys), after: goAccess(goBefore, rAfter['v0.7.18'].unknownKeys) }, c.input.force === true));
+  if (JSON.stringify(rGo) !== JSON.stringify(restored)) out.push(`P3 restore: guards over the authenticator's readings refuse ${JSON.stringify(rGo)}, the restore plan ${JSON.stringify(restored)}`);
   return out;
 }
 
@@ -242,7 +265,7 @@ describe('the syncer reads aws-auth as aws-iam-authenticator v0.6.13 and v0.7.18
       const present = (k: string): number => Object.entries(stats.keys[k]!).filter(([s]) => s !== 'absent').reduce((a, [, x]) => a + x, 0);
       const unsure = ['mapRoles', 'mapUsers', 'mapAccounts'].map((k) => `${k} ${stats.keys[k]!.unsure ?? 0}/${present(k)}`).join(', ');
       console.log(
-        `differential: ${stats.cases} cases in ${seconds.toFixed(1)} s (seed ${SEED}); P2 on ${stats.p2} written plans, P3 on ${stats.p3} changed plans (${stats.refused} refused, ${stats.p3Refusing} by an access guard); ` +
+        `differential: ${stats.cases} cases in ${seconds.toFixed(1)} s (seed ${SEED}); P2 on ${stats.p2} written plans, P3 on ${stats.p3} changed plans (${stats.refused} refused, ${stats.p3Refusing} by an access guard) and ${stats.p3Restore} restores (${stats.p3RestoreRefusing} refused by an access guard); ` +
           `unsure keys (of those present): ${unsure}; states ${JSON.stringify(stats.keys)}; rows ${JSON.stringify(stats.rows)}`,
       );
       if (SURVEY && Object.keys(survey).length) {

@@ -433,6 +433,8 @@ class Reader {
     if ('&*!|>%@`,[]{}#\'"'.includes(source[0] ?? '')) throw unsure(this.li, `a value starting with ${JSON.stringify(source[0])}`);
     if ((c === 0x2d || c === 0x3f || c === 0x3a) && isBlankOrEnd(source.charCodeAt(1))) throw unsure(this.li, `a value starting with ${JSON.stringify(source[0])}`);
     if (context === 'flow' && /[?\s]/.test(source)) throw unsure(this.li, `a flow value with spaces or "?" (${JSON.stringify(source)})`);
+    // Inside [ ] and { }, go-yaml takes a ":" that starts a value as the value indicator.
+    if (context === 'flow' && c === 0x3a) throw unsure(this.li, `a flow value starting with ":" (${JSON.stringify(source)})`);
     if (source === '<<') throw unsure(this.li, 'a "<<" (merge) key');
     // sigs.k8s.io/yaml cannot turn infinity or NaN into JSON: the authenticator reads no entry of the key.
     if (this.viaJson && /^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$/.test(source)) this.jsonless ??= broken(this.li, `${source} has no JSON form: the authenticator cannot read the key`);

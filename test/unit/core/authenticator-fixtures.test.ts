@@ -22,6 +22,7 @@ const UNSURE: Record<string, Record<string, string>> = {
   'case-colliding-fields': { mapRoles: 'two spellings of rolearn: which one encoding/json keeps depends on JSON key order' },
   'dot-float-with-underscore': { mapRoles: '.5_0 is a float to go-yaml (the username is lost); the syncer does not model floats' },
   'duplicate-field': { mapRoles: 'a duplicate key: the syncer does not guess which one wins' },
+  'flow-value-starting-with-colon': { mapRoles: 'in a flow mapping, go-yaml takes the ":" of ":admin" for a value indicator (it cannot read the key)' },
   'go-number-forms': { mapRoles: 'numbers where strings are wanted: go-yaml reads 0O17, 0X1F, +0B1, 1e1_0 … as numbers' },
   'go-octal-is-a-number': { mapRoles: '0o17 is a number to go-yaml: the entry loses its groups' },
   'inf-replaced-by-duplicate-key': { mapRoles: 'a duplicate key (its .inf value is dropped by go-yaml, so the key is not broken)' },

@@ -1,9 +1,11 @@
 /**
  * Jest runs the project as ES modules (`@kubernetes/client-node` 1.x is ESM-only), so it
  * needs NODE_OPTIONS=--experimental-vm-modules (set by the npm scripts).
- * Three projects: `unit` (pure core, use cases over in-memory ports, adapters over SDK mocks),
- * `oracle` (aws-iam-authenticator's own aws-auth code through test/oracle's binaries; no stack)
- * and `integration` (adapters and flows on the real local stack, started by globalSetup).
+ * Projects: `unit` (pure core, use cases over in-memory ports, adapters over SDK mocks, the
+ * CLI in-process: no subprocess, no packaging, no network; well under a minute), `slow` (the
+ * built CLI in its own process, `serverless package` and its CloudFormation), `oracle`
+ * (aws-iam-authenticator's own aws-auth code through test/oracle's binaries; no stack) and
+ * `integration` (adapters and flows on the real local stack, started by globalSetup).
  */
 const common = {
   extensionsToTreatAsEsm: ['.ts'],
@@ -19,6 +21,7 @@ export default {
   testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'slow', testMatch: ['<rootDir>/test/slow/**/*.test.ts'] },
     { ...common, displayName: 'oracle', testMatch: ['<rootDir>/test/oracle/**/*.test.ts'] },
     {
       ...common,

@@ -5,20 +5,28 @@
  *   sync     live: the real sync with your AWS credentials (--dry-run to only show the diff)
  *   restore  live: put a backup back (--backup KEY|latest)
  *   backups  live: list the cluster's backups, newest first
+ *   migrate  live: what a switch to EKS access entries would create, and what cannot move
+ *
+ * Arguments are parsed by commander (no dependencies of its own): per-command options and
+ * help, --version, and an error naming any option the command does not take — the job a
+ * node:util parseArgs table plus hand-written help and checks did before, in less code.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { Log } from '../lib/app/ports.js';
+import { renderManifestYaml } from '../lib/app/manifest.js';
+import { backupsReply, entriesPlanReply, entriesWriteReply, errorReply, planReply, refusedReply, restoreReply, syncReply } from '../lib/app/reply.js';
 import { restoreAwsAuth, listBackups } from '../lib/app/restore.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
-import { liveDepsFor } from '../lib/adapters/wire.js';
-import { readConfigFile, resolveSettings, toPolicy, type Config } from '../lib/config.js';
+import type { LiveDeps, LiveSettings } from '../lib/adapters/wire.js';
+import { configSelfArns, readConfigFile, resolveSettings, toPolicy, TARGETS, type Config, type Target } from '../lib/config.js';
+import { entriesFromDocument, EntriesFormatError, planEntriesSync, type CurrentEntries } from '../lib/core/access-entries.js';
 import { formatRefusal, formatReport } from '../lib/core/diff.js';
 import { snapshotFromAuthorizationDetails, SnapshotFormatError, type AuthorizationDetailsPage } from '../lib/core/iam-snapshot.js';
 import { planSync } from '../lib/core/plan.js';
+import { AWS_AUTH_NAME, AWS_AUTH_NAMESPACE } from '../lib/core/render.js';
 import type { ConfigMapObject } from '../lib/core/types.js';
-import { renderManifestYaml } from '../lib/app/manifest.js';
 import { describeError, GuardRefusedError, InputError } from '../lib/errors.js';
 
 export const EXIT = { unchanged: 0, error: 1, changes: 2, refused: 3 } as const;
@@ -35,39 +43,24 @@ const defaultIo: Io = {
   readFile: (p) => readFileSync(p, 'utf8'),
 };
 
-const USAGE = `Usage: aws-auth-syncer <command> [options]
+/** The package version: package.json is two levels up from dist/cli/, one from cli/ (tests). */
+function version(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'aws-auth-syncer' && pkg.version) return pkg.version;
+    } catch {
+      /* try the next level */
+    }
+  }
+  return 'unknown';
+}
 
-Commands:
-  plan     --config FILE --iam FILE --current FILE|none [--self-arn ARN] [--force]
-           Offline. Prints the complete next aws-auth ConfigMap (YAML) on stdout when there
-           are changes, and the diff and guard messages on stderr.
-           Exit: 0 nothing to change, 2 changes planned, 3 refused by a guard, 1 invalid input.
-  sync     --config FILE [--dry-run] [--force] [--bucket NAME]
-           Live, with your AWS credentials: read IAM, back up, write aws-auth.
-  restore  --config FILE --backup KEY|latest [--dry-run] [--force] [--bucket NAME]
-           Live: restore a backup (the current version is backed up first).
-  backups  --config FILE [--limit N] [--bucket NAME]
-           Live: list backups, newest first.
-
-Options:
-  --config FILE     YAML or JSON configuration (see README: configuration reference)
-  --iam FILE        output of \`aws iam get-account-authorization-details\` (JSON)
-  --current FILE    output of \`kubectl -n kube-system get configmap aws-auth -o yaml\`, or none
-  -h, --help        this help
-`;
-
-const OPTIONS = {
-  config: { type: 'string' },
-  iam: { type: 'string' },
-  current: { type: 'string' },
-  'self-arn': { type: 'string' },
-  force: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  backup: { type: 'string' },
-  bucket: { type: 'string' },
-  limit: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} satisfies ParseArgsConfig['options'];
+const IAM_EXPECTED =
+  'expected the output of `aws iam get-account-authorization-details` (a JSON object with UserDetailList, RoleDetailList and GroupDetailList, or a list of such pages)';
+const CURRENT_EXPECTED = 'expected the output of `kubectl -n kube-system get configmap aws-auth -o yaml` (or -o json)';
+const ENTRIES_EXPECTED =
+  'expected {"accessEntries": [<aws eks describe-access-entry .accessEntry>, ...], "associatedPolicies": {"<principalArn>": [<aws eks list-associated-access-policies .associatedAccessPolicies[]>, ...]}}';
 
 function readText(io: Io, path: string, what: string): string {
   try {
@@ -77,7 +70,7 @@ function readText(io: Io, path: string, what: string): string {
   }
 }
 
-/** Read `kubectl get cm aws-auth -o yaml|json` output. */
+/** Read `kubectl get cm aws-auth -o yaml|json` output: one ConfigMap, kube-system/aws-auth. */
 export function readCurrent(text: string, path: string): ConfigMapObject {
   let value: unknown;
   try {
@@ -85,9 +78,18 @@ export function readCurrent(text: string, path: string): ConfigMapObject {
   } catch (err) {
     throw new InputError(`--current ${path} is not YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
   }
+  const obj = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  if (Array.isArray(obj.items)) {
+    // `kubectl get cm -o yaml` without a name prints a List of every ConfigMap.
+    throw new InputError(`--current ${path} is a ${String(obj.kind ?? 'list')} of ${obj.items.length} object(s), not one ConfigMap: name the one ConfigMap (${CURRENT_EXPECTED})`);
+  }
   const cm = value as ConfigMapObject;
-  if (typeof value !== 'object' || value === null || cm.kind !== 'ConfigMap' || typeof cm.metadata !== 'object' || cm.metadata === null) {
-    throw new InputError(`--current ${path} is not a ConfigMap (expected the output of kubectl -n kube-system get configmap aws-auth -o yaml)`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || cm.kind !== 'ConfigMap' || typeof cm.metadata !== 'object' || cm.metadata === null) {
+    throw new InputError(`--current ${path} is not a ConfigMap (${CURRENT_EXPECTED})`);
+  }
+  const ns = cm.metadata.namespace ?? AWS_AUTH_NAMESPACE;
+  if (cm.metadata.name !== AWS_AUTH_NAME || ns !== AWS_AUTH_NAMESPACE) {
+    throw new InputError(`--current ${path} is ConfigMap ${String(ns)}/${String(cm.metadata.name)}, not ${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME} (${CURRENT_EXPECTED})`);
   }
   if (cm.data !== undefined && (typeof cm.data !== 'object' || cm.data === null || Object.values(cm.data).some((v) => typeof v !== 'string'))) {
     throw new InputError(`--current ${path}: data must map keys to strings`);
@@ -103,11 +105,12 @@ export function readIam(text: string, path: string) {
   } catch (err) {
     throw new InputError(`--iam ${path} is not JSON: ${(err as Error).message}`);
   }
+  if (Array.isArray(value) && value.length === 0) throw new InputError(`--iam ${path} is an empty list: ${IAM_EXPECTED}`);
   const pages = (Array.isArray(value) ? value : [value]) as AuthorizationDetailsPage[];
   try {
     return snapshotFromAuthorizationDetails(pages);
   } catch (err) {
-    if (err instanceof SnapshotFormatError) throw new InputError(`--iam ${path}: ${err.message}`);
+    if (err instanceof SnapshotFormatError) throw new InputError(`--iam ${path}: ${err.message}; ${IAM_EXPECTED}`);
     throw err;
   }
 }
@@ -119,96 +122,394 @@ export function toManifest(cm: ConfigMapObject): string {
   return renderManifestYaml(out);
 }
 
-function need(values: Record<string, unknown>, name: string): string {
-  const v = values[name];
-  if (typeof v !== 'string' || v === '') throw new InputError(`--${name} is required (see --help)`);
-  return v;
-}
-
-function stderrLog(io: Io, verbose: boolean): Log {
+function stderrLog(io: Io): Log {
   return {
     debug: () => {},
     info: () => {},
-    warn: (m) => verbose && io.err(`warning: ${m}\n`),
+    warn: (m) => io.err(`warning: ${m}\n`),
     error: (m) => io.err(`error: ${m}\n`),
   };
 }
 
-function plan(values: Record<string, unknown>, io: Io): number {
-  const config = readConfigFile(need(values, 'config'));
-  const snapshot = readIam(readText(io, need(values, 'iam'), '--iam'), String(values.iam));
-  const currentArg = need(values, 'current');
-  const current = currentArg === 'none' ? null : readCurrent(readText(io, currentArg, '--current'), currentArg);
-  const result = planSync({
-    current,
-    snapshot,
-    policy: toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION }),
-    selfArns: [...(config.selfArn ?? []), ...(typeof values['self-arn'] === 'string' ? [values['self-arn']] : [])],
-    force: values.force === true,
-  });
-  io.err(`${formatReport(result).join('\n')}\n`);
-  if (!result.changed) return EXIT.unchanged;
-  if (result.refusals.length > 0) return EXIT.refused;
-  io.out(toManifest(result.next));
-  return EXIT.changes;
+type Output = 'text' | 'json';
+const json = (io: Io, value: unknown) => io.out(`${JSON.stringify(value, null, 2)}\n`);
+const exitFor = (outcome: string): number => (outcome === 'refused' ? EXIT.refused : outcome === 'planned' ? EXIT.changes : EXIT.unchanged);
+
+interface PlanOptions {
+  config: string;
+  iam: string;
+  current?: string;
+  currentEntries?: string;
+  target?: Target;
+  selfArn?: string;
+  force?: boolean;
+  output: Output;
 }
 
-async function live(command: string, values: Record<string, unknown>, io: Io): Promise<number> {
-  const config: Config = readConfigFile(need(values, 'config'));
-  if (command === 'restore') need(values, 'backup'); // before any AWS call
-  // For a person at a terminal the file they named wins over a BACKUP_BUCKET in their shell.
-  const settings = resolveSettings(config, undefined, (values.bucket as string | undefined) ?? config.backup.bucket);
-  const deps = liveDepsFor(settings, stderrLog(io, true));
-  const dryRun = values['dry-run'] === true;
-  const force = values.force === true;
-  if (command === 'backups') {
-    const limit = values.limit === undefined ? 50 : Number(values.limit);
-    if (!Number.isInteger(limit) || limit < 1) throw new InputError('--limit must be a positive whole number');
-    const list = await listBackups(deps.backups, config.cluster, limit);
-    for (const b of list) io.out(`${b.key}\t${b.takenAt}\trv=${b.resourceVersion}\t${b.reason}\t${b.size} bytes\n`);
-    io.err(`${list.length} backup(s) of ${config.cluster} in s3://${settings.bucket}\n`);
-    return 0;
+/** Read `--current-entries`: `none`, or `{"accessEntries": [...], "associatedPolicies": {...}}`. */
+export function readCurrentEntries(text: string, path: string): CurrentEntries {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`--current-entries ${path} is not JSON: ${(err as Error).message}`);
   }
-  const selfArns = [...settings.selfArns, await deps.selfArn()];
-  const result =
+  try {
+    return entriesFromDocument(value);
+  } catch (err) {
+    if (err instanceof EntriesFormatError) throw new InputError(`--current-entries ${path}: ${err.message}; ${ENTRIES_EXPECTED}`);
+    throw err;
+  }
+}
+
+function planEntries(o: PlanOptions, config: Config, io: Io): number {
+  if (o.current !== undefined) throw new InputError('plan --target access-entries reads --current-entries (the access entries), not --current (aws-auth)');
+  if (o.currentEntries === undefined) throw new InputError(`plan --target access-entries needs --current-entries FILE|none (${ENTRIES_EXPECTED})`);
+  const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
+  const current = o.currentEntries === 'none' ? { entries: [], policies: {} } : readCurrentEntries(readText(io, o.currentEntries, '--current-entries'), o.currentEntries);
+  const policy = toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });
+  const selfArns = [...configSelfArns(config), ...(o.selfArn ? [o.selfArn] : [])];
+  const result = planEntriesSync({ current, snapshot, policy, selfArns, force: o.force === true });
+  const reply = entriesPlanReply(config.cluster, result);
+  if (o.output === 'json') {
+    json(io, reply);
+    return exitFor(reply.outcome);
+  }
+  io.err(`${reply.diff.join('\n')}\n`);
+  // stdout: the calls, one JSON object per line, when there is something to do.
+  if (reply.outcome === 'planned') io.out(reply.calls.map((c) => `${JSON.stringify(c)}\n`).join(''));
+  return exitFor(reply.outcome);
+}
+
+/** The target a command works on: --target, else the config's (an unreadable config fails later, with its message). */
+function targetOf(o: { config: string; target?: Target }): Target {
+  if (o.target) return o.target;
+  try {
+    return readConfigFile(o.config).target;
+  } catch {
+    return 'aws-auth';
+  }
+}
+
+function plan(o: PlanOptions, io: Io): number {
+  const config = readConfigFile(o.config);
+  if ((o.target ?? config.target) === 'access-entries') return planEntries(o, config, io);
+  if (o.currentEntries !== undefined) throw new InputError('--current-entries is for --target access-entries; the aws-auth target reads --current');
+  if (o.current === undefined) throw new InputError("plan needs --current FILE|none (the aws-auth ConfigMap)");
+  const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
+  const current = o.current === 'none' ? null : readCurrent(readText(io, o.current, '--current'), o.current);
+  const policy = toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });
+  const selfArns = [...configSelfArns(config), ...(o.selfArn ? [o.selfArn] : [])];
+  const result = planSync({ current, snapshot, policy, selfArns, force: o.force === true });
+  const reply = planReply(config.cluster, result);
+  if (o.output === 'json') {
+    json(io, reply);
+    return exitFor(reply.outcome);
+  }
+  io.err(`${formatReport(result).join('\n')}\n`);
+  if (reply.outcome === 'planned') io.out(toManifest(result.next));
+  return exitFor(reply.outcome);
+}
+
+interface LiveOptions {
+  config: string;
+  target?: Target;
+  bucket?: string;
+  profile?: string;
+  output: Output;
+  dryRun?: boolean;
+  force?: boolean;
+  backup?: string;
+  limit?: number;
+  kubeconfig?: string;
+  context?: string;
+}
+
+/** --kubeconfig / --context: the cluster kubectl would use, checked against the config's cluster. */
+async function kubeconfigConnection(o: LiveOptions, cluster: string, io: Io): Promise<Pick<LiveSettings, 'connect' | 'identity'>> {
+  if (o.kubeconfig === undefined && o.context === undefined) return {};
+  // Loaded here, not at startup: `plan` and `--help` should not pay for the Kubernetes client.
+  const { clientNodeConnection, eksClusterName, loadKubeConfig } = await import('../lib/adapters/kube-client.js');
+  const kc = loadKubeConfig({ file: o.kubeconfig, context: o.context });
+  const named = eksClusterName(kc);
+  if (named !== undefined && named !== cluster) {
+    throw new InputError(`kubeconfig context ${kc.getCurrentContext()} points at EKS cluster ${named}, but the config is for cluster ${cluster}`);
+  }
+  io.err(`cluster: kubeconfig context ${kc.getCurrentContext()} (${kc.getCurrentCluster()?.server})\n`);
+  const connection = clientNodeConnection(kc);
+  return { connect: async () => connection, identity: `kubeconfig user ${kc.getCurrentUser()?.name ?? '(none)'}` };
+}
+
+async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io: Io): Promise<number> {
+  const config = readConfigFile(o.config);
+  const target = o.target ?? config.target;
+  if (target === 'access-entries' && (o.kubeconfig !== undefined || o.context !== undefined)) {
+    throw new InputError('--kubeconfig and --context are for the aws-auth target: access entries are EKS API calls made with your AWS credentials');
+  }
+  const kube = command === 'backups' ? {} : await kubeconfigConnection(o, config.cluster, io);
+  // The AWS SDK is loaded by live commands only (a second or more of startup on a busy machine).
+  const [{ assertProfileExists, profileInUse, regionFromEnvOrProfile }, { liveDepsFor }] = await Promise.all([
+    import('../lib/adapters/aws-profile.js'),
+    import('../lib/adapters/wire.js'),
+  ]);
+  await assertProfileExists(o.profile);
+  const region = config.region ?? (await regionFromEnvOrProfile(o.profile));
+  if (!region) {
+    throw new InputError(`no region: set \`region\` in ${o.config}, AWS_REGION, or a region in the AWS profile ${profileInUse(o.profile)}`);
+  }
+  // For a person at a terminal the file they named wins over a BACKUP_BUCKET in their shell.
+  const settings = resolveSettings(config, { ...process.env, AWS_REGION: region }, o.bucket ?? config.backup.bucket);
+  const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube });
+  if (target === 'access-entries') return liveEntries(command, o, io, { config, region, deps, bucket: settings.bucket, selfArns: settings.selfArns });
+  if (command === 'backups') {
+    const list = await listBackups(deps.backups, config.cluster, o.limit ?? 50);
+    if (o.output === 'json') json(io, backupsReply(config.cluster, list));
+    else for (const b of list) io.out(`${b.key}\t${b.takenAt}\trv=${b.resourceVersion}\t${b.reason}\t${b.size} bytes\n`);
+    io.err(`${list.length} backup(s) of ${config.cluster} in s3://${settings.bucket}\n`);
+    return EXIT.unchanged;
+  }
+  // The identities whose access must survive: the config's, SYNCER_SELF_ARNS, and whoever runs this.
+  const selfArns = [...new Set([...settings.selfArns, await deps.selfArn()])];
+  const policy = toPolicy(config, { region });
+  const common = { dryRun: o.dryRun === true, force: o.force === true, selfArns, writeAttempts: config.kubernetes.writeAttempts };
+  const [result, reply] =
     command === 'sync'
-      ? await syncAwsAuth(deps, { policy: toPolicy(config, { region: settings.region }), dryRun, force, selfArns, writeAttempts: config.kubernetes.writeAttempts })
-      : await restoreAwsAuth(deps, { cluster: config.cluster, partition: toPolicy(config, { region: settings.region }).partition, backup: need(values, 'backup'), dryRun, force, selfArns, writeAttempts: config.kubernetes.writeAttempts });
+      ? await syncAwsAuth(deps, { policy, ...common }).then((r) => [r, syncReply(config.cluster, r, [])] as const)
+      : await restoreAwsAuth(deps, { cluster: config.cluster, partition: policy.partition, backup: o.backup!, ...common }).then((r) => [r, restoreReply(config.cluster, r)] as const);
+  if (o.output === 'json') {
+    json(io, reply);
+    return exitFor(result.outcome);
+  }
   io.err(`${result.plan.report.join('\n')}\n`);
   if (result.outcome === 'planned' || result.outcome === 'refused') io.out(toManifest(result.plan.next));
   io.err(`outcome: ${result.outcome}${result.backupKey ? ` (previous version backed up to ${result.backupKey})` : ''}\n`);
-  return result.outcome === 'refused' ? EXIT.refused : result.outcome === 'planned' ? EXIT.changes : EXIT.unchanged;
+  return exitFor(result.outcome);
+}
+
+/** sync / restore / backups on the access-entries target. */
+async function liveEntries(
+  command: 'sync' | 'restore' | 'backups',
+  o: LiveOptions,
+  io: Io,
+  ctx: { config: Config; region: string; deps: LiveDeps; bucket: string; selfArns: string[] },
+): Promise<number> {
+  const { config, deps } = ctx;
+  if (command === 'backups') {
+    const list = await deps.backups.listEntries(config.cluster, o.limit ?? 50);
+    if (o.output === 'json') json(io, { ...backupsReply(config.cluster, list), target: 'access-entries' });
+    else for (const b of list) io.out(`${b.key}\t${b.takenAt}\t${b.resourceVersion.replace(/^e/, '')} entries\t${b.reason}\t${b.size} bytes\n`);
+    io.err(`${list.length} access-entries backup(s) of ${config.cluster} in s3://${ctx.bucket}\n`);
+    return EXIT.unchanged;
+  }
+  const { syncAccessEntries, restoreAccessEntries } = await import('../lib/app/access-entries.js');
+  const selfArns = [...new Set([...ctx.selfArns, await deps.selfArn()])];
+  const common = { dryRun: o.dryRun === true, force: o.force === true, selfArns };
+  const [result, reply] =
+    command === 'sync'
+      ? await syncAccessEntries(deps, { policy: toPolicy(config, { region: ctx.region }), ...common }).then((r) => [r, entriesWriteReply(config.cluster, r, { principals: r.principals })] as const)
+      : await restoreAccessEntries(deps, { cluster: config.cluster, backup: o.backup!, ...common }).then(
+          (r) => [r, entriesWriteReply(config.cluster, r, { restoredFrom: r.restoredFrom.key, restoredTakenAt: r.restoredFrom.takenAt })] as const,
+        );
+  if (o.output === 'json') {
+    json(io, reply);
+    return exitFor(result.outcome);
+  }
+  io.err(`${result.report.join('\n')}\n`);
+  if (result.outcome === 'planned' || result.outcome === 'refused') io.out(reply.calls.map((c) => `${JSON.stringify(c)}\n`).join(''));
+  io.err(`outcome: ${result.outcome}${result.backupKey ? ` (owned entries backed up to ${result.backupKey})` : ''}\n`);
+  return exitFor(result.outcome);
+}
+
+interface MigrateOptions extends LiveOptions {
+  to: string;
+  apply?: boolean;
+}
+
+/**
+ * migrate --to access-entries: what the switch would create (the access-entries plan from the
+ * same desired mappings) and which aws-auth entries cannot move. Reads IAM, aws-auth, the
+ * cluster's authentication mode and its access entries; writes nothing without --apply (then:
+ * the access-entries sync, guarded and backed up; aws-auth and the config are left as they are).
+ */
+async function migrate(o: MigrateOptions, io: Io): Promise<number> {
+  if (o.to !== 'access-entries') throw new InputError(`--to must be access-entries (the only target to migrate to), not ${JSON.stringify(o.to)}`);
+  const config = readConfigFile(o.config);
+  const kube = await kubeconfigConnection(o, config.cluster, io);
+  const [{ assertProfileExists, regionFromEnvOrProfile, profileInUse }, { liveDepsFor }, { planMigration, formatMigration }, { syncAccessEntries }] = await Promise.all([
+    import('../lib/adapters/aws-profile.js'),
+    import('../lib/adapters/wire.js'),
+    import('../lib/core/migrate.js'),
+    import('../lib/app/access-entries.js'),
+  ]);
+  await assertProfileExists(o.profile);
+  const region = config.region ?? (await regionFromEnvOrProfile(o.profile));
+  if (!region) throw new InputError(`no region: set \`region\` in ${o.config}, AWS_REGION, or a region in the AWS profile ${profileInUse(o.profile)}`);
+  const settings = resolveSettings(config, { ...process.env, AWS_REGION: region }, o.bucket ?? config.backup.bucket);
+  const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube });
+  const selfArns = [...new Set([...settings.selfArns, await deps.selfArn()])];
+  const policy = toPolicy(config, { region });
+  const snapshot = await deps.iam.readSnapshot();
+  const mode = await deps.cluster.authenticationMode();
+  const currentEntries = mode === 'CONFIG_MAP' ? { entries: [], policies: {} } : await deps.entries.read();
+  const awsAuth = await deps.store.read();
+  const entriesPlan = planEntriesSync({ current: currentEntries, snapshot, policy, selfArns, force: o.force === true });
+  const migration = planMigration({ current: awsAuth, policy, entriesPlan, currentEntries });
+  const modeLine =
+    mode === 'CONFIG_MAP'
+      ? `authentication mode CONFIG_MAP: switch the cluster to API_AND_CONFIG_MAP first (aws eks update-cluster-config --name ${config.cluster} --access-config authenticationMode=API_AND_CONFIG_MAP; one-way)`
+      : `authentication mode ${mode ?? 'unknown (not asked: --kubeconfig)'}`;
+  let applied: Awaited<ReturnType<typeof syncAccessEntries>> | undefined;
+  if (o.apply) applied = await syncAccessEntries(deps, { policy, selfArns, force: o.force === true });
+  const base = entriesPlanReply(config.cluster, applied?.plan ?? entriesPlan);
+  const outcome = applied?.outcome ?? base.outcome;
+  if (o.output === 'json') {
+    json(io, { ...base, outcome, command: 'migrate', authenticationMode: mode, migration, ...(applied ? { applied: applied.applied, backupKey: applied.backupKey } : {}) });
+  } else {
+    io.err(`${[modeLine, ...formatMigration(migration), 'access entries the switch creates:', ...base.diff].join('\n')}\n`);
+    if (!o.apply && outcome === 'planned') io.out(base.calls.map((c) => `${JSON.stringify(c)}\n`).join(''));
+    io.err(
+      o.apply
+        ? `outcome: ${outcome}${applied?.backupKey ? ` (owned entries backed up to ${applied.backupKey})` : ''}; aws-auth is unchanged: set target: access-entries in ${o.config} to keep them in sync\n`
+        : 'nothing was written (add --apply to create the access entries)\n',
+    );
+  }
+  return exitFor(outcome);
+}
+
+/**
+ * Required options, checked in the action: commander checks `requiredOption`s before unknown
+ * ones, and `plan --backup x` must be told that --backup is not plan's, not that --iam is missing.
+ */
+function required<T extends object>(cmd: Command, o: T, ...names: (keyof T & string)[]): T {
+  for (const name of names) {
+    if (o[name] === undefined) {
+      const flag = cmd.options.find((opt) => opt.attributeName() === name)?.flags ?? name;
+      cmd.error(`error: required option '${flag}' not specified`);
+    }
+  }
+  return o;
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive whole number');
+  return Number(value);
+}
+
+const JSON_HELP = `With --output json, stdout is one JSON document (the Lambda functions' reply shapes; a
+failure is {"outcome": "error", ...}, a refusal {"outcome": "refused", ...}); messages stay on stderr.`;
+const FAIL = '1 invalid input or a failure (one line on stderr, no stack trace)';
+const EXIT_HELP = {
+  plan: `\nExit codes: 0 nothing to change, 2 changes planned, 3 refused by a guard, ${FAIL}.\n${JSON_HELP}`,
+  write: `\nExit codes: 0 nothing to change or written, 2 changes planned (--dry-run), 3 refused by a\nguard, ${FAIL}.\n${JSON_HELP}`,
+  backups: `\nExit codes: 0 listed, ${FAIL}.\n${JSON_HELP}`,
+  all: `\nExit codes: 0 nothing to change (or done), 2 changes planned (plan, --dry-run), 3 refused by a\nguard, ${FAIL}.\n${JSON_HELP}`,
+};
+
+/** One fresh program per call, so that main() can be called repeatedly (tests). */
+function program(io: Io, done: (code: number) => void): Command {
+  const out = new Command('aws-auth-syncer')
+    .description('Keep the EKS aws-auth ConfigMap in sync with IAM: plan offline, sync, back up and restore.')
+    .version(version(), '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .helpCommand(false)
+    .exitOverride()
+    .showHelpAfterError("(aws-auth-syncer --help lists the commands)")
+    .configureOutput({ writeOut: (t) => io.out(t), writeErr: (t) => io.err(t) })
+    .addHelpText('after', `\nEach command has its own help: aws-auth-syncer plan --help.\n${EXIT_HELP.all}\n\nAWS credentials and region: --profile or AWS_PROFILE, the shared config and credentials files,\nthe usual AWS_* variables (as the aws CLI). The cluster's region is \`region\` in the config,\nelse AWS_REGION / AWS_DEFAULT_REGION, else the profile's region.\n`);
+  const outputOption = () => new Option('--output <format>', 'text, or json: one JSON document on stdout').choices(['text', 'json']).default('text');
+  const liveOptions = (cmd: Command) =>
+    cmd
+      .option('--config <file>', 'YAML or JSON configuration (README: configuration reference)')
+      .option('--bucket <name>', 'backup bucket (default: backup.bucket in the config, else BACKUP_BUCKET)')
+      .option('--profile <name>', 'AWS profile (default: AWS_PROFILE, else the default chain)')
+      .addOption(outputOption());
+  const cluster = (cmd: Command) =>
+    cmd
+      .option('--kubeconfig <file>', "reach the cluster through this kubeconfig (as kubectl would) instead of EKS DescribeCluster + an STS token")
+      .option('--context <name>', 'kubeconfig context (default: its current-context; implies the kubeconfig path even without --kubeconfig)');
+
+  out
+    .command('plan')
+    .showHelpAfterError('(aws-auth-syncer plan --help lists its options)')
+    .description(
+      'Offline: print the complete next aws-auth ConfigMap (YAML) on stdout when there are changes — with --target access-entries, the EKS calls (one JSON object per line); the diff and guard messages on stderr.',
+    )
+    .option('--config <file>', 'YAML or JSON configuration')
+    .option('--iam <file>', 'output of `aws iam get-account-authorization-details` (JSON)')
+    .addOption(new Option('--target <target>', 'aws-auth or access-entries (default: target in the config)').choices([...TARGETS]))
+    .option('--current <file|none>', 'aws-auth target: output of `kubectl -n kube-system get configmap aws-auth -o yaml`, or none (plan a create)')
+    .option('--current-entries <file|none>', 'access-entries target: {"accessEntries": [<describe-access-entry .accessEntry>…], "associatedPolicies": {"<principalArn>": […]}}, or none')
+    .option('--self-arn <arn>', "the syncer's own identity, whose access must survive (in addition to selfArn in the config)")
+    .option('--force', 'proceed over problems in the current aws-auth; waive the removal and empty-discovery guards')
+    .addOption(outputOption())
+    .addHelpText('after', EXIT_HELP.plan)
+    .action(async (o: PlanOptions, cmd: Command) => {
+      required(cmd, o, 'config', 'iam');
+      required(cmd, o, targetOf(o) === 'access-entries' ? 'currentEntries' : 'current');
+      done(await jsonErrors(o.output, io, async () => plan(o, io)));
+    });
+
+  const targetOption = () => new Option('--target <target>', 'aws-auth or access-entries (default: target in the config)').choices([...TARGETS]);
+
+  cluster(liveOptions(out.command('sync').showHelpAfterError('(aws-auth-syncer sync --help lists its options)')))
+    .addOption(targetOption())
+    .description('Live, with your AWS credentials: read IAM, back up the current aws-auth to S3, write the next one.')
+    .option('--dry-run', 'only show what would change (exit 2 when something would)')
+    .option('--force', 'proceed over problems in the current aws-auth; waive the removal and empty-discovery guards')
+    .addHelpText('after', EXIT_HELP.write)
+    .action(async (o: LiveOptions, cmd: Command) => done(await jsonErrors(o.output, io, () => live('sync', required(cmd, o, 'config'), io))));
+
+  cluster(liveOptions(out.command('restore').showHelpAfterError('(aws-auth-syncer restore --help lists its options)')))
+    .addOption(targetOption())
+    .description('Live: restore a backup (the current version is backed up first; the same guards apply).')
+    .option('--backup <key|latest>', 'backup key (see `backups`), or latest')
+    .option('--dry-run', 'only show what would change')
+    .option('--force', 'restore even when a guard refuses (never waives the admin, node and self guards)')
+    .addHelpText('after', EXIT_HELP.write)
+    .action(async (o: LiveOptions, cmd: Command) => done(await jsonErrors(o.output, io, () => live('restore', required(cmd, o, 'config', 'backup'), io))));
+
+  cluster(liveOptions(out.command('migrate').showHelpAfterError('(aws-auth-syncer migrate --help lists its options)')))
+    .description(
+      'Live: what switching to EKS access entries would create, and which aws-auth entries cannot move (mapAccounts, system: groups, sso matchers, dead entries). Writes nothing without --apply.',
+    )
+    .option('--to <target>', 'access-entries')
+    .option('--apply', 'create the access entries (guarded, backed up); aws-auth and the config stay as they are')
+    .option('--force', 'waive the removal and empty-discovery guards')
+    .addHelpText('after', EXIT_HELP.write)
+    .action(async (o: MigrateOptions, cmd: Command) => done(await jsonErrors(o.output, io, () => migrate(required(cmd, o, 'config', 'to'), io))));
+
+  liveOptions(out.command('backups').showHelpAfterError('(aws-auth-syncer backups --help lists its options)'))
+    .addOption(targetOption())
+    .description("Live: list the cluster's backups, newest first (S3 only; no cluster access).")
+    .option('--limit <n>', 'at most this many (default 50)', positiveInt)
+    .addHelpText('after', EXIT_HELP.backups)
+    .action(async (o: LiveOptions, cmd: Command) => done(await jsonErrors(o.output, io, () => live('backups', required(cmd, o, 'config'), io))));
+  return out;
+}
+
+/** In JSON mode a failure is a JSON document on stdout too (the message still goes to stderr). */
+async function jsonErrors(output: Output, io: Io, run: () => Promise<number>): Promise<number> {
+  try {
+    return await run();
+  } catch (err) {
+    if (output === 'json') json(io, err instanceof GuardRefusedError ? refusedReply(err) : errorReply(err));
+    throw err;
+  }
 }
 
 /** Run the command; returns the exit code. Never throws. */
 export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  let code: number = EXIT.error;
   try {
-    const [command, ...rest] = argv;
-    if (!command || command === '--help' || command === '-h' || command === 'help') {
-      io.out(USAGE);
-      return command ? 0 : EXIT.error;
+    if (argv.length === 0) {
+      program(io, () => {}).outputHelp({ error: true });
+      return EXIT.error;
     }
-    let values: Record<string, unknown>;
-    try {
-      ({ values } = parseArgs({ args: rest, options: OPTIONS, strict: true, allowPositionals: false }));
-    } catch (err) {
-      throw new InputError(`${(err as Error).message} (see --help)`);
-    }
-    if (values.help) {
-      io.out(USAGE);
-      return 0;
-    }
-    switch (command) {
-      case 'plan':
-        return plan(values, io);
-      case 'sync':
-      case 'restore':
-      case 'backups':
-        return await live(command, values, io);
-      default:
-        throw new InputError(`unknown command ${JSON.stringify(command)} (commands: plan, sync, restore, backups)`);
-    }
+    await program(io, (c) => (code = c)).parseAsync(argv, { from: 'user' });
+    return code;
   } catch (err) {
+    // Usage errors: commander has already printed "error: unknown option '--backup'" and the like.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT.error;
     const d = describeError(err);
     if (err instanceof GuardRefusedError) {
       io.err(`${err.reasons.map(formatRefusal).join('\n')}\n`);

@@ -2,13 +2,16 @@
  * backups: the cluster's backups, newest first. `{"limit"?: number}` (default 50).
  */
 import { parseListRequest } from '../lib/app/requests.js';
+import { backupsReply } from '../lib/app/reply.js';
 import { listBackups } from '../lib/app/restore.js';
-import { liveRuntime, respond } from '../lib/adapters/lambda.js';
+import { instrumented, liveRuntime, respond } from '../lib/adapters/lambda.js';
 
-export const handler = async (event: unknown) =>
+export const handler = instrumented('backups', (event: unknown) =>
   respond('backups', async () => {
     const { limit } = parseListRequest(event);
-    const rt = liveRuntime();
-    const backups = await listBackups(rt.deps.backups, rt.policy.cluster, limit);
-    return { outcome: 'listed' as const, cluster: rt.policy.cluster, count: backups.length, backups };
-  });
+    const rt = await liveRuntime();
+    const cluster = rt.policy.cluster;
+    if (rt.settings.config.target === 'access-entries') return { ...backupsReply(cluster, await rt.deps.backups.listEntries(cluster, limit)), target: 'access-entries' };
+    return backupsReply(cluster, await listBackups(rt.deps.backups, cluster, limit));
+  }),
+);

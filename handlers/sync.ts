@@ -3,27 +3,33 @@
  * manual invoke (`{}` or `{"dryRun": true}`, optionally `"force": true`).
  */
 import { classifySyncEvent, isAutomaticEvent } from '../lib/app/events.js';
-import { syncReply } from '../lib/app/reply.js';
+import { syncAccessEntries } from '../lib/app/access-entries.js';
+import { entriesWriteReply, syncReply } from '../lib/app/reply.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
-import { liveRuntime, logger, respond, selfArns } from '../lib/adapters/lambda.js';
+import { instrumented, liveRuntime, logger, respond, selfArns } from '../lib/adapters/lambda.js';
 
-export const handler = async (event: unknown) =>
+export const handler = instrumented('sync', (event: unknown) =>
   respond('sync', async () => {
     const trigger = classifySyncEvent(event);
     if (trigger.kind === 'ignored') {
       logger.info('event ignored', { reason: trigger.reason, eventIds: trigger.eventIds });
       return { outcome: 'ignored' as const, reason: trigger.reason, eventIds: trigger.eventIds };
     }
-    const rt = liveRuntime();
+    const rt = await liveRuntime();
     const eventIds = trigger.kind === 'manual' ? [] : trigger.eventIds;
     logger.info('sync triggered', { trigger: trigger.kind, eventIds, eventNames: trigger.kind === 'iam' ? trigger.eventNames : undefined });
-    const result = await syncAwsAuth(rt.deps, {
+    const req = {
       policy: rt.policy,
       dryRun: trigger.kind === 'manual' && trigger.dryRun,
       force: trigger.kind === 'manual' && trigger.force,
       eventIds,
       selfArns: await selfArns(rt),
-      writeAttempts: rt.settings.config.kubernetes.writeAttempts,
-    });
+    };
+    if (rt.settings.config.target === 'access-entries') {
+      const r = await syncAccessEntries(rt.deps, { ...req, trigger: trigger.kind });
+      return entriesWriteReply(rt.policy.cluster, r, { eventIds, principals: r.principals });
+    }
+    const result = await syncAwsAuth(rt.deps, { ...req, writeAttempts: rt.settings.config.kubernetes.writeAttempts, trigger: trigger.kind });
     return syncReply(rt.policy.cluster, result, eventIds);
-  }, { automatic: isAutomaticEvent, event });
+  }, { automatic: isAutomaticEvent, event }),
+);

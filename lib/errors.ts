@@ -25,6 +25,14 @@ export class ConfigError extends SyncerError {
   }
 }
 
+/** The configuration source (SSM Parameter Store) could not be read; not the caller's mistake. */
+export class ConfigSourceError extends SyncerError {
+  constructor(message: string, options: { cause?: unknown; context?: Record<string, unknown> } = {}) {
+    super(message, options);
+    this.name = 'ConfigSourceError';
+  }
+}
+
 /** An input file or event (IAM JSON, ConfigMap YAML, invoke payload) is unusable. */
 export class InputError extends SyncerError {
   override readonly userError = true;

@@ -4,6 +4,9 @@
  * start etcd + kube-apiserver + aws-iam-authenticator + moto, seed IAM, run the real sync
  * handler (it authenticates exactly as in Lambda: DescribeCluster + its own STS-presigned token),
  * show a user gaining and losing access, dry run, restore the first backup, tear down.
+ *
+ * `npm run demo -- --target access-entries` tells the same story on EKS access entries
+ * (ministack's, rendered for the authenticator's DynamicFile backend: test/stack/README.md).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,6 +16,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const targetArg = process.argv.indexOf('--target');
+const target = targetArg === -1 ? 'aws-auth' : process.argv[targetArg + 1];
+if (!['aws-auth', 'access-entries'].includes(target)) {
+  console.error(`demo: --target must be aws-auth or access-entries, not ${JSON.stringify(target)}`);
+  process.exit(1);
+}
+const entries = target === 'access-entries';
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const step = (s) => console.log(`\n${bold(`==> ${s}`)}`);
 const show = (lines) => lines.forEach((l) => console.log(`    ${l}`));
@@ -55,14 +65,18 @@ async function demo(stack) {
   const { IAMClient, CreateGroupCommand, CreateUserCommand, AddUserToGroupCommand, RemoveUserFromGroupCommand, CreateRoleCommand, CreateAccessKeyCommand } =
     await import('@aws-sdk/client-iam');
   const { S3Client, CreateBucketCommand, PutBucketVersioningCommand } = await import('@aws-sdk/client-s3');
+  const { KMSClient, CreateKeyCommand } = await import('@aws-sdk/client-kms');
   const { STSClient } = await import('@aws-sdk/client-sts');
   const { createEksToken } = await import('../dist/lib/adapters/eks.js');
+  const { EKSClient, CreateAccessEntryCommand, AssociateAccessPolicyCommand, ListAccessEntriesCommand, DescribeAccessEntryCommand, ListAssociatedAccessPoliciesCommand } =
+    await import('@aws-sdk/client-eks');
 
   const cluster = stack.cluster;
   const region = stack.region;
   const admin = { accessKeyId: 'AKIADEMOADMIN0000000', secretAccessKey: 'demo' };
   const iam = new IAMClient({ region, endpoint: stack.motoEndpoint, credentials: admin });
   const s3 = new S3Client({ region, endpoint: stack.motoEndpoint, credentials: admin, forcePathStyle: true });
+  const kms = new KMSClient({ region, endpoint: stack.motoEndpoint, credentials: admin });
   const sha256 = new STSClient({ region, credentials: admin }).config.sha256;
   const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' }] });
 
@@ -126,11 +140,13 @@ async function demo(stack) {
     'ci-deployer tagged deployers, username ci:{{SessionName}} (tags: limited by tags.allowedGroups)',
   ]);
 
-  step('The syncer\'s identity and the existing aws-auth (node role, break-glass admin, the syncer itself)');
+  step(entries ? "The syncer's identity and the existing access entries (the cluster creator's admin entry, a node role)" : "The syncer's identity and the existing aws-auth (node role, break-glass admin, the syncer itself)");
   const syncer = await user('aws-auth-syncer');
   const bucket = 'aws-auth-syncer-demo-backups';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
+  // The HMAC key that signs every backup (serverless.yml creates it in AWS; moto here).
+  const macKey = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Description: 'aws-auth-syncer demo backups' }))).KeyMetadata.Arn;
   const initial = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -148,13 +164,38 @@ async function demo(stack) {
       mapUsers: `- userarn: ${syncer.arn}\n  username: aws-auth-syncer\n  groups: [aws-auth-syncer]\n`,
     },
   };
-  const created = await kube('POST', '/api/v1/namespaces/kube-system/configmaps', stack.adminToken, initial);
-  if (created.status !== 201) throw new Error(`could not create the initial aws-auth: ${created.status}`);
-  show([`syncer: ${syncer.arn} (RBAC: may get/update kube-system/aws-auth only)`, 'aws-auth: node role, break-glass admin, the syncer', `backups: s3://${bucket} (versioned)`]);
+  const eks = new EKSClient({ region, endpoint: stack.ministackEndpoint, credentials: admin });
+  const listEntries = async () => {
+    const out = [];
+    for (const principalArn of (await eks.send(new ListAccessEntriesCommand({ clusterName: cluster }))).accessEntries ?? []) {
+      const e = (await eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn }))).accessEntry;
+      const p = e.type === 'STANDARD' ? (await eks.send(new ListAssociatedAccessPoliciesCommand({ clusterName: cluster, principalArn }))).associatedAccessPolicies : [];
+      const owned = e.tags?.['aws-auth-syncer.io/owned'] === cluster ? ' (syncer)' : '';
+      out.push(`${principalArn} ${e.type}${owned} username=${e.username} groups=[${e.kubernetesGroups.join(', ')}]${p.length ? ` + ${p.map((x) => `${x.policyArn.split('/').pop()}@${x.accessScope.type}`).join(', ')}` : ''}`);
+    }
+    return out;
+  };
+  if (entries) {
+    // What EKS has before the syncer: the creator's admin entry (bootstrapped at creation) and a
+    // node entry. Neither carries the syncer's tag: it never touches them.
+    await iam.send(new CreateRoleCommand({ RoleName: 'cluster-creator', AssumeRolePolicyDocument: trust }));
+    await iam.send(new CreateRoleCommand({ RoleName: 'eks-node-role', AssumeRolePolicyDocument: trust }));
+    await eks.send(new CreateAccessEntryCommand({ clusterName: cluster, principalArn: 'arn:aws:iam::123456789012:role/cluster-creator' }));
+    await eks.send(
+      new AssociateAccessPolicyCommand({ clusterName: cluster, principalArn: 'arn:aws:iam::123456789012:role/cluster-creator', policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy', accessScope: { type: 'cluster' } }),
+    );
+    await eks.send(new CreateAccessEntryCommand({ clusterName: cluster, principalArn: 'arn:aws:iam::123456789012:role/eks-node-role', type: 'EC2_LINUX' }));
+    show([`syncer: ${syncer.arn} (needs no Kubernetes access: access entries are EKS API calls)`, `cluster authentication mode: API_AND_CONFIG_MAP`, ...(await listEntries()).map((l) => `entry: ${l}`), `backups: s3://${bucket} (versioned)`]);
+  } else {
+    const created = await kube('POST', '/api/v1/namespaces/kube-system/configmaps', stack.adminToken, initial);
+    if (created.status !== 201) throw new Error(`could not create the initial aws-auth: ${created.status}`);
+    show([`syncer: ${syncer.arn} (RBAC: may get/update kube-system/aws-auth only)`, 'aws-auth: node role, break-glass admin, the syncer', `backups: s3://${bucket} (versioned)`]);
+  }
 
   Object.assign(process.env, {
     SYNCER_CONFIG: JSON.stringify({
       cluster,
+      target,
       groupMappings: [
         { iamGroup: 'platform-admins', kubernetesGroups: ['system:masters'] },
         { iamGroup: 'developers', kubernetesGroups: ['developers'] },
@@ -162,6 +203,7 @@ async function demo(stack) {
       roleMappings: [{ ssoPermissionSet: 'ReadOnly', kubernetesGroups: ['viewers'] }],
     }),
     BACKUP_BUCKET: bucket,
+    BACKUP_MAC_KEY: macKey,
     AWS_REGION: region,
     AWS_ENDPOINT_URL: stack.motoEndpoint,
     AWS_ENDPOINT_URL_EKS: stack.eksEndpoint,
@@ -169,6 +211,8 @@ async function demo(stack) {
     AWS_SECRET_ACCESS_KEY: syncer.credentials.secretAccessKey,
     AWS_EC2_METADATA_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'WARN',
+    // The handlers print one CloudWatch EMF line per metric group and run; the demo shows replies.
+    POWERTOOLS_METRICS_DISABLED: 'true',
   });
   const { handler: sync } = await import('../dist/handlers/sync.js');
   const { handler: restore } = await import('../dist/handlers/restore.js');
@@ -202,14 +246,22 @@ async function demo(stack) {
   step('IAM change: RemoveUserFromGroup carol developers → sync');
   await iam.send(new RemoveUserFromGroupCommand({ GroupName: 'developers', UserName: 'carol' }));
   report(await sync(iamEvent('RemoveUserFromGroup', 'evt-3')));
-  show([`carol's token → ${await until(carol, (a) => !isAccepted(a))}   ← revocation measured: the sync wrote aws-auth, the authenticator's watch picked it up`]);
+  show([
+    `carol's token → ${await until(carol, (a) => !isAccepted(a))}   ← revocation measured: ${
+      entries ? 'the sync deleted her access entry, the authenticator reloaded the rendered entries' : "the sync wrote aws-auth, the authenticator's watch picked it up"
+    }`,
+  ]);
 
   step('Backups (the backups handler), newest first');
   const list = await backups({ limit: 10 });
-  show(list.backups.map((b) => `${b.key}  rv=${b.resourceVersion}`));
+  show(list.backups.map((b) => `${b.key}  ${entries ? `${b.resourceVersion.slice(1)} owned entries` : `rv=${b.resourceVersion}`}`));
 
   step(`Restore the first backup (${first.backupKey})`);
   report(await restore({ backup: first.backupKey }));
+  if (entries) {
+    show(['access entries now (the creator\'s and the node entry untouched throughout):', ...(await listEntries()).map((l) => `  ${l}`)]);
+    return;
+  }
   const now = await kube('GET', '/api/v1/namespaces/kube-system/configmaps/aws-auth', stack.adminToken);
   show(['aws-auth mapRoles now:', ...now.json.data.mapRoles.trimEnd().split('\n').map((l) => `  ${l}`)]);
 }

@@ -13,6 +13,7 @@ import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, ChecksumConstructor, HashConstructor } from '@smithy/types';
 import type { Clock } from '../app/ports.js';
+import type { AuthenticationMode } from '../core/access-entries.js';
 import { ClusterAccessError } from '../errors.js';
 
 export const TOKEN_PREFIX = 'k8s-aws-v1.';
@@ -22,6 +23,8 @@ export const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
 export interface ClusterEndpoint {
   /** The cluster's ARN (binds the ownership record to it). */
   arn?: string;
+  /** accessConfig.authenticationMode; clusters from before access entries have none (they are CONFIG_MAP). */
+  authenticationMode: AuthenticationMode;
   endpoint: string;
   /** Base64 PEM, as DescribeCluster returns it. */
   caData: string;
@@ -39,7 +42,9 @@ export async function describeClusterEndpoint(eks: Pick<EKSClient, 'send'>, clus
   if (!endpoint || !caData) {
     throw new ClusterAccessError(`EKS cluster ${cluster} has no endpoint or CA yet (status ${res.cluster?.status ?? 'unknown'})`, { context: { cluster } });
   }
-  return { endpoint, caData, ...(res.cluster?.arn ? { arn: res.cluster.arn } : {}) };
+  const mode = res.cluster?.accessConfig?.authenticationMode;
+  const authenticationMode: AuthenticationMode = mode === 'API' || mode === 'API_AND_CONFIG_MAP' ? mode : 'CONFIG_MAP';
+  return { endpoint, caData, authenticationMode, ...(res.cluster?.arn ? { arn: res.cluster.arn } : {}) };
 }
 
 /** The STS host the authenticator accepts for a region (`sts.<region>.amazonaws.com[.cn]`). */

@@ -1,15 +1,34 @@
 /**
- * What the three Lambda handlers share: the structured logger, the configuration and the
- * adapters (built once per container, on first use), and the one place errors become replies.
+ * What the three Lambda handlers share: Powertools' logger, tracer and metrics; the
+ * configuration and the adapters; and the one place errors become replies.
+ *
+ * Observability per invocation (`instrumented`), as Powertools' middy middlewares do it for
+ * handlers that are plain functions: the logger gets the Lambda context (request id, cold start,
+ * function name and version) — `injectLambdaContext`; the tracer opens a `## <handler>`
+ * subsegment with the ColdStart and Service annotations and records a thrown error —
+ * `captureLambdaHandler`, without the response as metadata (a dry run's manifest can be 1 MiB,
+ * far over X-Ray's 64 KB segment limit); and the run's metrics are flushed even when it throws —
+ * `logMetrics`. The tracer does nothing outside Lambda (tests, the CLI).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { loadRuntimeSettings, toPolicy, type RuntimeSettings } from '../config.js';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { Context } from 'aws-lambda';
+import { configSourceFromEnv, parseConfigText, readConfigFile, resolveSettings, toPolicy, type RuntimeSettings } from '../config.js';
 import { describeError, GuardRefusedError } from '../errors.js';
 import type { SyncPolicy } from '../core/policy.js';
+import { METRIC } from '../app/observe.js';
 import type { Log } from '../app/ports.js';
+import { errorReply, refusedReply, type ErrorReply } from '../app/reply.js';
+import { EmfMetrics, METRICS_SERVICE } from './metrics.js';
+import { SsmConfigParameter } from './ssm-config.js';
 import { liveDepsFor, type LiveDeps } from './wire.js';
 
-export const logger = new Logger({ serviceName: 'aws-auth-syncer' });
+const SERVICE = 'aws-auth-syncer';
+export const logger = new Logger({ serviceName: SERVICE });
+export const tracer = new Tracer({ serviceName: SERVICE });
+/** The invocation's metrics (EMF), flushed at the end of every invocation by `instrumented`. */
+export const metrics = new EmfMetrics({ serviceName: METRICS_SERVICE });
 
 /** The Log port over Powertools' structured JSON logger. */
 export const log: Log = {
@@ -19,21 +38,94 @@ export const log: Log = {
   error: (m, extra) => logger.error(m, extra ?? {}),
 };
 
+/** The name of the function being invoked (for the ConfigInvalid metric), from the Lambda context. */
+let functionName = 'local';
+
+/**
+ * Wrap a handler with the Lambda context in the logs, an X-Ray subsegment and the metrics flush.
+ * `context` is optional so that tests and scripts can call handlers with an event alone.
+ */
+export function instrumented<E, R>(name: string, body: (event: E) => Promise<R>): (event: E, context?: Context) => Promise<R> {
+  return async (event, context) => {
+    logger.refreshSampleRateCalculation();
+    if (context) {
+      logger.addContext(context);
+      functionName = context.functionName;
+    }
+    logger.logEventIfEnabled(event);
+    const parent = tracer.isTracingEnabled() ? tracer.getSegment() : undefined;
+    const segment = parent?.addNewSubsegment(`## ${name}`);
+    if (segment) {
+      tracer.setSegment(segment);
+      tracer.annotateColdStart();
+      tracer.addServiceNameAnnotation();
+    }
+    try {
+      return await body(event);
+    } catch (err) {
+      if (segment) tracer.addErrorAsMetadata(err as Error);
+      throw err;
+    } finally {
+      if (segment && parent) {
+        segment.close();
+        tracer.setSegment(parent);
+      }
+      metrics.flush();
+    }
+  };
+}
+
 export interface Runtime {
   settings: RuntimeSettings;
   policy: SyncPolicy;
   deps: LiveDeps;
 }
 
-let runtime: Runtime | undefined;
+let runtime: { key: string; rt: Runtime } | undefined;
+let parameter: SsmConfigParameter | undefined;
+let fixed: { source: string; settings: RuntimeSettings } | undefined;
 
-/** Load config and wire adapters once per container. */
-export function liveRuntime(): Runtime {
-  if (!runtime) {
-    const settings = loadRuntimeSettings();
-    runtime = { settings, policy: toPolicy(settings.config, { region: settings.region }), deps: liveDepsFor(settings, log) };
+/** The configuration for this invocation: the SSM parameter (fetched, at most 5 s old), or the bundled file / inline text. */
+async function loadSettings(): Promise<RuntimeSettings> {
+  const source = configSourceFromEnv();
+  if (source.kind === 'parameter') {
+    if (parameter?.name !== source.name) {
+      // A name lives in the function's region (the SDK's default, AWS_REGION); an ARN names its own.
+      const region = source.name.startsWith('arn:') ? source.name.split(':')[3] : undefined;
+      parameter = new SsmConfigParameter(tracer.captureAWSv3Client(new SSMClient({ region, maxAttempts: 5 })), source.name);
+    }
+    const { text, version } = await parameter.read();
+    const settings = resolveSettings(parseConfigText(text, `SSM parameter ${source.name}`));
+    logger.debug('configuration read', { parameter: source.name, version });
+    return settings;
   }
-  return runtime;
+  // The bundled file and the environment cannot change during the container's life: read once.
+  const key = JSON.stringify(source);
+  if (fixed?.source !== key) {
+    fixed = { source: key, settings: resolveSettings(source.kind === 'inline' ? parseConfigText(source.text, 'SYNCER_CONFIG') : readConfigFile(source.path)) };
+  }
+  return fixed.settings;
+}
+
+/**
+ * The validated configuration and the live adapters for this invocation. Adapters are rebuilt
+ * only when the configuration changed. A configuration that cannot be loaded or is invalid is
+ * counted (ConfigInvalid, which an alarm watches) and thrown: nothing is written.
+ */
+export async function liveRuntime(): Promise<Runtime> {
+  let settings: RuntimeSettings;
+  try {
+    settings = await loadSettings();
+  } catch (err) {
+    metrics.add(METRIC.configInvalid, 'Count', 1, [{ function_name: functionName }]);
+    throw err;
+  }
+  const key = JSON.stringify(settings);
+  if (runtime?.key !== key) {
+    const deps = liveDepsFor(settings, log, undefined, { instrument: (client) => tracer.captureAWSv3Client(client) });
+    runtime = { key, rt: { settings, policy: toPolicy(settings.config, { region: settings.region }), deps: { ...deps, metrics } } };
+  }
+  return runtime.rt;
 }
 
 /** The identities whose access must survive: configured (config, SYNCER_SELF_ARNS) and the caller. */
@@ -41,15 +133,14 @@ export async function selfArns(rt: Runtime): Promise<string[]> {
   return [...new Set([...rt.settings.selfArns, await rt.deps.selfArn()])];
 }
 
-export type ErrorReply =
-  | { outcome: 'error'; error: { name: string; message: string } }
-  | { outcome: 'refused'; refusals: readonly { code: string; message: string }[]; diff: string[] };
+export type { ErrorReply };
 
 /**
  * Run a handler body. For a person's invoke, their mistake (bad payload, bad config, unknown
  * backup) becomes a reply with a clear message and no stack trace. Anything else — and every
  * error of an automatic run (IAM event, queue, schedule), where nobody reads the reply — is
- * logged and rethrown, so that Lambda retries, the dead-letter queues and alarms see it.
+ * logged with its stack and cause chain and rethrown, so that Lambda retries, the dead-letter
+ * queues and alarms see it.
  */
 export async function respond<T>(name: string, body: () => Promise<T>, opts: { automatic?: (event: unknown) => boolean; event?: unknown } = {}): Promise<T | ErrorReply> {
   try {
@@ -60,13 +151,15 @@ export async function respond<T>(name: string, body: () => Promise<T>, opts: { a
     if (err instanceof GuardRefusedError && !automatic) {
       // A person asked; the refusal is the answer (an automatic run rethrows: alarms, DLQ).
       logger.warn(`${name}: ${d.message}`, { error: d });
-      return { outcome: 'refused', refusals: err.reasons, diff: (err.context.diff as string[] | undefined) ?? [] };
+      return refusedReply(err);
     }
     if (d.userError && !automatic) {
       logger.warn(`${name}: ${d.message}`, { error: d });
-      return { outcome: 'error', error: { name: d.name, message: d.message } };
+      return errorReply(err);
     }
-    logger.error(`${name} failed: ${d.message}`, { error: d });
+    // Powertools formats an Error with its name, message, stack, own fields (our `context`)
+    // and, recursively, its `cause`: the SDK or Kubernetes error underneath stays visible.
+    logger.error(`${name} failed: ${d.message}`, err instanceof Error ? { error: err } : { error: d });
     throw err;
   }
 }

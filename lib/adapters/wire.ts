@@ -5,15 +5,19 @@
  */
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
-import { systemClock, type Clock, type Log } from '../app/ports.js';
+import { systemClock, type ClusterInfo, type Clock, type Log } from '../app/ports.js';
 import type { RuntimeSettings } from '../config.js';
 import type { SyncDeps } from '../app/sync.js';
+import { EksAccessEntryStore } from './access-entries.js';
 import { S3BackupStore } from './backups-s3.js';
 import { callerArn, describeClusterEndpoint, StsTokenSource } from './eks.js';
 import { IamAuthorizationDetailsDirectory } from './iam.js';
-import { KubeAwsAuthStore } from './kube.js';
+import { httpsConnection, KubeAwsAuthStore, type KubeConnection } from './kube.js';
+import { SnsNotifier, topicRegion } from './sns.js';
 
 export interface LiveSettings {
   cluster: string;
@@ -21,36 +25,69 @@ export interface LiveSettings {
   region: string;
   bucket: string;
   prefix: string;
+  /** KMS HMAC key that signs and verifies backups, and its region (the stack's). */
+  macKey: { id: string; region: string };
   timeoutMs: number;
   clock: Clock;
   log: Log;
+  /** AWS profile for credentials (the CLI's --profile); unset: the SDK's default chain, AWS_PROFILE included. */
+  profile?: string;
+  /**
+   * How to reach the API server. Default, as in Lambda: EKS DescribeCluster for endpoint and
+   * CA, an STS-presigned token, node:https. The CLI passes a kubeconfig connection instead.
+   */
+  connect?: () => Promise<KubeConnection>;
+  /** Who we are in cluster error messages. */
+  identity?: string;
+  /** SNS topic told about every applied change (none when unset). */
+  changeTopicArn?: string;
+  /** Wraps every SDK client (Lambda: Powertools Tracer's captureAWSv3Client, for X-Ray). */
+  instrument?: <C extends object>(client: C) => C;
 }
 
 export interface LiveDeps extends SyncDeps {
   /** The identity the syncer runs as (resolved once, lazily). */
   selfArn(): Promise<string>;
+  entries: EksAccessEntryStore;
+  backups: S3BackupStore;
+  cluster: Required<ClusterInfo>;
 }
 
-/** Live dependencies for a validated configuration (Lambda and CLI alike). */
-export function liveDepsFor(settings: RuntimeSettings, log: Log, clock: Clock = systemClock): LiveDeps {
+/** Live dependencies for a validated configuration (Lambda and CLI alike; `extra` is the CLI's, and the Lambda's tracing). */
+export function liveDepsFor(
+  settings: RuntimeSettings,
+  log: Log,
+  clock: Clock = systemClock,
+  extra: Pick<LiveSettings, 'profile' | 'connect' | 'identity' | 'instrument'> = {},
+): LiveDeps {
   const { config } = settings;
   return createLiveDeps({
+    ...extra,
     cluster: config.cluster,
     region: settings.region,
     bucket: settings.bucket,
     prefix: config.backup.prefix,
+    macKey: settings.macKey,
     timeoutMs: config.kubernetes.timeoutMs,
     clock,
     log,
+    changeTopicArn: settings.changeTopicArn,
   });
 }
 
+/** The adapters over SDK clients built for these settings. */
 export function createLiveDeps(s: LiveSettings): LiveDeps {
   // IAM throttles GetAccountAuthorizationDetails hard; adaptive retry backs off and rate-limits.
-  const iamClient = new IAMClient({ region: s.region, maxAttempts: 8, retryMode: 'adaptive' });
-  const eks = new EKSClient({ region: s.region, maxAttempts: 5 });
-  const sts = new STSClient({ region: s.region, maxAttempts: 5 });
-  const s3 = new S3Client({ region: s.region, maxAttempts: 5, followRegionRedirects: true });
+  const profile = s.profile;
+  const wrap = s.instrument ?? (<C>(c: C) => c);
+  const iamClient = wrap(new IAMClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' }));
+  // Access-entry calls are many small writes that EKS throttles: the SDK's adaptive retry
+  // (token bucket, backoff) covers throttling and 5xx for every EKS call; the adapter adds only
+  // the bounded propagation retries after a create (lib/adapters/access-entries.ts).
+  const eks = wrap(new EKSClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' }));
+  const sts = wrap(new STSClient({ region: s.region, profile, maxAttempts: 5 }));
+  const s3 = wrap(new S3Client({ region: s.region, profile, maxAttempts: 5, followRegionRedirects: true }));
+  const kms = wrap(new KMSClient({ region: s.macKey.region, profile, maxAttempts: 5 }));
   const tokens = new StsTokenSource(sts, s.cluster, s.region, s.clock);
   let self: Promise<string> | undefined;
   // A failed lookup must not stick to a warm container: forget it so the next run asks again.
@@ -67,18 +104,27 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
       described = undefined;
       throw err;
     }));
-  const store = new KubeAwsAuthStore(
-    async () => {
-      const { endpoint, caData } = await describe();
-      return { server: endpoint, caData, token: await tokens.token() };
-    },
-    { timeoutMs: s.timeoutMs, identity: 'the syncer', now: () => s.clock.now().getTime() },
-  );
+  const eksConnection = async (): Promise<KubeConnection> => {
+    const { endpoint, caData } = await describe();
+    return httpsConnection({ server: endpoint, caData, token: await tokens.token() });
+  };
+  const store = new KubeAwsAuthStore(s.connect ?? eksConnection, {
+    timeoutMs: s.timeoutMs,
+    identity: s.identity ?? 'the syncer',
+    now: () => s.clock.now().getTime(),
+  });
   return {
     iam: iamDirectory,
     store,
-    backups: new S3BackupStore(s3, s.bucket, s.prefix),
-    cluster: { arn: async () => (await describe()).arn },
+    backups: new S3BackupStore(s3, kms, { bucket: s.bucket, prefix: s.prefix, macKeyId: s.macKey.id }),
+    // Through a kubeconfig the syncer never asks EKS, so the ARN and the mode are unknown (ownership binds by name).
+    cluster: {
+      arn: async () => (s.connect ? undefined : (await describe()).arn),
+      authenticationMode: async () => (s.connect ? undefined : (await describe()).authenticationMode),
+    },
+    entries: new EksAccessEntryStore(eks, s.cluster, { log: s.log }),
+    // The topic lives in the stack's region, which need not be the cluster's.
+    notifier: s.changeTopicArn ? new SnsNotifier(wrap(new SNSClient({ region: topicRegion(s.changeTopicArn), profile, maxAttempts: 3 })), s.changeTopicArn) : undefined,
     clock: s.clock,
     log: s.log,
     selfArn,

@@ -15,6 +15,12 @@ export const IAM_EVENT_NAMES = [
   'DeleteGroup',
   'UpdateUser',
   'UpdateGroup',
+  // Also how IAM Identity Center provisions a permission set into an account: the SSO service
+  // (its service-linked role AWSServiceRoleForSSO, invokedBy sso.amazonaws.com) calls IAM
+  // CreateRole for AWSReservedSSO_<PermissionSet>_<hex> under /aws-reserved/sso.amazonaws.com/,
+  // recorded as an ordinary IAM API call (source aws.iam); removing the assignment is DeleteRole.
+  // Delete + create under the same ARN also gives a new role id, which access entries need
+  // recreated (lib/core/access-entries.ts).
   'CreateRole',
   'DeleteRole',
   'TagRole',

@@ -2,6 +2,7 @@
  * The small interfaces the use cases depend on. Adapters in lib/adapters implement them over
  * the AWS SDK and the Kubernetes client; tests implement them in memory.
  */
+import type { AccessEntryCall, AuthenticationMode, CurrentEntries } from '../core/access-entries.js';
 import type { ConfigMapObject, IamSnapshot } from '../core/types.js';
 
 /** One complete, consistent read of the IAM principals. Throws DiscoveryError rather than
@@ -20,6 +21,14 @@ export interface AwsAuthStore {
   replace(next: ConfigMapObject): Promise<ConfigMapObject>;
 }
 
+/** The cluster's EKS access entries (the access-entries target). */
+export interface AccessEntryStore {
+  /** Every entry with its associated policies (all pages). */
+  read(): Promise<CurrentEntries>;
+  /** Make the calls in order; stops at the first that fails (after its retries). */
+  apply(calls: readonly AccessEntryCall[], onApplied?: (call: AccessEntryCall) => void): Promise<void>;
+}
+
 export type BackupReason = 'sync' | 'restore';
 
 export interface BackupRecord {
@@ -36,14 +45,39 @@ export interface BackupRecord {
   outcome?: 'replaced' | 'write-failed' | 'write-unknown';
 }
 
+/** What `BackupStore.latest` found: the backup to use, and the newer objects it passed over. */
+export interface LatestBackup {
+  /** The newest backup whose signature verifies and that is not dated after now; absent when none. */
+  record?: BackupRecord;
+  /** Newer objects that were not taken, newest first, each with the reason (future-dated, unsigned, bad signature…). */
+  skipped: { key: string; reason: string }[];
+}
+
+/** What an access-entries backup holds: the owned entries and their associations. */
+export interface EntriesBackupStore {
+  /** Store the owned entries before a change. Throws BackupError when not stored. */
+  saveEntries(input: { cluster: string; entries: CurrentEntries; reason: BackupReason; eventIds: string[]; takenAt: Date }): Promise<BackupRecord>;
+  markOutcome(key: string, outcome: 'replaced' | 'write-failed' | 'write-unknown'): Promise<void>;
+  listEntries(cluster: string, limit?: number): Promise<BackupRecord[]>;
+  latestEntries(cluster: string, now: Date): Promise<LatestBackup>;
+  /** Read and verify one access-entries backup (signature, then checksum). */
+  getEntries(key: string): Promise<{ record: BackupRecord; entries: CurrentEntries }>;
+}
+
 export interface BackupStore {
   /** Store the exact object about to be replaced. Throws BackupError when not stored. */
   save(input: { cluster: string; configMap: ConfigMapObject; reason: BackupReason; eventIds: string[]; takenAt: Date }): Promise<BackupRecord>;
   /** Label a backup with what happened to the write after it (best effort). */
   markOutcome(key: string, outcome: 'replaced' | 'write-failed' | 'write-unknown'): Promise<void>;
-  /** The cluster's backups, newest first. */
+  /** The cluster's backups, newest first, from their key names alone (not verified: see `latest` and `get`). */
   list(cluster: string, limit?: number): Promise<BackupRecord[]>;
-  /** Read and verify one backup. Throws BackupIntegrityError on a checksum mismatch. */
+  /**
+   * The newest backup the syncer itself wrote (its signature verifies), ignoring objects dated
+   * after `now` (plus a small clock-skew allowance). Key names are never trusted on their own.
+   */
+  latest(cluster: string, now: Date): Promise<LatestBackup>;
+  /** Read and verify one backup (signature, then checksum). Throws BackupIntegrityError when it
+   * was not written by the syncer or was altered since. */
   get(key: string): Promise<{ record: BackupRecord; configMap: ConfigMapObject }>;
 }
 
@@ -51,6 +85,8 @@ export interface BackupStore {
 export interface ClusterInfo {
   /** The EKS cluster ARN (binds the ownership record to this cluster), when it can be learnt. */
   arn(): Promise<string | undefined>;
+  /** DescribeCluster accessConfig.authenticationMode (absent: CONFIG_MAP); undefined when EKS is not asked (kubeconfig). */
+  authenticationMode?(): Promise<AuthenticationMode | undefined>;
 }
 
 export interface Clock {
@@ -65,5 +101,33 @@ export interface Log {
   error(message: string, extra?: Record<string, unknown>): void;
 }
 
+export type MetricUnit = 'Count' | 'Milliseconds';
+
+/** Names of dimensions and their values, e.g. `{ cluster: 'prod' }`. */
+export type Dimensions = Readonly<Record<string, string>>;
+
+/**
+ * Run metrics (CloudWatch EMF through Powertools in Lambda). A data point is aggregated under
+ * each of the dimension sets given, so one point can count both per cluster and per cluster and
+ * trigger. Which metrics exist and with which dimensions is decided in lib/app/observe.ts.
+ */
+export interface Metrics {
+  add(name: string, unit: MetricUnit, value: number, dimensionSets: readonly Dimensions[]): void;
+}
+
+/** A message for people (an SNS topic in Lambda): a subject line and a body. */
+export interface Notice {
+  /** One line, at most 100 characters (SNS's limit for e-mail subjects). */
+  subject: string;
+  body: string;
+}
+
+export interface Notifier {
+  /** Deliver the notice; throws when it could not be handed over. */
+  publish(notice: Notice): Promise<void>;
+}
+
 export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 export const systemClock: Clock = { now: () => new Date() };
+/** Metrics that go nowhere: the default for use cases run without observability (CLI, tests). */
+export const noMetrics: Metrics = { add() {} };

@@ -1,18 +1,16 @@
 /** Validation of the restore and backups invoke payloads (clear errors, no stack traces). */
-import { z } from 'zod';
+import * as z from '../zod.js';
 import { InputError } from '../errors.js';
 
-const restoreSchema = z
-  .object({
-    backup: z.string().min(1, 'must be a backup key or "latest"'),
-    dryRun: z.boolean().optional(),
-    force: z.boolean().optional(),
-  })
-  .strict();
+const restoreSchema = z.strictObject({
+  backup: z.string().check(z.minLength(1, 'must be a backup key or "latest"')),
+  dryRun: z.optional(z.boolean()),
+  force: z.optional(z.boolean()),
+});
 
-const listSchema = z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict();
+const listSchema = z.strictObject({ limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000))) });
 
-function parse<T>(schema: z.ZodType<T>, event: unknown, example: string): T {
+function parse<T>(schema: z.ZodMiniType<T>, event: unknown, example: string): T {
   const r = schema.safeParse(event ?? {});
   if (!r.success) {
     const why = r.error.issues.map((i) => (i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : `${i.path.join('.') || 'payload'}: ${i.message}`));

@@ -5,7 +5,9 @@
 import { formatAccessChange, formatChange, formatRefusal } from '../core/diff.js';
 import { planRestore } from '../core/plan.js';
 import { InputError } from '../errors.js';
-import type { BackupRecord, BackupStore } from './ports.js';
+import { recordRun } from './observe.js';
+import { noMetrics, type BackupRecord, type BackupStore, type ClusterInfo } from './ports.js';
+import { awsAuthModeCheck } from './sync.js';
 import { planBackupWrite, type WriteLoopDeps, type WriteResult } from './write-loop.js';
 
 export interface RestoreRequest {
@@ -26,15 +28,38 @@ export interface RestoreResult extends WriteResult {
   restoredFrom: BackupRecord;
 }
 
-export async function resolveBackupKey(backups: BackupStore, cluster: string, key: string): Promise<string> {
+/**
+ * A backup key as named, or for "latest" the newest backup the syncer itself wrote (signature
+ * verified, not dated in the future). Newer objects passed over are logged with the reason.
+ */
+export async function resolveBackupKey(deps: Pick<WriteLoopDeps, 'backups' | 'clock' | 'log'>, cluster: string, key: string): Promise<string> {
   if (key !== 'latest') return key;
-  const [newest] = await backups.list(cluster, 1);
-  if (!newest) throw new InputError(`no backups found for cluster ${cluster}`, { context: { cluster } });
-  return newest.key;
+  const { record, skipped } = await deps.backups.latest(cluster, deps.clock.now());
+  for (const s of skipped) deps.log.warn('backup passed over for "latest"', { cluster, backupKey: s.key, reason: s.reason });
+  if (!record) {
+    const why = skipped.length === 0 ? '' : `; passed over: ${skipped.map((s) => `${s.key} (${s.reason})`).join('; ')}`;
+    throw new InputError(`no backup of cluster ${cluster} that the syncer wrote was found${why}`, { context: { cluster } });
+  }
+  return record.key;
 }
 
-export async function restoreAwsAuth(deps: WriteLoopDeps, req: RestoreRequest): Promise<RestoreResult> {
-  const key = await resolveBackupKey(deps.backups, req.cluster, req.backup);
+/** Restore a backup; every run (restored, refused, failed) is recorded in deps.metrics. */
+export async function restoreAwsAuth(deps: WriteLoopDeps & { cluster?: ClusterInfo }, req: RestoreRequest): Promise<RestoreResult> {
+  const run = { operation: 'restore' as const, cluster: req.cluster, trigger: 'manual' as const, dryRun: req.dryRun === true };
+  let result: RestoreResult;
+  try {
+    result = await restoreOnce(deps, req);
+  } catch (err) {
+    recordRun(deps.metrics ?? noMetrics, { ...run, error: err });
+    throw err;
+  }
+  recordRun(deps.metrics ?? noMetrics, { ...run, result });
+  return result;
+}
+
+async function restoreOnce(deps: WriteLoopDeps & { cluster?: ClusterInfo }, req: RestoreRequest): Promise<RestoreResult> {
+  await awsAuthModeCheck({ cluster: deps.cluster, log: deps.log }, req.cluster);
+  const key = await resolveBackupKey(deps, req.cluster, req.backup);
   const { record, configMap } = await deps.backups.get(key);
   if (record.cluster !== req.cluster) {
     throw new InputError(`backup ${key} belongs to cluster ${record.cluster}, not ${req.cluster}`, { context: { backupKey: key } });

@@ -4,8 +4,10 @@
  * Invariant: nothing is written unless the exact object being replaced is in S3 first.
  */
 import { ClusterAccessError, GuardRefusedError, WriteConflictError } from '../errors.js';
+import type { AccessChange } from '../core/diff.js';
 import type { ConfigMapObject, EntryChange, Refusal } from '../core/types.js';
-import type { AwsAuthStore, BackupReason, BackupStore, Clock, Log } from './ports.js';
+import { byCluster, METRIC, stopwatch } from './observe.js';
+import { noMetrics, type AwsAuthStore, type BackupReason, type BackupStore, type Clock, type Log, type Metrics } from './ports.js';
 
 export interface PlannedChange {
   changed: boolean;
@@ -16,6 +18,8 @@ export interface PlannedChange {
   report: string[];
   /** Who gains, loses or changes access, one line each (also in `report`). */
   accessReport: string[];
+  /** The access diff itself (sync and restore plans carry it), for counting identities. */
+  access?: readonly AccessChange[];
   /** Extra fields for the structured log. */
   details?: Record<string, unknown>;
 }
@@ -36,6 +40,8 @@ export interface WriteLoopDeps {
   backups: BackupStore;
   clock: Clock;
   log: Log;
+  /** Durations of plan, backup and write (none when omitted). */
+  metrics?: Metrics;
 }
 
 export async function planBackupWrite(
@@ -50,9 +56,13 @@ export async function planBackupWrite(
   },
 ): Promise<WriteResult> {
   const { store, backups, log } = deps;
+  const metrics = deps.metrics ?? noMetrics;
+  const ms = (name: string, watch: () => number) => metrics.add(name, 'Milliseconds', watch(), byCluster(opts.cluster));
   for (let attempt = 1; attempt <= opts.attempts; attempt++) {
     const current = await store.read();
+    const planning = stopwatch(deps.clock);
     const plan = opts.plan(current);
+    ms(METRIC.planDuration, planning);
     const base = { attempts: attempt, plan, current };
     log.info('plan', {
       cluster: opts.cluster,
@@ -75,6 +85,7 @@ export async function planBackupWrite(
 
     let backupKey: string | undefined;
     if (current) {
+      const backingUp = stopwatch(deps.clock);
       const record = await backups.save({
         cluster: opts.cluster,
         configMap: current,
@@ -82,13 +93,17 @@ export async function planBackupWrite(
         eventIds: opts.eventIds,
         takenAt: deps.clock.now(),
       });
+      ms(METRIC.backupDuration, backingUp);
       backupKey = record.key;
       log.info('backup stored', { cluster: opts.cluster, backupKey, resourceVersion: record.resourceVersion, sha256: record.sha256 });
     }
     let written: ConfigMapObject;
+    const writing = stopwatch(deps.clock);
     try {
       written = current ? await store.replace(plan.next) : await store.create(plan.next);
+      ms(METRIC.writeDuration, writing);
     } catch (err) {
+      ms(METRIC.writeDuration, writing);
       // A write that timed out may still land; only a refused or failed request is a known failure.
       const unknown = err instanceof ClusterAccessError && err.context.timedOut === true;
       if (backupKey) await markQuietly(deps, backupKey, unknown ? 'write-unknown' : 'write-failed');

@@ -44,7 +44,8 @@ export interface AccessReading {
 
 export type EffectiveAccess = Record<AuthenticatorVersion, AccessReading>;
 
-const grantOf = (e: EntryView): Grant => ({ username: e.username, groups: e.groups, key: e.key, index: e.index, arn: e.arn });
+/** An entry is its own grant (EntryView has every Grant field): no copy per lookup. */
+const grantOf = (e: EntryView): Grant => e;
 
 /** Does this version store the entry under a live identity key? */
 function storedUnder(e: EntryView, version: AuthenticatorVersion): string | undefined {
@@ -61,15 +62,23 @@ function lookupTable(k: MapKeyView, version: AuthenticatorVersion): Map<string, 
   if (k.state !== 'ok') return out;
   if (version === 'v0.7.18' && k.key === 'mapUsers') {
     // Stored by exact ARN (last wins), matched case-insensitively: one candidate per spelling.
-    const bySpelling = new Map<string, { id: string; grant: Grant }>();
+    const bySpelling = new Map<string, EntryView>();
+    const ids = new Map<string, string>();
     for (const e of k.entries) {
       const id = storedUnder(e, version);
-      if (id !== undefined) bySpelling.set(e.arn, { id, grant: grantOf(e) });
+      if (id === undefined) continue;
+      bySpelling.set(e.arn, e);
+      ids.set(e.arn, id);
     }
     const byId = new Map<string, Grant[]>();
-    for (const { id, grant } of bySpelling.values()) byId.set(id, [...(byId.get(id) ?? []), grant]);
+    for (const [arn, e] of bySpelling) {
+      const id = ids.get(arn)!;
+      const list = byId.get(id);
+      if (list) list.push(grantOf(e));
+      else byId.set(id, [grantOf(e)]);
+    }
     for (const [id, grants] of byId) {
-      out.set(id, grants.every((g) => sameGrant(g, grants[0]!)) ? { kind: 'mapped', grant: grants[grants.length - 1]! } : { kind: 'ambiguous', grants });
+      out.set(id, grants.length === 1 || grants.every((g) => sameGrant(g, grants[0]!)) ? { kind: 'mapped', grant: grants[grants.length - 1]! } : { kind: 'ambiguous', grants });
     }
     return out;
   }

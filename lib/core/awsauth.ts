@@ -9,6 +9,7 @@
  * and reported as dead, with the reason.
  */
 import { readEntryArn, type EntryTarget } from './identity.js';
+import { quoted } from './text.js';
 import type { ConfigMapObject, MapKey } from './types.js';
 import { isOpaque, readYaml, type SeqLayout, type YMap, type YNode } from './yaml-read.js';
 
@@ -56,13 +57,23 @@ export interface AwsAuthView {
   mapAccounts: AccountsView;
 }
 
-/** Go's strings.TrimSpace (unicode.IsSpace), not JavaScript's trim (which also drops U+FEFF). */
-const GO_SPACE = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
-const GO_TRIM = new RegExp(`^${GO_SPACE}+|${GO_SPACE}+$`, 'g');
+/** Go's unicode.IsSpace (what strings.TrimSpace trims), not JavaScript's trim (which also drops U+FEFF). */
+function isGoSpace(c: number): boolean {
+  return (
+    (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+  );
+}
 
-/** The authenticator skips a key whose trimmed text is empty or an empty quoted string. */
+/** The authenticator skips a key whose trimmed text is empty or an empty quoted string. (A scan
+ * from both ends: linear on any text, where a trim regular expression is quadratic on long
+ * inner runs of spaces.) */
 export function isSkippable(text: string): boolean {
-  const t = text.replace(GO_TRIM, '');
+  let start = 0;
+  let end = text.length;
+  while (start < end && isGoSpace(text.charCodeAt(start))) start++;
+  while (end > start && isGoSpace(text.charCodeAt(end - 1))) end--;
+  if (end - start > 2) return false;
+  const t = text.slice(start, end);
   return t === '' || t === '``' || t === '""' || t === "''";
 }
 
@@ -86,12 +97,12 @@ function fieldOf(name: string, key: MapKey): string | undefined {
   const ascii = /^[\x20-\x7e]*$/.test(name);
   const folded = ascii ? name.toLowerCase() : [...name].map((c) => FOLDS[c] ?? c).join('').toLowerCase();
   if (!FIELDS[key].includes(folded)) return undefined;
-  if (!ascii) throw new Unsure(`the field name ${JSON.stringify(name)} matches "${folded}" only through Go's Unicode case folding`);
+  if (!ascii) throw new Unsure(`the field name ${quoted(name)} matches "${folded}" only through Go's Unicode case folding`);
   return folded;
 }
 
 const describe = (n: YNode): string =>
-  n.kind === 'seq' ? 'a list' : n.kind === 'map' ? 'a mapping' : n.value === null ? 'null' : isOpaque(n.value) ? `${n.source} (not a string to go-yaml)` : `a ${typeof n.value}`;
+  n.kind === 'seq' ? 'a list' : n.kind === 'map' ? 'a mapping' : n.value === null ? 'null' : isOpaque(n.value) ? `${quoted(n.source)} (not a string to go-yaml)` : `a ${typeof n.value}`;
 
 function stringField(n: YNode, field: string): string {
   if (n.kind === 'scalar' && n.value === null) return '';
@@ -112,7 +123,7 @@ function readEntry(key: MapKey, index: number, node: YNode, partition: string): 
     const field = fieldOf(name, key);
     if (field === undefined) continue;
     const before = seen.get(field);
-    if (before !== undefined) throw new Unsure(`both ${JSON.stringify(before)} and ${JSON.stringify(name)} fill the field ${field}`);
+    if (before !== undefined) throw new Unsure(`both ${quoted(before)} and ${quoted(name)} fill the field ${field}`);
     seen.set(field, name);
     if (field === ARN_FIELD[key]) entry.arn = stringField(value, field);
     else if (field === 'username') entry.username = stringField(value, field);

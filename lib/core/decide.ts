@@ -92,7 +92,9 @@ export function decide(input: DecideInput): Decisions {
     for (const e of k.entries) {
       if (e.target.kind !== 'identity') continue;
       const id = e.target.identity.key;
-      entries.set(id, [...(entries.get(id) ?? []), e]);
+      const list = entries.get(id);
+      if (list) list.push(e);
+      else entries.set(id, [e]);
     }
   }
   // A node mapping is never the syncer's, even when the record names it (someone added system:nodes by hand).

@@ -11,8 +11,8 @@
  */
 import { identityOfPrincipal, type Identity } from './identity.js';
 import { groupProblem, RESERVED_TAG_USERNAME_PREFIXES, sortedUnique, splitGroups, usernameProblem } from './names.js';
-import { compileUsername, globToRegExp, type SyncPolicy, type UsernameVars } from './policy.js';
-import type { IamRole, IamSnapshot, MapKey, Mapping, Warning } from './types.js';
+import { compileUsername, globToRegExp, type AccessPolicyConfig, type SyncPolicy, type UsernameVars } from './policy.js';
+import type { AccessPolicyGrant, IamRole, IamSnapshot, MapKey, Mapping, Warning } from './types.js';
 
 export interface DesiredMappings {
   /** Sorted by identity key; one per identity. */
@@ -28,6 +28,10 @@ export interface DesiredContext {
 interface Pending {
   key: MapKey;
   identity: Identity;
+  /** The ARN as IAM reports it (roles with their path). */
+  principalArn: string;
+  /** Access policies from config (never from tags). */
+  policies: AccessPolicyConfig[];
   vars: UsernameVars;
   groups: Set<string>;
   /** Where the username comes from: config beats tag beats the default template. */
@@ -37,6 +41,30 @@ interface Pending {
 }
 
 const SSO_PATH = '/aws-reserved/sso.amazonaws.com/';
+
+/** The ARN of an EKS access policy by name, in the cluster's partition. */
+export function accessPolicyArn(partition: string, name: string): string {
+  return `arn:${partition}:eks::aws:cluster-access-policy/${name}`;
+}
+
+/**
+ * Access policies as associations: one per policy (EKS keeps one association per policy and
+ * principal), cluster scope winning over namespaces, namespaces merged; sorted by policy ARN.
+ */
+export function mergeAccessPolicies(partition: string, configs: readonly AccessPolicyConfig[]): AccessPolicyGrant[] {
+  const byArn = new Map<string, AccessPolicyGrant>();
+  for (const c of configs) {
+    const policyArn = accessPolicyArn(partition, c.policy);
+    const had = byArn.get(policyArn);
+    if (c.scope === 'cluster' || had?.scope.type === 'cluster') {
+      byArn.set(policyArn, { policyArn, scope: { type: 'cluster' } });
+      continue;
+    }
+    const namespaces = sortedUnique([...(had?.scope.type === 'namespace' ? had.scope.namespaces : []), ...(c.namespaces ?? [])]);
+    byArn.set(policyArn, { policyArn, scope: { type: 'namespace', namespaces } });
+  }
+  return [...byArn.values()].sort((a, b) => (a.policyArn < b.policyArn ? -1 : a.policyArn > b.policyArn ? 1 : 0));
+}
 const SSO_ROLE = /^AWSReservedSSO_(.+)_[0-9a-f]{16}$/;
 
 /** Tag values for this cluster. Keys compare exactly: EKS cluster names are case-sensitive. */
@@ -110,7 +138,7 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
     rawArn: string,
     identity: Identity | undefined,
     vars: UsernameVars,
-    sources: { trusted: string[]; tag?: string; configUsername?: string; tagUsername?: string; mapped: boolean },
+    sources: { trusted: string[]; tag?: string; configUsername?: string; tagUsername?: string; mapped: boolean; policies?: AccessPolicyConfig[] },
   ): void => {
     if (!sources.mapped) return;
     if (!identity || identity.kind !== (key === 'mapRoles' ? 'role' : 'user')) {
@@ -145,7 +173,8 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
       configured = render(sources.configUsername, vars, arn, 'the username from roleMappings');
       if (configured === undefined) return;
     }
-    const pending = existing ?? { key, identity, vars, groups: new Set<string>(), username: { value: '', from: 'default' as const } };
+    const pending: Pending = existing ?? { key, identity, principalArn: rawArn, policies: [], vars, groups: new Set<string>(), username: { value: '', from: 'default' as const } };
+    pending.policies.push(...(sources.policies ?? []));
     if (!existing) {
       const fallback = render(key === 'mapRoles' ? policy.roleUsername : policy.userUsername, vars, arn, 'the default username');
       if (fallback === undefined && configured === undefined) return;
@@ -159,9 +188,11 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
 
   // IAM groups → users.
   const mappedGroups = new Map<string, string[]>();
+  const groupPolicies = new Map<string, AccessPolicyConfig[]>();
   for (const gm of policy.groupMappings) {
     const name = gm.iamGroup.toLowerCase();
     mappedGroups.set(name, [...(mappedGroups.get(name) ?? []), ...gm.kubernetesGroups]);
+    groupPolicies.set(name, [...(groupPolicies.get(name) ?? []), ...(gm.accessPolicies ?? [])]);
   }
   const knownGroups = new Set(snapshot.groups.map((g) => g.groupName.toLowerCase()));
   for (const gm of policy.groupMappings) {
@@ -177,6 +208,7 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
       tag: tags.groups,
       tagUsername: tags.username,
       mapped: viaGroup || tags.groups !== undefined,
+      policies: user.groups.flatMap((g) => groupPolicies.get(g.toLowerCase()) ?? []),
     });
   }
 
@@ -191,6 +223,7 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
       tag: tags.groups,
       tagUsername: tags.username,
       mapped: rms.length > 0 || tags.groups !== undefined,
+      policies: rms.flatMap((rm) => rm.accessPolicies ?? []),
     });
   }
 
@@ -214,7 +247,14 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
 
   const mappings = [...byKey.entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, p]) => ({ key: p.key, identity: p.identity, username: p.username.value, groups: sortedUnique(p.groups) }));
+    .map(([, p]) => ({
+      key: p.key,
+      identity: p.identity,
+      principalArn: p.principalArn,
+      username: p.username.value,
+      groups: sortedUnique(p.groups),
+      accessPolicies: mergeAccessPolicies(policy.partition, p.policies),
+    }));
   return { mappings, warnings };
 }
 

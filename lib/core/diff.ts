@@ -3,7 +3,7 @@
  * log in as what, before → after, as the authenticator reads it). Lines for humans: stderr, logs,
  * replies and notifications.
  */
-import { AUTHENTICATOR_VERSIONS, arnOf, mappedIdentities, outcomeOf, sameOutcome, type EffectiveAccess, type Outcome } from './access.js';
+import { AUTHENTICATOR_VERSIONS, arnOf, mappedIdentities, outcomeOf, sameOutcome, type Answer, type EffectiveAccess, type Outcome } from './access.js';
 import type { Conflict, EntryChange, EntryValue, Refusal, Warning } from './types.js';
 
 const fmt = (m: EntryValue): string => `username=${JSON.stringify(m.username)} groups=[${m.groups.join(', ')}]`;
@@ -59,21 +59,31 @@ function describeOutcome(o: Outcome): string {
     case 'mapped':
       return `${JSON.stringify(o.username)} [${o.groups.join(', ')}]`;
     case 'ambiguous':
-      return `ambiguous: ${o.options.map((x) => `${JSON.stringify(x.username)} [${x.groups.join(', ')}]`).join(' | ')}`;
+      return `ambiguous: ${o.options
+        .slice(0, 3)
+        .map((x) => `${JSON.stringify(x.username)} [${x.groups.join(', ')}]`)
+        .join(' | ')}${o.options.length > 3 ? ` | … (${o.options.length} in all)` : ''}`;
   }
 }
+
+const sameAnswer = (a: Answer | undefined, b: Answer | undefined): boolean =>
+  a !== undefined && b !== undefined && a.kind === 'mapped' && b.kind === 'mapped' && (a.grant === b.grant || (a.grant.username === b.grant.username && a.grant.groups === b.grant.groups));
 
 /** Who gains, loses or changes access, as every authenticator version reads it. */
 export function diffAccess(before: EffectiveAccess, after: EffectiveAccess, extraIds: readonly string[] = []): AccessChange[] {
   const ids = [...new Set([...mappedIdentities(before), ...mappedIdentities(after), ...extraIds])].sort();
   const out: AccessChange[] = [];
   for (const id of ids) {
+    // Fast path: the same entry answers before and after in every version (unchanged entries).
+    if (AUTHENTICATOR_VERSIONS.every((v) => sameAnswer(before[v].grants.get(id), after[v].grants.get(id))) && !extraIds.includes(id)) continue;
     const per = AUTHENTICATOR_VERSIONS.map((v) => ({ v, b: outcomeOf(before[v], id), a: outcomeOf(after[v], id) })).filter((x) => !sameOutcome(x.b, x.a));
     // Versions that agree are shown once.
     const groupsOf = new Map<string, typeof per>();
     for (const x of per) {
       const k = `${describeOutcome(x.b)}\0${describeOutcome(x.a)}`;
-      groupsOf.set(k, [...(groupsOf.get(k) ?? []), x]);
+      const list = groupsOf.get(k);
+      if (list) list.push(x);
+      else groupsOf.set(k, [x]);
     }
     const arn = arnOf(after, id) ?? arnOf(before, id) ?? id;
     for (const xs of groupsOf.values()) out.push({ id, arn, versions: xs.map((x) => x.v), before: xs[0]!.b, after: xs[0]!.a });

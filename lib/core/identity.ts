@@ -11,6 +11,8 @@
  * versions (unsure: the non-ASCII letters that fold to ASCII, see `readEntryArn`).
  */
 
+import { quoted } from './text.js';
+
 export const PARTITIONS = ['aws', 'aws-cn', 'aws-us-gov', 'aws-iso', 'aws-iso-b', 'aws-iso-e', 'aws-iso-f', 'aws-eusc'] as const;
 
 /** The partition a region belongs to (the cluster's; callers from another never get in). */
@@ -108,7 +110,7 @@ const VERSION_DEPENDENT = /[\u0130\u212a\u017f]/;
 export function readEntryArn(text: string, partition: string): EntryTarget {
   if (text === '') return { kind: 'dead', reason: 'it has no ARN' };
   if (VERSION_DEPENDENT.test(text)) {
-    return { kind: 'unsure', reason: `its ARN ${JSON.stringify(text)} holds a letter (İ, K or ſ) that authenticator versions fold to ASCII differently` };
+    return { kind: 'unsure', reason: `its ARN ${quoted(text)} holds a letter (İ, K or ſ) that authenticator versions fold to ASCII differently` };
   }
   // eslint-disable-next-line no-control-regex
   const nonAscii = /[^\x00-\x7f]/.exec(text);
@@ -119,7 +121,7 @@ export function readEntryArn(text: string, partition: string): EntryTarget {
   // The authenticator lower-cases both sides, so parse the lower-cased text once.
   const lower = text.toLowerCase();
   const id = identityOfPrincipal(lower);
-  if (!id) return { kind: 'dead', reason: `${JSON.stringify(text)} is not the ARN of an IAM role, user, root user or federated user: it never matches` };
+  if (!id) return { kind: 'dead', reason: `${quoted(text)} is not the ARN of an IAM role, user, root user or federated user: it never matches` };
   if (id.key !== lower) {
     if (lower.includes(':assumed-role/')) return { kind: 'dead', reason: `an STS assumed-role ARN never matches: the authenticator compares the role ARN (${id.arn})` };
     return { kind: 'dead', reason: `a role ARN with a path never matches: the authenticator compares it without the path (${id.arn})` };

@@ -50,6 +50,17 @@ export interface SyncPlanInput {
   force?: boolean;
 }
 
+/** Most dead entries named one by one; the rest are counted (a reply stays readable and small). */
+const MAX_DEAD_LISTED = 20;
+
+/** Entries that can never match, as warnings: the first few by name, then a count. */
+function deadEntryWarnings(view: AwsAuthView, prefix: string): Warning[] {
+  const dead = viewProblems(view).filter((p) => !p.blocking);
+  const out: Warning[] = dead.slice(0, MAX_DEAD_LISTED).map((p) => ({ code: 'dead-entry', message: `${prefix}${p.key}[${p.index}] grants nothing: ${p.reason}` }));
+  if (dead.length > MAX_DEAD_LISTED) out.push({ code: 'dead-entry', message: `${prefix}${dead.length - MAX_DEAD_LISTED} more entries grant nothing` });
+  return out;
+}
+
 /** Strip what the API server sets, so that two objects compare on what we control. */
 function comparable(cm: ConfigMapObject | null): string {
   if (!cm) return 'null';
@@ -131,7 +142,7 @@ export function planSync(input: SyncPlanInput): SyncPlan {
     const n = desired.mappings.filter((m) => m.key === key).length;
     if (!writable(key) && n > 0) warnings.push({ code: 'unreadable-key', message: `${key} cannot be read, so ${n} managed entr${n === 1 ? 'y was' : 'ies were'} not written to it` });
   }
-  for (const p of viewProblems(view)) if (!p.blocking) warnings.push({ code: 'dead-entry', message: `${p.key}[${p.index}] grants nothing: ${p.reason}` });
+  warnings.push(...deadEntryWarnings(view, ''));
 
   const selfIds = selfIdsOf(input.selfArns);
   const decisions = decide({
@@ -145,9 +156,12 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   });
   // Entries owned in a key that cannot be read are invisible, not gone: keep their ownership.
   const tokens = [...decisions.tokens];
-  if (MAP_KEYS.some((k) => !writable(k)) && owned.readRef === owned.writeRef) {
-    const seen = new Set(claimed.values());
-    tokens.push(...[...owned.tokens].filter((t) => !seen.has(t)));
+  const unclaimed = [...owned.tokens].filter((t) => !new Set(claimed.values()).has(t));
+  if (MAP_KEYS.some((k) => !writable(k)) && owned.readRef === owned.writeRef) tokens.push(...unclaimed);
+  else if (unclaimed.length > 0) {
+    // A record naming no entry (removed by hand, or turned into a node mapping) could later claim a
+    // hand-written entry for that identity: it is dropped, and said so.
+    warnings.push({ code: 'owned-annotation', message: `${unclaimed.length} ownership record${unclaimed.length === 1 ? '' : 's'} matched no entry (removed by hand?) and ${unclaimed.length === 1 ? 'was' : 'were'} dropped` });
   }
   const rendered = renderAwsAuth({ current, view, edits: edits(decisions.rows), tokens, writeRef: owned.writeRef });
   const { next } = rendered;
@@ -165,7 +179,9 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   }
   for (const v of AUTHENTICATOR_VERSIONS) {
     for (const [id, a] of after[v].grants) {
-      if (a.kind === 'ambiguous') warnings.push({ code: 'ambiguous', message: `${id}: authenticator ${v} picks one of ${a.grants.length} entries at random (${a.grants.map((g) => `${g.key}[${g.index}]`).join(', ')}); remove the duplicates` });
+      if (a.kind !== 'ambiguous') continue;
+      const where = a.grants.slice(0, 5).map((g) => `${g.key}[${g.index}]`).join(', ') + (a.grants.length > 5 ? ` and ${a.grants.length - 5} more` : '');
+      warnings.push({ code: 'ambiguous', message: `${id}: authenticator ${v} picks one of ${a.grants.length} entries at random (${where}); remove the duplicates` });
     }
   }
 
@@ -243,9 +259,7 @@ export function planRestore(input: { current: ConfigMapObject | null; backup: Co
   const refusals = changed
     ? checkGuards({ kind: 'restore', beforeView, afterView, before, after, selfIds, maxRemovals: Number.POSITIVE_INFINITY, roundtrip: [], nextSize: dataSize(next) }, input.force === true)
     : [];
-  const warnings: Warning[] = viewProblems(afterView)
-    .filter((p) => !p.blocking)
-    .map((p) => ({ code: 'dead-entry', message: `the backup's ${p.key}[${p.index}] grants nothing: ${p.reason}` }));
+  const warnings = deadEntryWarnings(afterView, "the backup's ");
   return { changed, next, refusals, changes: grantChanges(before, after), access: changed ? diffAccess(before, after, selfIds) : [], warnings };
 }
 

@@ -2,10 +2,21 @@
  * The part of the configuration the pure core needs. `lib/config.ts` validates and builds it.
  */
 
+/** An EKS access policy for the access-entries target, by name, cluster-wide or in namespaces. */
+export interface AccessPolicyConfig {
+  /** Access policy name, such as `AmazonEKSViewPolicy`. */
+  policy: string;
+  scope: 'cluster' | 'namespace';
+  /** For `scope: namespace`: the namespaces (EKS allows a trailing `*`). */
+  namespaces?: string[];
+}
+
 export interface GroupMapping {
   /** IAM group name (IAM compares group names case-insensitively). */
   iamGroup: string;
   kubernetesGroups: string[];
+  /** Access-entries target only: EKS access policies for every member. */
+  accessPolicies?: AccessPolicyConfig[];
 }
 
 /** Roles mapped by config (trusted, reviewed input): by SSO permission set or by role-name glob. */
@@ -18,6 +29,8 @@ export interface RoleMapping {
   kubernetesGroups: string[];
   /** Username template; defaults to `usernames.role`. */
   username?: string;
+  /** Access-entries target only: EKS access policies for the matching roles. */
+  accessPolicies?: AccessPolicyConfig[];
 }
 
 export interface SyncPolicy {

@@ -22,13 +22,15 @@ export function newAwsAuth(): ConfigMapObject {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: AWS_AUTH_NAME, namespace: AWS_AUTH_NAMESPACE } };
 }
 
-/** Bytes of data a ConfigMap holds, as the API server counts them against its 1 MiB limit. */
+/**
+ * Bytes a ConfigMap holds, as the API server counts them against its 1 MiB limit: the values of
+ * `data` and the decoded values of `binaryData`, not the key names (measured on the stack's real
+ * kube-apiserver: 1,048,576 bytes of values are accepted, one more is refused).
+ */
 export function dataSize(cm: ConfigMapObject): number {
   let total = 0;
-  for (const [k, v] of Object.entries(cm.data ?? {})) total += Buffer.byteLength(k) + Buffer.byteLength(v);
-  for (const [k, v] of Object.entries((cm.binaryData as Record<string, string> | undefined) ?? {})) {
-    total += Buffer.byteLength(k) + Buffer.byteLength(v, 'base64');
-  }
+  for (const v of Object.values(cm.data ?? {})) total += Buffer.byteLength(v);
+  for (const v of Object.values((cm.binaryData as Record<string, string> | undefined) ?? {})) total += Buffer.byteLength(v, 'base64');
   return total;
 }
 

@@ -25,13 +25,27 @@ export interface ConfigMapObject {
   [field: string]: unknown;
 }
 
+/** An EKS access policy association: the policy and where it applies. */
+export interface AccessPolicyGrant {
+  /** `arn:<partition>:eks::aws:cluster-access-policy/<name>`. */
+  policyArn: string;
+  /** Cluster-wide, or the listed namespaces (sorted, de-duplicated). */
+  scope: { type: 'cluster' } | { type: 'namespace'; namespaces: string[] };
+}
+
 /** A mapping the syncer wants: one identity, where it goes, what it gets. */
 export interface Mapping {
   key: MapKey;
   identity: Identity;
+  /** The principal's ARN as IAM reports it. Access entries need it so (roles keep their path);
+   * aws-auth gets `identity.arn` (roles without their path). */
+  principalArn: string;
   username: string;
   /** Sorted, de-duplicated. */
   groups: string[];
+  /** EKS access policies from config (`accessPolicies` of the group and role mappings that
+   * matched; never from tags), for the access-entries target. Sorted by policy ARN. */
+  accessPolicies: AccessPolicyGrant[];
 }
 
 /** IAM principals as discovered (one consistent read). */
@@ -39,6 +53,10 @@ export interface IamUser {
   arn: string;
   userName: string;
   path: string;
+  /** IAM's unique id (UserId), when the read has it: EKS keys access entries by it. */
+  id?: string;
+  /** CreateDate in ms since the epoch, when the read has it. */
+  createdAt?: number;
   /** Names of the IAM groups the user belongs to. */
   groups: string[];
   tags: Record<string, string>;
@@ -48,6 +66,10 @@ export interface IamRole {
   arn: string;
   roleName: string;
   path: string;
+  /** IAM's unique id (RoleId), when the read has it: EKS keys access entries by it. */
+  id?: string;
+  /** CreateDate in ms since the epoch, when the read has it. */
+  createdAt?: number;
   tags: Record<string, string>;
 }
 
@@ -79,7 +101,8 @@ export type RefusalCode =
   | 'last-masters'
   | 'self-mapping'
   | 'node-mapping'
-  | 'too-large';
+  | 'too-large'
+  | 'last-cluster-admin';
 
 /** A refusal by a guard. */
 export interface Refusal {

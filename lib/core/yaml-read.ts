@@ -30,6 +30,8 @@
  * tests (test/oracle).
  */
 
+import { quoted } from './text.js';
+
 /** Where a top-level block sequence item lies in the text (for splicing). */
 export interface ItemSpan {
   /** Start offset: the item's first line, or for items after the first, the line after the
@@ -94,6 +96,12 @@ const unsure = (line: number, why: string): Refuse => new Refuse(`line ${line + 
 const broken = (line: number, why: string): Refuse => new Refuse(`line ${line + 1}: ${why}`, true);
 
 const MAX_DEPTH = 32;
+/**
+ * Most nodes one key may hold. A 1 MiB aws-auth holds ~10,000 entries of ~8 nodes each; half a
+ * million one-character items would cost most of a gigabyte to hold, for nothing an operator
+ * writes. Past this, the key is unreadable (bounded work on any input).
+ */
+const MAX_NODES = 250_000;
 const NULL_WORDS = new Set(['', '~', 'null', 'Null', 'NULL']);
 const TRUE_WORDS = new Set(['y', 'Y', 'yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']);
 const FALSE_WORDS = new Set(['n', 'N', 'no', 'No', 'NO', 'false', 'False', 'FALSE', 'off', 'Off', 'OFF']);
@@ -181,6 +189,7 @@ class Reader {
   /** A `.inf`/`.nan` value seen: the key fails in JSON, if nothing else makes the syncer unsure
    * first (go-yaml drops a value a later duplicate key replaces, so the verdict waits for the end). */
   private jsonless: Refuse | undefined;
+  private nodes = 0;
 
   constructor(
     private readonly text: string,
@@ -248,11 +257,16 @@ class Reader {
     const j = this.afterSpaces(i, line.end);
     if (j === line.end) return;
     if (this.text.charCodeAt(j) === 0x23 && j > i) return; // " # comment"
-    throw unsure(this.li, `unexpected ${JSON.stringify(this.text.slice(j, Math.min(line.end, j + 20)))}`);
+    throw unsure(this.li, `unexpected ${quoted(this.text.slice(j, Math.min(line.end, j + 20)))}`);
   }
 
   private enter(): void {
     if (++this.depth > MAX_DEPTH) throw unsure(this.li, `nesting deeper than ${MAX_DEPTH}`);
+  }
+
+  /** Count one node against the budget. */
+  private count(): void {
+    if (++this.nodes > MAX_NODES) throw unsure(this.li, `more than ${MAX_NODES} values in one key`);
   }
 
   // ---- block structure -----------------------------------------------------------------------
@@ -293,7 +307,10 @@ class Reader {
         this.skipBlank();
         const next = this.current();
         if (next && next.indent > indent) items.push(this.blockNode(indent));
-        else items.push({ kind: 'scalar', style: 'plain', source: '', value: null });
+        else {
+          this.count();
+          items.push({ kind: 'scalar', style: 'plain', source: '', value: null });
+        }
       } else {
         const c = this.text.charCodeAt(rest);
         if (c === 0x2d && isBlankOrEnd(this.text.charCodeAt(rest + 1))) throw unsure(this.li, 'a sequence inside a sequence on one line');
@@ -309,6 +326,7 @@ class Reader {
     }
     this.depth--;
     onLayout?.({ indent, spans });
+    this.count();
     return { kind: 'seq', flow: false, items };
   }
 
@@ -334,7 +352,7 @@ class Reader {
       const keyEnd = this.keyEnd(at, line);
       if (keyEnd === undefined) throw unsure(this.li, 'expected "key: value" in a mapping');
       const key = this.keyScalar(at, keyEnd.colon, line);
-      if (seen.has(key.value as string)) throw unsure(this.li, `duplicate key ${JSON.stringify(key.value)}`);
+      if (seen.has(key.value as string)) throw unsure(this.li, `duplicate key ${quoted(key.value as string)}`);
       seen.add(key.value as string);
       const v = this.afterSpaces(keyEnd.colon + 1, line.end);
       let value: YNode;
@@ -346,7 +364,10 @@ class Reader {
         if (next && next.indent > indent) value = this.blockNode(indent);
         else if (next && next.indent === indent && this.text.charCodeAt(nextAt) === 0x2d && isBlankOrEnd(this.text.charCodeAt(nextAt + 1))) {
           value = this.blockSeq(indent);
-        } else value = { kind: 'scalar', style: 'plain', source: '', value: null };
+        } else {
+          this.count();
+          value = { kind: 'scalar', style: 'plain', source: '', value: null };
+        }
       } else {
         const c = this.text.charCodeAt(v);
         if (c === 0x5b || c === 0x7b) value = this.flowValue(v, indent);
@@ -367,6 +388,7 @@ class Reader {
       }
     }
     this.depth--;
+    this.count();
     return { kind: 'map', flow: false, pairs };
   }
 
@@ -401,7 +423,7 @@ class Reader {
       while (end > at && this.text.charCodeAt(end - 1) === 0x20) end--;
       key = this.plain(at, end, 'block');
     }
-    if (typeof key.value !== 'string') throw unsure(this.li, `a mapping key that is not a string (${key.source})`);
+    if (typeof key.value !== 'string') throw unsure(this.li, `a mapping key that is not a string (${quoted(key.source)})`);
     if (key.value === '<<') throw unsure(this.li, 'a "<<" (merge) key');
     return key;
   }
@@ -432,13 +454,14 @@ class Reader {
     // aliases, block scalars, directives, reserved characters).
     if ('&*!|>%@`,[]{}#\'"'.includes(source[0] ?? '')) throw unsure(this.li, `a value starting with ${JSON.stringify(source[0])}`);
     if ((c === 0x2d || c === 0x3f || c === 0x3a) && isBlankOrEnd(source.charCodeAt(1))) throw unsure(this.li, `a value starting with ${JSON.stringify(source[0])}`);
-    if (context === 'flow' && /[?\s]/.test(source)) throw unsure(this.li, `a flow value with spaces or "?" (${JSON.stringify(source)})`);
+    if (context === 'flow' && /[?\s]/.test(source)) throw unsure(this.li, `a flow value with spaces or "?" (${quoted(source)})`);
     // Inside [ ] and { }, go-yaml takes a ":" that starts a value as the value indicator.
-    if (context === 'flow' && c === 0x3a) throw unsure(this.li, `a flow value starting with ":" (${JSON.stringify(source)})`);
+    if (context === 'flow' && c === 0x3a) throw unsure(this.li, `a flow value starting with ":" (${quoted(source)})`);
     if (source === '<<') throw unsure(this.li, 'a "<<" (merge) key');
     // sigs.k8s.io/yaml cannot turn infinity or NaN into JSON: the authenticator reads no entry of the key.
     if (this.viaJson && /^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$/.test(source)) this.jsonless ??= broken(this.li, `${source} has no JSON form: the authenticator cannot read the key`);
     const value = resolvePlain(source);
+    this.count();
     return { kind: 'scalar', style: 'plain', source, value: value === undefined ? { opaque: source } : value };
   }
 
@@ -469,6 +492,7 @@ class Reader {
     const source = this.text.slice(at, close);
     const body = source.slice(1, -1);
     const value = double ? this.unescape(body) : body.replace(/''/g, "'");
+    this.count();
     return { kind: 'scalar', style: double ? 'double' : 'single', source, value };
   }
 
@@ -585,6 +609,7 @@ class Reader {
       else throw unsure(this.li, `unexpected ${JSON.stringify(this.text[cursor.pos])} in a flow sequence`);
     }
     this.depth--;
+    this.count();
     return { kind: 'seq', flow: true, items };
   }
 
@@ -602,9 +627,9 @@ class Reader {
       }
       if (c === 0x5b || c === 0x7b || c === 0x3f || c === 0x2c || c === 0x3a) throw unsure(this.li, `unexpected ${JSON.stringify(this.text[cursor.pos])} as a flow mapping key`);
       const key = this.flowScalar(cursor);
-      if (typeof key.value !== 'string') throw unsure(this.li, `a mapping key that is not a string (${key.source})`);
+      if (typeof key.value !== 'string') throw unsure(this.li, `a mapping key that is not a string (${quoted(key.source)})`);
       if (key.value === '<<') throw unsure(this.li, 'a "<<" (merge) key');
-      if (seen.has(key.value)) throw unsure(this.li, `duplicate key ${JSON.stringify(key.value)}`);
+      if (seen.has(key.value)) throw unsure(this.li, `duplicate key ${quoted(key.value as string)}`);
       seen.add(key.value);
       this.flowSpace(cursor, parent);
       if (this.text.charCodeAt(cursor.pos) !== 0x3a) throw unsure(this.li, 'a flow mapping key without ": value"');
@@ -624,6 +649,7 @@ class Reader {
       } else throw unsure(this.li, `unexpected ${JSON.stringify(this.text[cursor.pos])} in a flow mapping`);
     }
     this.depth--;
+    this.count();
     return { kind: 'map', flow: true, pairs };
   }
 }

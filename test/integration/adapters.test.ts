@@ -1,18 +1,33 @@
 /**
  * Every adapter against the real services: IAM and S3 on moto, aws-auth on a real
- * kube-apiserver (with the syncer's least-privilege RBAC from deploy/rbac.yaml).
+ * kube-apiserver (with the syncer's least-privilege RBAC from deploy/rbac.yaml), through both
+ * ways to the API server: node:https (the Lambda) and @kubernetes/client-node's CoreV1Api over
+ * a kubeconfig file (the CLI's --kubeconfig).
  */
-import { beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { S3BackupStore } from '../../lib/adapters/backups-s3.js';
 import { IamAuthorizationDetailsDirectory } from '../../lib/adapters/iam.js';
-import { KubeAwsAuthStore } from '../../lib/adapters/kube.js';
+import { httpsConnection, KubeAwsAuthStore, type KubeConnection } from '../../lib/adapters/kube.js';
+import { clientNodeConnection, loadKubeConfig } from '../../lib/adapters/kube-client.js';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { BackupIntegrityError, ClusterAccessError, WriteConflictError } from '../../lib/errors.js';
-import { clients, kube, putAwsAuth, resetAwsAuth, stack, unique } from './support/stack.js';
+import { AWS_AUTH_PATH, clients, kube, putAwsAuth, resetAwsAuth, stack, unique, writeKubeconfig } from './support/stack.js';
 import { createGroup, createRole, createUser, createVersionedBucket, mapLimit } from './support/seed.js';
+import { backupMacKey, kmsClient } from './support/kms.js';
+import { allowSyncerCreate, disallowSyncerCreate } from './support/rbac.js';
 
-const syncerStore = (token = stack().syncerToken) =>
-  new KubeAwsAuthStore(async () => ({ server: stack().kubeEndpoint, caData: stack().caData, token }), { timeoutMs: 10000 });
+const tmp = mkdtempSync(join(tmpdir(), 'aas-adapters-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** The two connections the product uses, over the same token. */
+const CONNECTIONS: [string, (token: string) => KubeConnection][] = [
+  ['node:https (Lambda)', (token) => httpsConnection({ server: stack().kubeEndpoint, caData: stack().caData, token })],
+  ['@kubernetes/client-node CoreV1Api over a kubeconfig file (CLI)', (token) => clientNodeConnection(loadKubeConfig({ file: writeKubeconfig(tmp, token) }))],
+];
 
 describe('IAM discovery on moto: 1,000+ users, 500+ roles', () => {
   const run = unique('iam');
@@ -59,7 +74,7 @@ describe('S3 backups on moto (versioned bucket)', () => {
 
   test('save, list newest first, get back exactly; labels; an altered object is refused and the original is still a version', async () => {
     const { s3 } = clients();
-    const store = new S3BackupStore(s3, bucket, 'aws-auth-backups');
+    const store = new S3BackupStore(s3, kmsClient(), { bucket, prefix: 'aws-auth-backups', macKeyId: (await backupMacKey()).id });
     const a = await store.save({ cluster: 'c1', configMap: cm('1'), reason: 'sync', eventIds: ['e1'], takenAt: new Date('2026-01-01T00:00:00Z') });
     const b = await store.save({ cluster: 'c1', configMap: cm('2'), reason: 'restore', eventIds: [], takenAt: new Date('2026-01-02T00:00:00Z') });
     await store.save({ cluster: 'other', configMap: cm('3'), reason: 'sync', eventIds: [], takenAt: new Date('2026-01-03T00:00:00Z') });
@@ -79,8 +94,12 @@ describe('S3 backups on moto (versioned bucket)', () => {
   });
 });
 
-describe('aws-auth on the real kube-apiserver, as the syncer (least-privilege RBAC)', () => {
-  test('missing → null; create; read exactly; replace with resourceVersion; a real 409 for a stale one', async () => {
+describe.each(CONNECTIONS)('aws-auth on the real kube-apiserver through %s, as the syncer (least-privilege RBAC)', (_name, connection) => {
+  const syncerStore = (token = stack().syncerToken, timeoutMs = 10000) => new KubeAwsAuthStore(async () => connection(token), { timeoutMs });
+
+  test('missing → null; create (opt-in rbac-create-aws-auth.yaml); read exactly; replace with resourceVersion; a real 409 for a stale one', async () => {
+    await allowSyncerCreate();
+    try {
     await resetAwsAuth();
     const store = syncerStore();
     expect(await store.read()).toBeNull();
@@ -94,11 +113,71 @@ describe('aws-auth on the real kube-apiserver, as the syncer (least-privilege RB
     next.data = { mapRoles: '[]\n', mapAccounts: '- "111122223333"\n' };
     const replaced = await store.replace(next);
     expect(replaced.metadata.resourceVersion).not.toBe(read.metadata.resourceVersion);
+    expect(replaced.data).toEqual(next.data);
     // `next` still carries the old resourceVersion: the apiserver answers 409.
     await expect(store.replace(next)).rejects.toBeInstanceOf(WriteConflictError);
     await expect(store.create(next)).rejects.toBeInstanceOf(WriteConflictError);
+    } finally {
+      await disallowSyncerCreate();
+    }
   });
 
+  test('read() is the object exactly as the apiserver serves it: the same JSON as a raw GET, every field and value (timestamps stay strings)', async () => {
+    // Labels, annotations, binaryData, immutable and managedFields (with their timestamps and
+    // fieldsV1) are where a typed model would convert or drop something.
+    await putAwsAuth({ mapRoles: '[]\n' }, { 'example.com/note': 'kept', 'kubectl.kubernetes.io/last-applied-configuration': '{"x":1}' });
+    const s = stack();
+    const served = (await kube('GET', AWS_AUTH_PATH, s.adminToken)).json;
+    await kube('PUT', AWS_AUTH_PATH, s.adminToken, {
+      ...served,
+      metadata: { ...served.metadata, labels: { app: 'aws-auth', 'example.com/tier': '0' } },
+      binaryData: { blob: Buffer.from([0, 1, 2, 255]).toString('base64') },
+      immutable: false,
+    });
+    const raw = await kube('GET', AWS_AUTH_PATH, s.adminToken);
+    const read = await syncerStore().read();
+    expect(JSON.stringify(read)).toBe(JSON.stringify(raw.json));
+    expect(typeof read!.metadata.creationTimestamp).toBe('string');
+    const managed = read!.metadata.managedFields as { time: unknown; fieldsV1: unknown }[];
+    expect(managed.length).toBeGreaterThan(0);
+    expect(typeof managed[0]!.time).toBe('string');
+    expect(read!.binaryData).toEqual({ blob: 'AAEC/w==' });
+  });
+
+  test('a bad token is a clear ClusterAccessError pointing at restore and access entries', async () => {
+    await expect(syncerStore('not-a-valid-token').read()).rejects.toThrow(/401 Unauthorized.*restore/);
+    await expect(syncerStore('not-a-valid-token').read()).rejects.toBeInstanceOf(ClusterAccessError);
+  });
+
+  test('an apiserver that does not answer: a ClusterAccessError after the per-request timeout, marked timedOut', async () => {
+    const { freezeApiserver } = await import('./support/faults.js');
+    await putAwsAuth({ mapRoles: '[]\n' });
+    const store = syncerStore(stack().syncerToken, 1500);
+    const thaw = freezeApiserver();
+    const t0 = Date.now();
+    let err: unknown;
+    try {
+      err = await store.read().catch((e: unknown) => e);
+    } finally {
+      thaw();
+    }
+    expect(err).toBeInstanceOf(ClusterAccessError);
+    expect((err as ClusterAccessError).message).toMatch(/no answer within 1500 ms/);
+    expect((err as ClusterAccessError).context.timedOut).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(10000);
+  });
+});
+
+test("why the raw reply: CoreV1Api's typed result for the same object is not the served JSON (timestamps become Dates)", async () => {
+  await putAwsAuth({ mapRoles: '[]\n' });
+  const raw = await kube('GET', AWS_AUTH_PATH, stack().adminToken);
+  const api = loadKubeConfig({ file: writeKubeconfig(tmp, stack().syncerToken) }).makeApiClient(CoreV1Api);
+  const typed = await api.readNamespacedConfigMap({ name: 'aws-auth', namespace: 'kube-system' });
+  expect(typed.metadata!.creationTimestamp).toBeInstanceOf(Date);
+  expect(JSON.stringify(typed)).not.toBe(JSON.stringify(raw.json));
+});
+
+describe('the syncer RBAC on the real kube-apiserver', () => {
   test('the syncer may touch aws-auth and nothing else', async () => {
     await putAwsAuth({ mapRoles: '[]\n' });
     const s = stack();
@@ -111,10 +190,5 @@ describe('aws-auth on the real kube-apiserver, as the syncer (least-privilege RB
     expect((await kube('GET', '/api/v1/namespaces/default/configmaps/aws-auth', token)).status).toBe(403);
     expect((await kube('DELETE', '/api/v1/namespaces/kube-system/configmaps/aws-auth', token)).status).toBe(403);
     expect((await kube('GET', '/api/v1/nodes', token)).status).toBe(403);
-  });
-
-  test('a bad token is a clear ClusterAccessError pointing at restore and access entries', async () => {
-    await expect(syncerStore('not-a-valid-token').read()).rejects.toThrow(/401 Unauthorized.*restore/);
-    await expect(syncerStore('not-a-valid-token').read()).rejects.toBeInstanceOf(ClusterAccessError);
   });
 });

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { GetObjectTaggingCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { syncAwsAuth } from '../../lib/app/sync.js';
 import type { AwsAuthStore } from '../../lib/app/ports.js';
-import { KubeAwsAuthStore } from '../../lib/adapters/kube.js';
+import { httpsConnection, KubeAwsAuthStore } from '../../lib/adapters/kube.js';
 import { S3BackupStore } from '../../lib/adapters/backups-s3.js';
 import { createLiveDeps } from '../../lib/adapters/wire.js';
 import { silentLog, systemClock } from '../../lib/app/ports.js';
@@ -17,6 +17,7 @@ import { clients, getAwsAuth, kube, putAwsAuth, stack, unique, AWS_AUTH_PATH } f
 import { createGroup, createUser, createVersionedBucket, ACCOUNT } from './support/seed.js';
 import { closedPort, faultProxy, freezeApiserver, throttlingXml } from './support/faults.js';
 import { actAsSyncer, eventually, whoami } from './support/live.js';
+import { backupMacKey, kmsClient } from './support/kms.js';
 import { StsTokenSource, describeClusterEndpoint } from '../../lib/adapters/eks.js';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { STSClient } from '@aws-sdk/client-sts';
@@ -49,13 +50,14 @@ async function world(): Promise<World> {
     new KubeAwsAuthStore(async () => {
       const ep = await describeClusterEndpoint(new EKSClient({ region: s.region }), cluster);
       const live = await new StsTokenSource(new STSClient({ region: s.region }), cluster, s.region, systemClock).token();
-      return { server: server ?? ep.endpoint, caData: ep.caData, token: token ?? live };
+      return httpsConnection({ server: server ?? ep.endpoint, caData: ep.caData, token: token ?? live });
     }, { timeoutMs });
   // The syncer as in Lambda (own IAM identity, DescribeCluster, STS-presigned token through
   // the real authenticator); individual cases swap one adapter for a faulty one.
   await actAsSyncer();
+  const macKey = await backupMacKey();
   const deps = (over = {}) => ({
-    ...createLiveDeps({ cluster, region: s.region, bucket, prefix: 'aws-auth-backups', timeoutMs: 3000, clock: systemClock, log: silentLog }),
+    ...createLiveDeps({ cluster, region: s.region, bucket, prefix: 'aws-auth-backups', macKey, timeoutMs: 3000, clock: systemClock, log: silentLog }),
     ...over,
   });
   const backupKeys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `aws-auth-backups/${cluster}/` }))).Contents ?? []).map((o) => o.Key!).sort();
@@ -158,7 +160,7 @@ describe('the API server fails', () => {
     const store = new KubeAwsAuthStore(async () => {
       const clock = ++calls === 1 ? sixteenMinutesAgo : systemClock;
       const ep = await describeClusterEndpoint(new EKSClient({ region: s.region }), s.cluster as string);
-      return { server: ep.endpoint, caData: ep.caData, token: await new StsTokenSource(new STSClient({ region: s.region }), s.cluster as string, s.region, clock).token() };
+      return httpsConnection({ server: ep.endpoint, caData: ep.caData, token: await new StsTokenSource(new STSClient({ region: s.region }), s.cluster as string, s.region, clock).token() });
     }, { timeoutMs: 3000 });
     const r = await syncAwsAuth(w.deps({ store }), { policy: w.policy });
     expect(r.outcome).toBe('replaced');
@@ -237,7 +239,7 @@ describe('concurrent writers', () => {
 describe('S3 fails', () => {
   test('bucket missing (PutObject refused): nothing written', async () => {
     const s = stack();
-    const backups = new S3BackupStore(new S3Client({ region: s.region, endpoint: s.motoEndpoint, forcePathStyle: true }), unique('no-such-bucket'), 'p');
+    const backups = new S3BackupStore(new S3Client({ region: s.region, endpoint: s.motoEndpoint, forcePathStyle: true }), kmsClient(), { bucket: unique('no-such-bucket'), prefix: 'p', macKeyId: (await backupMacKey()).id });
     const err = await syncAwsAuth(w.deps({ backups }), { policy: w.policy }).catch((e) => e);
     expect(err).toBeInstanceOf(BackupError);
     expect(err.message).toMatch(/NoSuchBucket.*nothing was written/);
@@ -247,7 +249,7 @@ describe('S3 fails', () => {
   test('S3 unreachable: nothing written', async () => {
     const port = await closedPort();
     const s = stack();
-    const backups = new S3BackupStore(new S3Client({ region: s.region, endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, maxAttempts: 2 }), w.bucket, 'p');
+    const backups = new S3BackupStore(new S3Client({ region: s.region, endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, maxAttempts: 2 }), kmsClient(), { bucket: w.bucket, prefix: 'p', macKeyId: (await backupMacKey()).id });
     const err = await syncAwsAuth(w.deps({ backups }), { policy: w.policy }).catch((e) => e);
     expect(err).toBeInstanceOf(BackupError);
     await expectUnchanged();

@@ -13,7 +13,7 @@ import { GuardRefusedError } from '../../lib/errors.js';
 import { clients, getAwsAuth, putAwsAuth, stack, unique } from './support/stack.js';
 import { createGroup, createRole, createUser, createVersionedBucket, ACCOUNT } from './support/seed.js';
 import { liveDeps, syncerEntry } from './support/live.js';
-import { KubeAwsAuthStore } from '../../lib/adapters/kube.js';
+import { httpsConnection, KubeAwsAuthStore } from '../../lib/adapters/kube.js';
 
 const NODE = `- rolearn: arn:aws:iam::${ACCOUNT}:role/eks-nodes
   username: system:node:{{EC2PrivateDNSName}}
@@ -140,19 +140,26 @@ describe('sync and restore flows on the real stack', () => {
 });
 
 describe('missing ConfigMap', () => {
-  test('sync creates aws-auth when there is none', async () => {
+  test('sync creates aws-auth when there is none (with the opt-in deploy/rbac-create-aws-auth.yaml)', async () => {
     const s = await scenario();
     const { resetAwsAuth } = await import('./support/stack.js');
-    await resetAwsAuth();
-    // Without aws-auth, no IAM identity maps to anything through the authenticator: on EKS the
-    // syncer then gets in through its access entry. The local authenticator reads aws-auth only,
-    // so this one test reaches the apiserver with the syncer's static token, bound to the same
-    // least-privilege RBAC (never the admin token).
-    const st = stack();
-    s.deps.store = new KubeAwsAuthStore(async () => ({ server: st.kubeEndpoint, caData: st.caData, token: st.syncerToken }), { timeoutMs: 10000 });
-    const r = await syncAwsAuth(s.deps, { policy: s.policy });
-    expect(r.outcome).toBe('created');
-    expect(arns(await getAwsAuth())).toHaveLength(3);
-    expect(await s.backups()).toEqual([]);
+    // deploy/rbac.yaml grants no create; test/integration/rbac-admission.test.ts covers that case.
+    const { allowSyncerCreate, disallowSyncerCreate } = await import('./support/rbac.js');
+    await allowSyncerCreate();
+    try {
+      await resetAwsAuth();
+      // Without aws-auth, no IAM identity maps to anything through the authenticator: on EKS the
+      // syncer then gets in through its access entry. The local authenticator reads aws-auth only,
+      // so this one test reaches the apiserver with the syncer's static token, bound to the same
+      // least-privilege RBAC (never the admin token).
+      const st = stack();
+      s.deps.store = new KubeAwsAuthStore(async () => httpsConnection({ server: st.kubeEndpoint, caData: st.caData, token: st.syncerToken }), { timeoutMs: 10000 });
+      const r = await syncAwsAuth(s.deps, { policy: s.policy });
+      expect(r.outcome).toBe('created');
+      expect(arns(await getAwsAuth())).toHaveLength(3);
+      expect(await s.backups()).toEqual([]);
+    } finally {
+      await disallowSyncerCreate();
+    }
   });
 });

@@ -11,12 +11,14 @@ import { toPolicy, validateConfig } from '../../lib/config.js';
 import { clients, getAwsAuth, putAwsAuth, stack, unique } from './support/stack.js';
 import { createGroup, createUser, createVersionedBucket, ACCOUNT } from './support/seed.js';
 import { actAsSyncer, liveDeps, type Identity } from './support/live.js';
+import { backupMacKey } from './support/kms.js';
 
 const run = unique('proc');
 const tagPrefix = unique('t');
 const bucket = unique('proc');
 let syncer: Identity;
 let config: Record<string, unknown>;
+let macKeyArn: string;
 
 function handlerProcess(name: string, event: unknown, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string; reply: any }> {
   const s = stack();
@@ -30,6 +32,7 @@ function handlerProcess(name: string, event: unknown, extraEnv: Record<string, s
     AWS_SECRET_ACCESS_KEY: syncer.credentials.secretAccessKey,
     AWS_EC2_METADATA_DISABLED: 'true',
     BACKUP_BUCKET: bucket,
+    BACKUP_MAC_KEY: macKeyArn,
     SYNCER_CONFIG: JSON.stringify(config),
     ...extraEnv,
   };
@@ -54,6 +57,7 @@ beforeAll(async () => {
   await createGroup(iam, `${run}-devs`);
   for (let i = 0; i < 5; i++) await createUser(iam, `${run}-u${i}`, { groups: [`${run}-devs`] });
   syncer = await actAsSyncer();
+  macKeyArn = (await backupMacKey()).id;
   config = { cluster: stack().cluster, tagPrefix, groupMappings: [{ iamGroup: `${run}-devs`, kubernetesGroups: ['devs'] }] };
 }, 60000);
 

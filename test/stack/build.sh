@@ -2,6 +2,7 @@
 # Builds (once) and caches the binaries of the local integration-test stack:
 #   kube-apiserver, etcd, aws-iam-authenticator  (Go, through the Go module proxy)
 #   moto server                                  (PyPI, in a venv)
+#   cfn-lint, checkov                            (PyPI, own venvs: lint-tools.sh)
 # and the authenticator oracles (test/oracle: aws-iam-authenticator's own aws-auth parsing and
 # mapping code at v0.6.13 and v0.7.18, one small binary per version).
 # Everything lives OUTSIDE the repo, keyed by version, under
@@ -65,6 +66,7 @@ export AAS_K8S_VERSION='$K8S_VERSION'
 export AAS_ETCD_VERSION='$ETCD_VERSION'
 export AAS_IAM_AUTH_VERSION='$IAM_AUTH_VERSION'
 export AAS_MOTO_VERSION='$MOTO_VERSION'
+export AAS_MINISTACK_PYTHON='$(bash "$(dirname "${BASH_SOURCE[0]}")/ministack.sh" --print-path)'
 EOF
   print_oracle_env
 }
@@ -109,6 +111,15 @@ if [[ $NO_BUILD == 1 ]]; then
   if [[ $ORACLE_ONLY == 1 ]]; then print_oracle_env; else print_env; fi
   exit 0
 fi
+
+# The IAM policy linter (parliament, PyPI) for test/unit/deploy/policies.test.ts: its own script,
+# venv and lock under the same cache; returns at once when warm.
+bash "$(dirname "${BASH_SOURCE[0]}")/parliament.sh" >/dev/null
+# The infrastructure linters (npm run lint:infra, cfn-lint and checkov): the same, in their own venvs.
+bash "$(dirname "${BASH_SOURCE[0]}")/lint-tools.sh" >/dev/null
+# The AWS emulator ministack (PyPI) that serves EKS access entries to the stack: its own script,
+# venv and lock too (test/stack/ministack.sh); returns at once when warm.
+[[ $ORACLE_ONLY == 1 ]] || bash "$(dirname "${BASH_SOURCE[0]}")/ministack.sh" >/dev/null
 
 all_ready() {
   [[ -x "$KUBE_APISERVER" && -x "$ETCD" && -x "$IAM_AUTH" && -x "$MOTO_VENV/bin/moto_server" \

@@ -1,21 +1,23 @@
 #!/usr/bin/env python3
 """EKS rewrite proxy -- TEST INFRASTRUCTURE ONLY, never part of the product.
 
-moto answers EKS DescribeCluster with a made-up endpoint and a random, non-PEM CA
-string. The integration tests need the syncer to run its *production* code path
-(DescribeCluster -> cluster.endpoint + cluster.certificateAuthority.data -> talk to
-the API server), so the stack points the syncer's `AWS_ENDPOINT_URL_EKS` at this
-small loopback proxy instead of at moto directly.
+The stack's EKS is ministack (clusters with their accessConfig, and the access-entry APIs;
+moto's EKS has no access entries). ministack answers DescribeCluster, for a cluster without
+its k3s backend (no Docker here), with a made-up endpoint and no usable CA. The integration
+tests need the syncer to run its *production* code path (DescribeCluster ->
+cluster.endpoint + cluster.certificateAuthority.data + accessConfig.authenticationMode ->
+talk to the API server, or to the access-entry APIs), so the stack points the syncer's
+`AWS_ENDPOINT_URL_EKS` at this small loopback proxy instead of at ministack directly.
 
 Behaviour:
-  * Every request is forwarded to moto unchanged (method, path, query, headers,
-    body), and moto's answer is returned unchanged, with one exception:
+  * Every request is forwarded to the upstream (ministack) unchanged (method, path, query,
+    headers, body), and its answer is returned unchanged, with one exception:
   * a 200 JSON answer to EKS DescribeCluster (GET /clusters/<name>) or CreateCluster
     (POST /clusters) gets `cluster.endpoint` replaced by the local kube-apiserver URL
     and `cluster.certificateAuthority.data` replaced by base64(PEM of the stack CA).
 Listens on 127.0.0.1 only. Python standard library only.
 
-Usage: eks_proxy.py --listen-port P --moto-url http://127.0.0.1:M \
+Usage: eks_proxy.py --listen-port P --upstream-url http://127.0.0.1:M \
                     --kube-endpoint https://127.0.0.1:K --ca-file ca.crt
 """
 import argparse
@@ -58,8 +60,8 @@ class Handler(BaseHTTPRequestHandler):
             resp = conn.getresponse()
             data = resp.read()
             status, reason, resp_headers = resp.status, resp.reason, resp.getheaders()
-        except Exception as exc:  # moto down: say so plainly
-            msg = json.dumps({"message": "eks proxy: upstream moto error: %s" % exc}).encode()
+        except Exception as exc:  # upstream down: say so plainly
+            msg = json.dumps({"message": "eks proxy: upstream error: %s" % exc}).encode()
             self.send_response(502)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(msg)))
@@ -100,11 +102,11 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--listen-port", type=int, required=True)
-    ap.add_argument("--moto-url", required=True)
+    ap.add_argument("--upstream-url", required=True, help="the EKS emulator (ministack)")
     ap.add_argument("--kube-endpoint", required=True)
     ap.add_argument("--ca-file", required=True)
     a = ap.parse_args()
-    u = urllib.parse.urlsplit(a.moto_url)
+    u = urllib.parse.urlsplit(a.upstream_url)
     Config.moto_host, Config.moto_port = u.hostname, u.port or 80
     Config.kube_endpoint = a.kube_endpoint
     with open(a.ca_file, "rb") as f:
@@ -112,7 +114,7 @@ def main():
     srv = ThreadingHTTPServer(("127.0.0.1", a.listen_port), Handler)
     srv.daemon_threads = True
     sys.stderr.write("eks proxy on http://127.0.0.1:%d -> %s (apiserver %s)\n"
-                     % (a.listen_port, a.moto_url, a.kube_endpoint))
+                     % (a.listen_port, a.upstream_url, a.kube_endpoint))
     sys.stderr.flush()
     srv.serve_forever()
 

@@ -30,11 +30,13 @@ cm() { printf '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"%s","na
 
 k "$A" DELETE "$CM/aas-smoke-other" >/dev/null; k "$A" DELETE "$CM/aws-auth" >/dev/null
 check "admin creates configmap kube-system/aas-smoke-other" 201 "$(k "$A" POST "$CM" "$(cm aas-smoke-other x)")"
-check "syncer creates kube-system/aws-auth" 201 "$(k "$Y" POST "$CM" "$(cm aws-auth v1)")"
+# deploy/rbac.yaml grants no create (deploy/rbac-create-aws-auth.yaml is the opt-in for it).
+check "syncer cannot create kube-system/aws-auth" 403 "$(k "$Y" POST "$CM" "$(cm aws-auth v1)")"
+check "admin creates kube-system/aws-auth" 201 "$(k "$A" POST "$CM" "$(cm aws-auth v1)")"
 check "syncer gets kube-system/aws-auth" 200 "$(k "$Y" GET "$CM/aws-auth")"
 check "syncer replaces kube-system/aws-auth" 200 "$(k "$Y" PUT "$CM/aws-auth" "$(cm aws-auth v2)")"
-# deploy/rbac.yaml grants get/update on aws-auth (and create), not patch.
-check "syncer cannot patch kube-system/aws-auth" 403 \
+# deploy/rbac.yaml grants get/update on aws-auth, not patch (full replace only).
+check "syncer cannot patch kube-system/aws-auth (full replace only)" 403 \
   "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$AAS_CA_FILE" -X PATCH -H "Authorization: Bearer $Y" \
      -H 'Content-Type: application/merge-patch+json' --data '{"data":{"k":"v3"}}' "$AAS_KUBE_ENDPOINT$CM/aws-auth")"
 check "syncer cannot get another configmap" 403 "$(k "$Y" GET "$CM/aas-smoke-other")"

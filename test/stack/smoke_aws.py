@@ -31,8 +31,8 @@ with open(env["AAS_CA_FILE"], "rb") as f:
 assert base64.b64decode(c["certificateAuthority"]["data"]) == ca, "CA not rewritten"
 assert ca.startswith(b"-----BEGIN CERTIFICATE-----")
 print("ok   EKS DescribeCluster through the proxy -> %s + stack CA" % c["endpoint"])
-# Unrewritten on moto directly (shows the proxy is what makes the difference).
-raw = boto3.client("eks", endpoint_url=env["AAS_MOTO_ENDPOINT"], **creds).describe_cluster(name=cluster)
+# Unrewritten on ministack directly (shows the proxy is what makes the difference).
+raw = boto3.client("eks", endpoint_url=env["AAS_MINISTACK_ENDPOINT"], **creds).describe_cluster(name=cluster)
 assert raw["cluster"]["endpoint"] != env["AAS_KUBE_ENDPOINT"]
 eks.delete_cluster(name=cluster)
 iam.delete_user(UserName=user)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Local integration-test stack: etcd + kube-apiserver + moto + EKS rewrite proxy, and the
+# Local integration-test stack: etcd + kube-apiserver + moto (IAM, STS, S3, KMS) + ministack (EKS:
+# clusters and access entries) + EKS rewrite proxy, and the
 # EKS authentication chain (aws-iam-authenticator as the apiserver's token webhook, reading
-# kube-system/aws-auth, verifying tokens through the STS gateway against moto),
+# the access entries rendered from ministack first (DynamicFile), then kube-system/aws-auth,
+# verifying tokens through the STS gateway against moto),
 # all on 127.0.0.1, all state in one directory. TEST INFRASTRUCTURE.
 #
 #   stack.sh up     <state-dir>   build (if cold) and start everything, write
@@ -31,8 +33,11 @@ STS_REGIONS=(us-east-1 us-east-2 us-west-1 us-west-2 eu-west-1 eu-central-1)
 STS_HOSTS=(sts.amazonaws.com)
 for r in "${STS_REGIONS[@]}"; do STS_HOSTS+=("sts.$r.amazonaws.com"); done
 # Start order; `down` stops in reverse.
-CHAIN_PROCS=(sts-gateway aws-iam-authenticator)
-PROCS=(etcd kube-apiserver moto eks-proxy "${CHAIN_PROCS[@]}")
+CHAIN_PROCS=(sts-gateway entries-renderer aws-iam-authenticator)
+PROCS=(etcd kube-apiserver moto ministack eks-proxy "${CHAIN_PROCS[@]}")
+# The account ministack files every request under (moto's default; the syncer's keys are moto's,
+# which ministack does not know, so without this it would use 000000000000).
+ACCOUNT=123456789012
 
 log() { echo "[stack.sh] $*" >&2; }
 usage() { echo "usage: $0 {up|down|status} <state-dir>" >&2; exit 2; }
@@ -117,6 +122,7 @@ do_status() {
     if curl -sf -o /dev/null --cacert "$AAS_CA_FILE" -H "Authorization: Bearer $AAS_ADMIN_TOKEN" \
          "$AAS_KUBE_ENDPOINT/readyz"; then echo "kube-apiserver: ready"; else echo "kube-apiserver: NOT ready"; ok=1; fi
     if curl -s -o /dev/null "$AAS_MOTO_ENDPOINT/moto-api/"; then echo "moto: reachable"; else echo "moto: NOT reachable"; ok=1; fi
+    if curl -sf -o /dev/null "$AAS_MINISTACK_ENDPOINT/_ministack/health"; then echo "ministack: reachable"; else echo "ministack: NOT reachable"; ok=1; fi
     if curl -sf -o /dev/null "$AAS_MOTO_KEYS_ENDPOINT/healthz"; then echo "moto access-key lookup: reachable"
     else echo "moto access-key lookup: NOT reachable"; ok=1; fi
     if [[ "$chain" != 0 ]]; then
@@ -273,9 +279,9 @@ do_up() {
   mkdir -p "$PIDS" "$LOGD"
   make_pki
 
-  local ports etcd_port etcd_peer_port api_port moto_port proxy_port gw_port auth_port keys_port
-  ports="$(free_ports 8)" || die "pick ports" "python3 failed"
-  read -r etcd_port etcd_peer_port api_port moto_port proxy_port gw_port auth_port keys_port <<<"$ports"
+  local ports etcd_port etcd_peer_port api_port moto_port proxy_port gw_port auth_port keys_port ms_port
+  ports="$(free_ports 9)" || die "pick ports" "python3 failed"
+  read -r etcd_port etcd_peer_port api_port moto_port proxy_port gw_port auth_port keys_port ms_port <<<"$ports"
 
   local admin_token syncer_token
   admin_token="$(openssl rand -hex 32)"; syncer_token="$(openssl rand -hex 32)"
@@ -299,6 +305,11 @@ do_up() {
   # point, plus the access-key lookup the STS gateway verifies signatures with.
   start moto "$AAS_MOTO_VENV/bin/python" "$HERE/moto_with_keys.py" --keys-port "$keys_port" \
     -H 127.0.0.1 -p "$moto_port"
+  # ministack: EKS (DescribeCluster with accessConfig, the access-entry APIs) on loopback through
+  # hypercorn (ministack's own entry point binds 0.0.0.0). Its working directory is its own.
+  mkdir -p "$S/ministack"
+  start ministack env -C "$S/ministack" MINISTACK_ACCOUNT_ID="$ACCOUNT" MINISTACK_REGION="$REGION" \
+    "$AAS_MINISTACK_PYTHON" -m hypercorn ministack.app:app --bind "127.0.0.1:$ms_port"
 
   local kube="https://127.0.0.1:$api_port"
   local webhook_args=() auth_dir="$S/authenticator"
@@ -355,12 +366,13 @@ EOF
     curl -sf --cacert "$PKI/ca.crt" -H "Authorization: Bearer $admin_token" "$kube/api/v1/namespaces/kube-system"
 
   python3 "$HERE/kube_apply.py" --server "$kube" --ca-file "$PKI/ca.crt" --token-file "$S/admin.token" \
-    "$REPO/deploy/rbac.yaml" >"$LOGD/apply-rbac.log" 2>&1 \
+    "$REPO/deploy/rbac.yaml" "$HERE/access-policies-rbac.yaml" >"$LOGD/apply-rbac.log" 2>&1 \
     || die "apply deploy/rbac.yaml" "kube_apply.py failed" apply-rbac
   cat "$LOGD/apply-rbac.log" >&2
 
+  wait_for "ministack reachable" ministack curl -sf -o /dev/null "http://127.0.0.1:$ms_port/_ministack/health"
   start eks-proxy python3 "$HERE/eks_proxy.py" --listen-port "$proxy_port" \
-    --moto-url "http://127.0.0.1:$moto_port" --kube-endpoint "$kube" --ca-file "$PKI/ca.crt"
+    --upstream-url "http://127.0.0.1:$ms_port" --kube-endpoint "$kube" --ca-file "$PKI/ca.crt"
   wait_for "eks proxy reachable" eks-proxy curl -s -o /dev/null "http://127.0.0.1:$proxy_port/moto-api/"
 
   # The EKS cluster in moto (through the proxy, as the syncer will see it); in the background
@@ -372,8 +384,10 @@ url, name, region, kube = sys.argv[1:]
 eks = boto3.client("eks", endpoint_url=url, region_name=region,
                    aws_access_key_id="testing", aws_secret_access_key="testing")
 c = eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/aas-local-eks-cluster",
-                       resourcesVpcConfig={"subnetIds": ["subnet-aas-local"]})["cluster"]
-assert eks.describe_cluster(name=name)["cluster"]["endpoint"] == kube
+                       resourcesVpcConfig={"subnetIds": ["subnet-aas-local"]},
+                       accessConfig={"authenticationMode": "API_AND_CONFIG_MAP"})["cluster"]
+d = eks.describe_cluster(name=name)["cluster"]
+assert d["endpoint"] == kube and d["accessConfig"]["authenticationMode"] == "API_AND_CONFIG_MAP", d
 print(c["arn"])
 EOF
   local cluster_job=$!
@@ -409,19 +423,33 @@ EOF
     # (control-plane infrastructure). Environment: only what it needs; HTTPS goes through
     # the STS gateway, which it trusts through SSL_CERT_FILE = the stack CA.
     wait_for "sts gateway healthy" sts-gateway curl -sf "http://127.0.0.1:$gw_port/healthz"
+    # The access entries, rendered from ministack into the file the authenticator's DynamicFile
+    # backend reads (the shape EKS serves them in); the file exists before the authenticator starts.
+    start entries-renderer "$AAS_MOTO_VENV/bin/python" "$HERE/entries_renderer.py" \
+      --eks-url "http://127.0.0.1:$ms_port" --iam-url "http://127.0.0.1:$moto_port" \
+      --cluster "$CLUSTER" --region "$REGION" --out "$auth_dir/access-entries.json"
+    wait_for "access entries rendered" entries-renderer test -s "$auth_dir/access-entries.json"
+    cat >"$auth_dir/config.yaml" <<EOF
+# aws-iam-authenticator server config (only what flags cannot set): the DynamicFile backend,
+# keyed by the principal's unique id as EKS runs it.
+server:
+  dynamicfilepath: $auth_dir/access-entries.json
+  dynamicfileUserIDStrict: true
+EOF
     check_health_port_free
     start aws-iam-authenticator env -i AAS_STACK_OWNER="$S" PATH=/usr/bin:/bin HOME="$auth_dir" \
       AWS_EC2_METADATA_DISABLED=true \
       HTTPS_PROXY="http://127.0.0.1:$gw_port" NO_PROXY=127.0.0.1,localhost SSL_CERT_FILE="$PKI/ca.crt" \
       "$AAS_IAM_AUTHENTICATOR" server \
-      --cluster-id "$CLUSTER" --backend-mode EKSConfigMap --kubeconfig "$S/admin.kubeconfig" \
+      --config "$auth_dir/config.yaml" \
+      --cluster-id "$CLUSTER" --backend-mode DynamicFile,EKSConfigMap --kubeconfig "$S/admin.kubeconfig" \
       --state-dir "$auth_dir" --generate-kubeconfig "$auth_dir/webhook.kubeconfig" --kubeconfig-pregenerated=true \
       --address 127.0.0.1 --port "$auth_port"
     AUTH_PID="$(pid_of aws-iam-authenticator)" AUTH_PORT="$auth_port" \
       wait_for "aws-iam-authenticator healthy (:$AUTH_HEALTH_PORT and https://127.0.0.1:$auth_port/healthz)" \
       aws-iam-authenticator authenticator_healthy
   else
-    started=(etcd kube-apiserver moto eks-proxy)
+    started=(etcd kube-apiserver moto ministack eks-proxy)
     log "AAS_EKS_AUTH=0: no aws-iam-authenticator, no STS gateway, no token webhook"
   fi
 
@@ -431,6 +459,7 @@ EOF
   # stack.json / stack.env
   STACK_DIR="$S" KUBE="$kube" CA_DATA="$ca_data" ADMIN="$admin_token" SYNCER="$syncer_token" \
   MOTO="http://127.0.0.1:$moto_port" EKS="http://127.0.0.1:$proxy_port" REGION="$REGION" \
+  MINISTACK="http://127.0.0.1:$ms_port" \
   CLUSTER="$CLUSTER" CLUSTER_ARN="$cluster_arn" CHAIN="$chain" GW_PORT="$gw_port" AUTH_PORT="$auth_port" \
   KEYS="http://127.0.0.1:$keys_port" \
   AUTH_HEALTH_PORT="$AUTH_HEALTH_PORT" STS_HOSTS="${STS_HOSTS[*]}" \
@@ -450,12 +479,14 @@ doc = {
     "motoEndpoint": e["MOTO"],
     "motoKeysEndpoint": e["KEYS"],
     "eksEndpoint": e["EKS"],
+    "ministackEndpoint": e["MINISTACK"],
     "region": e["REGION"],
     "stateDir": s,
     "pids": {p: int(open(os.path.join(s, "pids", p + ".pid")).read()) for p in procs},
     "logs": {p: os.path.join(s, "logs", p + ".log") for p in procs},
     "versions": {"kubernetes": e["AAS_K8S_VERSION"], "etcd": e["AAS_ETCD_VERSION"],
-                 "awsIamAuthenticator": e["AAS_IAM_AUTH_VERSION"], "moto": e["AAS_MOTO_VERSION"]},
+                 "awsIamAuthenticator": e["AAS_IAM_AUTH_VERSION"], "moto": e["AAS_MOTO_VERSION"],
+                 "ministack": e["AAS_MINISTACK_PYTHON"].split("/ministack-")[1].split("/")[0]},
     "bin": {"kubeApiserver": e["AAS_KUBE_APISERVER"], "etcd": e["AAS_ETCD"],
             "awsIamAuthenticator": e["AAS_IAM_AUTHENTICATOR"],
             "motoPython": os.path.join(e["AAS_MOTO_VENV"], "bin", "python")},
@@ -468,7 +499,8 @@ if e["CHAIN"] == "1":
     doc["stsHost"] = "sts.%s.amazonaws.com" % region
     doc["authenticator"] = {
         "clusterId": e["CLUSTER"],
-        "backendMode": "EKSConfigMap",
+        "backendMode": "DynamicFile,EKSConfigMap",
+        "dynamicFile": os.path.join(s, "authenticator", "access-entries.json"),
         "endpoint": "https://127.0.0.1:%s/authenticate" % e["AUTH_PORT"],
         "port": int(e["AUTH_PORT"]),
         "healthPort": int(e["AUTH_HEALTH_PORT"]),
@@ -491,6 +523,7 @@ env = {
     "AAS_SYNCER_TOKEN": doc["syncerToken"], "AAS_ADMIN_KUBECONFIG": doc["adminKubeconfig"],
     "AAS_SYNCER_KUBECONFIG": doc["syncerKubeconfig"], "AAS_MOTO_ENDPOINT": doc["motoEndpoint"],
     "AAS_EKS_ENDPOINT": doc["eksEndpoint"], "AAS_REGION": doc["region"],
+    "AAS_MINISTACK_ENDPOINT": doc["ministackEndpoint"],
     "AAS_MOTO_PYTHON": doc["bin"]["motoPython"],
     "AAS_IAM_AUTHENTICATOR": doc["bin"]["awsIamAuthenticator"],
     "AAS_CLUSTER": doc["cluster"], "AAS_CLUSTER_ARN": doc["clusterArn"],
@@ -504,6 +537,7 @@ if doc["eksAuth"]:
         "AAS_AUTHENTICATOR_ENDPOINT": a["endpoint"], "AAS_AUTHENTICATOR_PORT": str(a["port"]),
         "AAS_AUTHENTICATOR_HEALTH_PORT": str(a["healthPort"]),
         "AAS_AUTHENTICATOR_WEBHOOK_KUBECONFIG": a["webhookKubeconfig"],
+        "AAS_ENTRIES_FILE": a["dynamicFile"],
         "AAS_STS_GATEWAY_URL": g["url"], "AAS_STS_GATEWAY_PORT": str(g["port"]),
     })
 for p in procs:
@@ -515,7 +549,7 @@ with open(os.path.join(s, "stack.env"), "w") as f:
 EOF
   chmod 600 "$S/stack.json" "$S/stack.env"
   trap - EXIT
-  log "stack up in $((SECONDS - T0))s: kube $kube, moto http://127.0.0.1:$moto_port, eks proxy http://127.0.0.1:$proxy_port, cluster $CLUSTER"
+  log "stack up in $((SECONDS - T0))s: kube $kube, moto http://127.0.0.1:$moto_port, ministack http://127.0.0.1:$ms_port, eks proxy http://127.0.0.1:$proxy_port, cluster $CLUSTER"
   [[ "$chain" == 1 ]] && log "EKS auth chain: aws-iam-authenticator https://127.0.0.1:$auth_port (health :$AUTH_HEALTH_PORT), STS gateway http://127.0.0.1:$gw_port"
   log "wrote $S/stack.json and $S/stack.env"
 }

@@ -3,7 +3,7 @@
  * hook to simulate a concurrent writer), a backup store that keeps exact copies, a fixed IAM.
  */
 import { createHash } from 'node:crypto';
-import type { AwsAuthStore, BackupRecord, BackupStore, Clock, IamDirectory, Log } from '../../lib/app/ports.js';
+import type { AwsAuthStore, BackupRecord, BackupStore, Clock, IamDirectory, LatestBackup, Log } from '../../lib/app/ports.js';
 import type { ConfigMapObject, IamSnapshot } from '../../lib/core/types.js';
 import { BackupError, BackupIntegrityError, WriteConflictError } from '../../lib/errors.js';
 
@@ -55,7 +55,8 @@ export class MemoryAwsAuthStore implements AwsAuthStore {
 }
 
 export class MemoryBackupStore implements BackupStore {
-  readonly objects = new Map<string, { record: BackupRecord; body: string }>();
+  /** `signed`: written through save(), as the syncer does; planted objects are not. */
+  readonly objects = new Map<string, { record: BackupRecord; body: string; signed: boolean }>();
   outcomes = new Map<string, string>();
   failSave?: Error;
   private seq = 0;
@@ -74,7 +75,7 @@ export class MemoryBackupStore implements BackupStore {
       sha256: createHash('sha256').update(body).digest('hex'),
       size: body.length,
     };
-    this.objects.set(key, { record, body });
+    this.objects.set(key, { record, body, signed: true });
     return record;
   }
 
@@ -90,9 +91,26 @@ export class MemoryBackupStore implements BackupStore {
       .slice(0, limit);
   }
 
+  /** Put an object in as someone other than the syncer would (no signature). */
+  plant(record: BackupRecord, configMap: ConfigMapObject): void {
+    this.objects.set(record.key, { record, body: JSON.stringify(configMap), signed: false });
+  }
+
+  /** Same rules as the S3 adapter: newest signed object not dated more than 5 minutes after now. */
+  async latest(cluster: string, now: Date): Promise<LatestBackup> {
+    const skipped: LatestBackup['skipped'] = [];
+    for (const o of [...this.objects.values()].filter((x) => x.record.cluster === cluster).sort((a, b) => (a.record.key < b.record.key ? 1 : -1))) {
+      if (Date.parse(o.record.takenAt) > now.getTime() + 5 * 60 * 1000) skipped.push({ key: o.record.key, reason: 'dated in the future' });
+      else if (!o.signed) skipped.push({ key: o.record.key, reason: 'no signature' });
+      else return { record: o.record, skipped };
+    }
+    return { skipped };
+  }
+
   async get(key: string): Promise<{ record: BackupRecord; configMap: ConfigMapObject }> {
     const o = this.objects.get(key);
     if (!o) throw new BackupIntegrityError(`backup ${key} does not exist`);
+    if (!o.signed) throw new BackupIntegrityError(`backup ${key} carries no signature`);
     if (createHash('sha256').update(o.body).digest('hex') !== o.record.sha256) throw new BackupIntegrityError(`backup ${key} was altered`);
     return { record: o.record, configMap: JSON.parse(o.body) as ConfigMapObject };
   }

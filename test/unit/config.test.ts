@@ -54,7 +54,7 @@ describe('config', () => {
   });
 
   test("the syncer's own identities: selfArn (one or a list) and SYNCER_SELF_ARNS; a bad one is named", () => {
-    const env = { SYNCER_CONFIG: 'cluster: demo\nselfArn: arn:aws:iam::111122223333:role/a', BACKUP_BUCKET: 'b-1', AWS_REGION: 'eu-west-1' };
+    const env = { SYNCER_CONFIG: 'cluster: demo\nselfArn: arn:aws:iam::111122223333:role/a', BACKUP_BUCKET: 'b-1', BACKUP_MAC_KEY: 'alias/aws-auth-syncer', AWS_REGION: 'eu-west-1' };
     expect(loadRuntimeSettings({ ...env, SYNCER_SELF_ARNS: 'arn:aws:iam::111122223333:role/sync, arn:aws:iam::111122223333:role/restore' }).selfArns).toEqual([
       'arn:aws:iam::111122223333:role/a',
       'arn:aws:iam::111122223333:role/sync',
@@ -63,14 +63,24 @@ describe('config', () => {
     expect(() => loadRuntimeSettings({ ...env, SYNCER_SELF_ARNS: 'arn:aws:iam::111122223333:role/sync,oops' })).toThrow(/SYNCER_SELF_ARNS: "oops" must be/);
   });
 
-  test('Lambda settings: inline config, BACKUP_BUCKET and AWS_REGION; missing pieces named', () => {
-    expect(loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', BACKUP_BUCKET: 'b-1', AWS_REGION: 'eu-west-1' })).toMatchObject({ region: 'eu-west-1', bucket: 'b-1' });
-    expect(loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo\nregion: eu-central-1\nbackup:\n  bucket: cfg-bucket', AWS_REGION: 'us-east-1' })).toMatchObject({
-      region: 'eu-central-1',
-      bucket: 'cfg-bucket',
+  test('Lambda settings: inline config, BACKUP_BUCKET, BACKUP_MAC_KEY and AWS_REGION; missing pieces named', () => {
+    const KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    expect(loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', BACKUP_BUCKET: 'b-1', BACKUP_MAC_KEY: KEY, AWS_REGION: 'eu-west-1' })).toMatchObject({
+      region: 'eu-west-1',
+      bucket: 'b-1',
+      // The key's region comes from its ARN (the stack's), not from the cluster's.
+      macKey: { id: KEY, region: 'us-east-1' },
     });
+    expect(
+      loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo\nregion: eu-central-1\nbackup:\n  bucket: cfg-bucket\n  macKey: alias/aws-auth-syncer', AWS_REGION: 'us-east-1' }),
+    ).toMatchObject({ region: 'eu-central-1', bucket: 'cfg-bucket', macKey: { id: 'alias/aws-auth-syncer', region: 'us-east-1' } });
     expect(() => loadRuntimeSettings({})).toThrow(/SYNCER_CONFIG/);
     expect(() => loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', AWS_REGION: 'us-east-1' })).toThrow(/backup\.bucket: required/);
+    expect(() => loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', BACKUP_BUCKET: 'b', AWS_REGION: 'us-east-1' })).toThrow(/backup\.macKey: required \(or set BACKUP_MAC_KEY\)/);
+    expect(() => loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', BACKUP_BUCKET: 'b', BACKUP_MAC_KEY: 'my key', AWS_REGION: 'us-east-1' })).toThrow(/BACKUP_MAC_KEY: must be a KMS key ARN/);
+    expect(() => parseConfigText('cluster: demo\nbackup:\n  macKey: s3://nope')).toThrow(/backup\.macKey: must be a KMS key ARN/);
+    expect(() => parseConfigText('cluster: demo\nbackup:\n  prefix: backups/')).toThrow(/backup\.prefix: must be an S3 key prefix .*no leading or trailing/);
+    expect(parseConfigText('cluster: demo\nbackup:\n  prefix: team/backups').backup.prefix).toBe('team/backups');
     expect(() => loadRuntimeSettings({ SYNCER_CONFIG_FILE: '/nonexistent.yaml' })).toThrow(/cannot read config file \/nonexistent\.yaml: ENOENT/);
   });
 });

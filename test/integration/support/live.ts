@@ -9,6 +9,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { createLiveDeps, type LiveDeps } from '../../../lib/adapters/wire.js';
 import { createEksToken } from '../../../lib/adapters/eks.js';
 import { silentLog, systemClock, type Log } from '../../../lib/app/ports.js';
+import { backupMacKey } from './kms.js';
 import { clients, kube, stack, unique, useMoto } from './stack.js';
 
 export interface Identity {
@@ -46,7 +47,7 @@ export async function actAsSyncer(): Promise<Identity> {
 export async function liveDeps(bucket: string, log: Log = silentLog, timeoutMs = 10000): Promise<LiveDeps> {
   await actAsSyncer();
   const s = stack();
-  return createLiveDeps({ cluster: s.cluster as string, region: s.region, bucket, prefix: 'aws-auth-backups', timeoutMs, clock: systemClock, log });
+  return createLiveDeps({ cluster: s.cluster as string, region: s.region, bucket, prefix: 'aws-auth-backups', macKey: await backupMacKey(), timeoutMs, clock: systemClock, log });
 }
 
 const sha256 = () => new STSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }).config.sha256;

@@ -2,10 +2,12 @@
  * Access to the real local stack started by global-setup (test/stack/stack.sh): endpoints,
  * tokens, and SDK clients pointed at moto. Tests get fresh state by using unique names.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { request as httpsRequest } from 'node:https';
+import { fileURLToPath } from 'node:url';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { EKSClient } from '@aws-sdk/client-eks';
@@ -26,6 +28,37 @@ export interface StackInfo {
   versions: Record<string, string>;
   bin: Record<string, string>;
   [extra: string]: unknown;
+}
+
+/** The repository root (this file also runs compiled, from dist/, for `npm run bench`). */
+export function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = dirname(dir);
+  }
+  return dir;
+}
+
+/**
+ * `bash test/stack/stack.sh up DIR` and its stack.json. `eksAuth: false` leaves out the EKS auth
+ * chain (AAS_EKS_AUTH=0); with it, hold /tmp/aas-chain.lock (its health port is fixed). A stack
+ * that fails to start is stopped again. Jest's global setup does the same for the tests.
+ */
+export function upStack(dir: string, opts: { eksAuth?: boolean } = {}): StackInfo {
+  const env = { ...process.env, AAS_EKS_AUTH: opts.eksAuth === false ? '0' : '1' };
+  try {
+    execFileSync('bash', ['test/stack/stack.sh', 'up', dir], { cwd: repoRoot(), env, stdio: ['ignore', 'ignore', 'inherit'], timeout: 60 * 60 * 1000 });
+  } catch (err) {
+    downStack(dir);
+    throw new Error(`AAS_EKS_AUTH=${env.AAS_EKS_AUTH} bash test/stack/stack.sh up ${dir} failed: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8')) as StackInfo;
+}
+
+/** `bash test/stack/stack.sh down DIR` (safe to repeat). */
+export function downStack(dir: string): void {
+  execFileSync('bash', ['test/stack/stack.sh', 'down', dir], { cwd: repoRoot(), stdio: 'ignore', timeout: 120000 });
 }
 
 export function stack(): StackInfo {
@@ -53,7 +86,8 @@ export const clients = () => {
   return {
     iam: new IAMClient({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds }),
     s3: new S3Client({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds, forcePathStyle: true }),
-    eks: new EKSClient({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds }),
+    // EKS is ministack's (access entries), reached directly: no endpoint rewrite needed for these calls.
+    eks: new EKSClient({ region: s.region, endpoint: s.ministackEndpoint as string, credentials: adminCreds }),
     sts: new STSClient({ region: s.region, endpoint: s.motoEndpoint, credentials: adminCreds }),
   };
 };
@@ -134,4 +168,26 @@ export async function getAwsAuth(): Promise<any | null> {
   if (r.status === 404) return null;
   if (r.status !== 200) throw new Error(`get aws-auth: ${r.status}`);
   return r.json;
+}
+
+/** A kubeconfig file as an operator has one (server, CA file, a user with a bearer token), in `dir`. */
+export function writeKubeconfig(dir: string, token: string, name = unique('kubeconfig')): string {
+  const s = stack();
+  const path = join(dir, name);
+  const lines = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: local',
+    `  cluster: { server: "${s.kubeEndpoint}", certificate-authority: "${s.caFile}" }`,
+    'users:',
+    '- name: syncer',
+    `  user: { token: "${token}" }`,
+    'contexts:',
+    '- name: local',
+    '  context: { cluster: local, user: syncer }',
+    'current-context: local',
+  ];
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
 }

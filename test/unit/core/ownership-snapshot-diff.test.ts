@@ -91,6 +91,8 @@ describe('snapshotFromAuthorizationDetails', () => {
 
   test.each([
     ['page not an object', [null], /page 0 is not an object/],
+    ['a page with none of the detail lists (aws iam list-roles output)', [{ Roles: [] }], /page 0 has none of UserDetailList, RoleDetailList, GroupDetailList \(its fields: Roles\)/],
+    ['an empty page', [{ UserDetailList: [] }, {}], /page 1 has none of UserDetailList, RoleDetailList, GroupDetailList \(it is an empty object\)/],
     ['list not a list', [{ RoleDetailList: {} }], /page 0: RoleDetailList is not a list/],
     ['item not an object', [{ UserDetailList: ['alice'] }], /UserDetailList\[0\] is not an object/],
     ['missing Arn', [{ UserDetailList: [{ UserName: 'alice' }] }], /UserDetailList\[0\]\.Arn is missing/],

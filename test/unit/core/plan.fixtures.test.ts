@@ -195,8 +195,9 @@ function checkInvariants(c: Case): void {
     const arns = managed.map((e) => e.arn.toLowerCase());
     expect(arns).toEqual([...arns].sort());
     for (const e of managed) {
+      const identity = (e.target as { identity: NonNullable<ReturnType<typeof identityOfPrincipal>> }).identity;
       expect(JSON.stringify(toValue(e.node))).toBe(
-        JSON.stringify(entryObject({ key, identity: (e.target as { identity: NonNullable<ReturnType<typeof identityOfPrincipal>> }).identity, username: e.username, groups: [...new Set(e.groups)].sort() })),
+        JSON.stringify(entryObject({ key, identity, principalArn: identity.arn, username: e.username, groups: [...new Set(e.groups)].sort(), accessPolicies: [] })),
       );
     }
   }

@@ -1,0 +1,334 @@
+/**
+ * The CLI contract in-process, through main(argv, io): what goes to stdout and stderr, and the
+ * exit code. No subprocess, no network (live commands are stopped by bad input before any AWS
+ * call, or run over aws-sdk-client-mock). The built command in its own process is covered by
+ * test/slow/cli-process.test.ts.
+ */
+import { afterAll, afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { parse } from 'yaml';
+import { main } from '../../../cli/main.js';
+
+const F = 'test/fixtures/cli';
+const tmp = mkdtempSync(join(tmpdir(), 'aas-cli-unit-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const file = (name: string, text: string) => {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { out: (t) => (stdout += t), err: (t) => (stderr += t), readFile: (p) => readFileSync(p, 'utf8') });
+  return { code, stdout, stderr };
+}
+
+const PLAN = ['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', `${F}/current.yaml`];
+const liveConfig = file('live.yaml', 'cluster: demo\nbackup:\n  bucket: demo-backups\n  macKey: alias/aws-auth-syncer\n');
+
+describe('version and help', () => {
+  test('--version prints the version from package.json, exit 0', async () => {
+    const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(await run('--version')).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
+  });
+
+  test.each([
+    ['plan', ['--iam <file>', '--current <file|none>', '--self-arn <arn>', '--output <format>'], ['--backup', '--kubeconfig', '--limit']],
+    ['sync', ['--dry-run', '--kubeconfig <file>', '--context <name>', '--profile <name>'], ['--iam', '--backup', '--limit']],
+    ['restore', ['--backup <key|latest>', '--kubeconfig <file>', '--dry-run'], ['--iam', '--limit']],
+    ['backups', ['--limit <n>', '--bucket <name>', '--profile <name>'], ['--kubeconfig', '--backup', '--dry-run']],
+  ])('%s --help prints that command’s own options (and not the others’), exit 0', async (command, has, hasNot) => {
+    const r = await run(command, '--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`Usage: aws-auth-syncer ${command} [options]`);
+    for (const o of has) expect(r.stdout).toContain(o);
+    for (const o of hasNot) expect(r.stdout).not.toContain(o);
+  });
+
+  test('no arguments: the command list on stderr, exit 1', async () => {
+    const r = await run();
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/plan \[options\][\s\S]*sync \[options\][\s\S]*restore \[options\][\s\S]*backups \[options\]/);
+  });
+});
+
+describe('options belong to commands', () => {
+  test.each([
+    [['plan', '--backup', 'x', '--limit', 'foo'], /unknown option '--backup'/],
+    [['plan', '--bogus'], /unknown option '--bogus'/],
+    [['backups', '--config', liveConfig, '--kubeconfig', 'k'], /unknown option '--kubeconfig'/],
+    [['backups', '--config', liveConfig, '--dry-run'], /unknown option '--dry-run'/],
+    [['sync', '--config', liveConfig, '--backup', 'latest'], /unknown option '--backup'/],
+    [['restore', '--config', liveConfig, '--iam', 'x'], /unknown option '--iam'/],
+    [['backups', '--config', liveConfig, '--limit', 'foo'], /'--limit <n>' argument 'foo' is invalid\. must be a positive whole number/],
+    [['backups', '--config', liveConfig, '--limit', '0'], /must be a positive whole number/],
+    [['backups', '--config', liveConfig, '--limit', '2.5'], /must be a positive whole number/],
+    [['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', 'none', '--output', 'xml'], /argument 'xml' is invalid\. Allowed choices are text, json/],
+    [['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`], /required option '--current <file\|none>' not specified/],
+    [['restore', '--config', liveConfig], /required option '--backup <key\|latest>' not specified/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('%j → exit 1 and a message naming the offending option, nothing on stdout', async (argv, message) => {
+    const r = await run(...argv);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('plan --output json', () => {
+  test('changes: one JSON document with the diff, summary and complete next manifest; exit 2', async () => {
+    const r = await run(...PLAN, '--output', 'json');
+    expect(r.code).toBe(2);
+    const reply = JSON.parse(r.stdout);
+    expect(reply).toMatchObject({ outcome: 'planned', cluster: 'demo', create: false, refusals: [], summary: { added: 4, removed: 0 } });
+    expect(reply.diff).toContain('+ mapUsers arn:aws:iam::111122223333:user/eng/bob username="bob" groups=[dev-edit, dev-view, system:masters]');
+    expect(parse(reply.manifest).metadata.resourceVersion).toBe('4711');
+    expect(r.stderr).toBe('');
+  });
+
+  test('nothing to change: outcome unchanged, no manifest, exit 0', async () => {
+    const first = await run(...PLAN);
+    const next = file('next.yaml', first.stdout);
+    const r = await run('plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', next, '--output', 'json');
+    expect(r.code).toBe(0);
+    const reply = JSON.parse(r.stdout);
+    expect(reply.outcome).toBe('unchanged');
+    expect(reply.manifest).toBeUndefined();
+  });
+
+  test('refused: the refusals in the document, exit 3', async () => {
+    const owned = file('owned.yaml', (await run(...PLAN)).stdout);
+    const empty = file('empty-iam.json', JSON.stringify({ UserDetailList: [], GroupDetailList: [], RoleDetailList: [] }));
+    const r = await run('plan', '--config', `${F}/config.yaml`, '--iam', empty, '--current', owned, '--output', 'json');
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'refused', refusals: [{ code: 'empty-discovery' }] });
+  });
+
+  test('invalid input: an {"outcome": "error"} document on stdout, the message on stderr, exit 1', async () => {
+    const r = await run('plan', '--config', `${F}/config.yaml`, '--iam', file('roles.json', '{"Roles": []}'), '--current', 'none', '--output', 'json');
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: 'error', error: { name: 'InputError' } });
+    expect(r.stderr).toMatch(/has none of UserDetailList/);
+  });
+});
+
+describe('--iam must be GetAccountAuthorizationDetails output', () => {
+  const roles = JSON.stringify({ Roles: [{ RoleName: 'admin', Arn: 'arn:aws:iam::111122223333:role/admin', Path: '/' }] });
+  test.each([
+    ['aws iam list-roles output', roles, /--iam .*: page 0 has none of UserDetailList, RoleDetailList, GroupDetailList \(its fields: Roles\)/],
+    ['an empty object', '{}', /page 0 has none of UserDetailList, RoleDetailList, GroupDetailList \(it is an empty object\)/],
+    ['an empty list', '[]', /is an empty list/],
+    ['a list of something else', '["alice", "bob"]', /page 0 is not an object/],
+    ['a list of users', JSON.stringify([{ UserName: 'alice' }]), /page 0 has none of .* \(its fields: UserName\)/],
+  ])('%s → exit 1 saying what was expected, never read as an empty account', async (_what, text, message) => {
+    const r = await run('plan', '--config', `${F}/config.yaml`, '--iam', file('iam-bad.json', text), '--current', `${F}/current.yaml`);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain('expected the output of `aws iam get-account-authorization-details` (a JSON object with UserDetailList, RoleDetailList and GroupDetailList');
+  });
+});
+
+describe('--current must be the one ConfigMap kube-system/aws-auth', () => {
+  const cm = (name: string, ns = 'kube-system') => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: {} });
+  test.each([
+    ['a ConfigMap list (kubectl get cm -o yaml)', { apiVersion: 'v1', kind: 'List', items: [cm('aws-auth'), cm('coredns')] }, /is a List of 2 object\(s\), not one ConfigMap: name the one ConfigMap/],
+    ['another ConfigMap', cm('coredns'), /is ConfigMap kube-system\/coredns, not kube-system\/aws-auth/],
+    ['aws-auth of another namespace', cm('aws-auth', 'default'), /is ConfigMap default\/aws-auth, not kube-system\/aws-auth/],
+    ['a Secret', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'aws-auth' } }, /is not a ConfigMap/],
+  ])('%s → exit 1 naming the expected kubectl command', async (_what, value, message) => {
+    const r = await run('plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', file('current-bad.json', JSON.stringify(value)));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain('kubectl -n kube-system get configmap aws-auth -o yaml');
+  });
+});
+
+describe('--kubeconfig / --context are checked before any AWS call', () => {
+  const kubeconfig = (clusterName: string) =>
+    file(
+      `kubeconfig-${clusterName.replace(/\W/g, '_')}`,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters:',
+        `- name: ${clusterName}`,
+        '  cluster: { server: "https://127.0.0.1:1" }',
+        'users:',
+        '- name: me',
+        '  user: { token: t }',
+        'contexts:',
+        '- name: ctx',
+        `  context: { cluster: "${clusterName}", user: me }`,
+        'current-context: ctx',
+        '',
+      ].join('\n'),
+    );
+
+  test.each([
+    [['--kubeconfig', join(tmp, 'missing-kubeconfig')], /kubeconfig .*missing-kubeconfig cannot be read \(ENOENT\)/],
+    [['--kubeconfig', kubeconfig('plain'), '--context', 'nope'], /--context nope: no such context in .* \(contexts: ctx\)/],
+    [['--kubeconfig', kubeconfig('arn:aws:eks:eu-west-1:111122223333:cluster/prod')], /points at EKS cluster prod, but the config is for cluster demo/],
+    [['--kubeconfig', kubeconfig('prod.eu-west-1.eksctl.io')], /points at EKS cluster prod, but the config is for cluster demo/],
+  ])('sync %j → exit 1, one line naming the problem', async (extra, message) => {
+    const r = await run('sync', '--config', liveConfig, '--dry-run', ...extra);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('AWS profile: region and credentials as the aws CLI finds them', () => {
+  const saved = { ...process.env };
+  const s3 = mockClient(S3Client);
+  beforeEach(() => {
+    for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
+    process.env.AWS_CONFIG_FILE = file('aws-config', '[default]\nregion = eu-west-1\n\n[profile dev]\nregion = ap-south-2\n');
+    process.env.AWS_SHARED_CREDENTIALS_FILE = file('aws-credentials', '[dev]\naws_access_key_id = AKIADEVPROFILE000001\naws_secret_access_key = dev-secret\n');
+    process.env.AWS_EC2_METADATA_DISABLED = 'true';
+    s3.reset();
+    s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+  });
+  afterEach(() => {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+  afterAll(() => s3.restore());
+
+  /** The region and credentials of the S3 client the command really called. */
+  async function clientUsed() {
+    const client = s3.send.getCall(0).thisValue as S3Client;
+    return { region: await client.config.region(), accessKeyId: (await client.config.credentials()).accessKeyId };
+  }
+
+  test('--profile dev: region and keys from that profile when neither the config nor AWS_REGION names a region', async () => {
+    const r = await run('backups', '--config', liveConfig, '--profile', 'dev', '--output', 'json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ outcome: 'listed', cluster: 'demo', count: 0, backups: [] });
+    expect(await clientUsed()).toEqual({ region: 'ap-south-2', accessKeyId: 'AKIADEVPROFILE000001' });
+  });
+
+  test('AWS_PROFILE=dev works like --profile dev', async () => {
+    process.env.AWS_PROFILE = 'dev';
+    expect((await run('backups', '--config', liveConfig)).code).toBe(0);
+    expect(await clientUsed()).toEqual({ region: 'ap-south-2', accessKeyId: 'AKIADEVPROFILE000001' });
+  });
+
+  test('AWS_REGION wins over the profile region, and the config region over both', async () => {
+    process.env.AWS_REGION = 'us-west-2';
+    await run('backups', '--config', liveConfig, '--profile', 'dev');
+    expect((await clientUsed()).region).toBe('us-west-2');
+    s3.resetHistory();
+    await run('backups', '--config', file('live-region.yaml', 'cluster: demo\nregion: ca-central-1\nbackup:\n  bucket: demo-backups\n  macKey: alias/aws-auth-syncer\n'), '--profile', 'dev');
+    expect((await clientUsed()).region).toBe('ca-central-1');
+  });
+
+  test('no profile named: the default profile’s region', async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'AKIAENV0000000000001';
+    process.env.AWS_SECRET_ACCESS_KEY = 'env-secret';
+    await run('backups', '--config', liveConfig);
+    expect(await clientUsed()).toEqual({ region: 'eu-west-1', accessKeyId: 'AKIAENV0000000000001' });
+  });
+
+  test('an unknown --profile is exit 1 naming it and the profiles there are, before any AWS call', async () => {
+    const r = await run('backups', '--config', liveConfig, '--profile', 'prod');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--profile prod: no such profile in the AWS config or credentials file \(profiles: default, dev\)/);
+    expect(s3.send.callCount).toBe(0);
+  });
+
+  test('no region anywhere: exit 1 naming the places a region can come from', async () => {
+    process.env.AWS_CONFIG_FILE = file('aws-config-empty', '[profile dev]\noutput = json\n');
+    const r = await run('backups', '--config', liveConfig, '--profile', 'dev');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no region: set `region` in .*live\.yaml, AWS_REGION, or a region in the AWS profile dev/);
+  });
+});
+
+describe('plan --target access-entries: the offline contract', () => {
+  const E = `${F}/access-entries`;
+  const ENTRIES = ['plan', '--config', `${E}/config.yaml`, '--iam', `${E}/iam.json`];
+  const ADMIN = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
+
+  test('--output json: {target, calls, refusals, warnings}, calls in a safe order, exit 2', async () => {
+    const r = await run(...ENTRIES, '--current-entries', `${E}/entries.json`, '--output', 'json');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('');
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ target: 'access-entries', outcome: 'planned', refusals: [], warnings: [] });
+    expect(doc.calls).toEqual([
+      { op: 'CreateAccessEntry', principalArn: 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ReadOnly_0123456789abcdef', kubernetesGroups: ['dev-view'], username: 'sso-readonly:{{SessionName}}' },
+      { op: 'CreateAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/alice', kubernetesGroups: [], username: 'alice' },
+      { op: 'AssociateAccessPolicy', principalArn: 'arn:aws:iam::111122223333:user/alice', policyArn: ADMIN, accessScope: { type: 'cluster' } },
+      { op: 'CreateAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/carol', kubernetesGroups: ['dev-view'], username: 'carol' },
+      { op: 'UpdateAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/eng/bob', kubernetesGroups: ['dev-edit', 'dev-view'], username: 'bob' },
+      { op: 'AssociateAccessPolicy', principalArn: 'arn:aws:iam::111122223333:user/eng/bob', policyArn: ADMIN, accessScope: { type: 'cluster' } },
+      { op: 'AssociateAccessPolicy', principalArn: 'arn:aws:iam::111122223333:user/eng/bob', policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', accessScope: { type: 'namespace', namespaces: ['dev'] } },
+      // dave's IAM user is gone (the entry granted nothing); the creator's and the node entry are not the syncer's.
+      { op: 'DeleteAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/dave' },
+    ]);
+    expect(doc.access).toContain('arn:aws:iam::111122223333:user/eng/bob: "bob" [dev-view] → "bob" [dev-edit, dev-view] + AmazonEKSClusterAdminPolicy (cluster), AmazonEKSViewPolicy (namespaces dev)');
+  });
+
+  test('text: the calls on stdout (one JSON per line), the report on stderr; the result planned again is unchanged (exit 0)', async () => {
+    const r = await run(...ENTRIES, '--current-entries', `${E}/entries.json`);
+    expect(r.code).toBe(2);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).op)).toEqual([
+      'CreateAccessEntry',
+      'CreateAccessEntry',
+      'AssociateAccessPolicy',
+      'CreateAccessEntry',
+      'UpdateAccessEntry',
+      'AssociateAccessPolicy',
+      'AssociateAccessPolicy',
+      'DeleteAccessEntry',
+    ]);
+    expect(r.stderr).toMatch(/3 to create, 1 to update, 1 to delete, 0 to recreate, 3 to associate, 0 to disassociate, 0 conflicts, 2 unmanaged entries kept/);
+    const { applyCalls, entriesFromDocument } = await import('../../../lib/core/access-entries.js');
+    const { planEntriesSync } = await import('../../../lib/core/access-entries.js');
+    const { readIam, readCurrentEntries } = await import('../../../cli/main.js');
+    const before = readCurrentEntries(readFileSync(`${E}/entries.json`, 'utf8'), 'e');
+    const first = planEntriesSync({ current: before, snapshot: readIam(readFileSync(`${E}/iam.json`, 'utf8'), 'i'), policy: (await import('../../../lib/config.js')).toPolicy((await import('../../../lib/config.js')).readConfigFile(`${E}/config.yaml`)) });
+    const after = applyCalls(before, first.calls);
+    const doc = {
+      accessEntries: after.entries.map((e) => ({ ...e, createdAt: new Date('2026-01-01T00:00:00Z').toISOString() })),
+      associatedPolicies: Object.fromEntries(Object.entries(after.policies).map(([k, v]) => [k, v.map((p) => ({ policyArn: p.policyArn, accessScope: p.scope }))])),
+    };
+    expect(entriesFromDocument(doc).entries).toHaveLength(6);
+    const again = await run(...ENTRIES, '--current-entries', file('after.json', JSON.stringify(doc)), '--output', 'json');
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ outcome: 'unchanged', calls: [] });
+  });
+
+  test('--current-entries none plans every create; a guard refusal is exit 3', async () => {
+    const r = await run(...ENTRIES, '--current-entries', 'none', '--output', 'json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.stdout).calls.filter((c: { op: string }) => c.op === 'CreateAccessEntry')).toHaveLength(4);
+    // Only admin today is owned, and IAM no longer maps anyone to it: the last admin is kept.
+    const lonely = file('lonely.json', JSON.stringify({ accessEntries: [{ principalArn: 'arn:aws:iam::111122223333:user/alice', username: 'alice', tags: { 'aws-auth-syncer.io/owned': 'demo' } }], associatedPolicies: { 'arn:aws:iam::111122223333:user/alice': [{ policyArn: ADMIN, accessScope: { type: 'cluster' } }] } }));
+    const noAdmins = file('no-admins.json', JSON.stringify({ UserDetailList: [{ Path: '/', UserName: 'alice', UserId: 'AIDA1', Arn: 'arn:aws:iam::111122223333:user/alice', GroupList: ['developers'] }], GroupDetailList: [{ Path: '/', GroupName: 'developers', Arn: 'arn:aws:iam::111122223333:group/developers' }], RoleDetailList: [] }));
+    const refused = await run('plan', '--config', `${E}/config.yaml`, '--iam', noAdmins, '--current-entries', lonely, '--output', 'json');
+    expect(refused.code).toBe(3);
+    expect(JSON.parse(refused.stdout).refusals.map((x: { code: string }) => x.code)).toEqual(['last-cluster-admin']);
+  });
+
+  test('bad input names the problem (exit 1); --target overrides the config; the options belong to their target', async () => {
+    const bad = await run(...ENTRIES, '--current-entries', file('bad-entries.json', '{"accessEntries": [{"principalArn": "a"}, {"principalArn": "a"}]}'));
+    expect(bad).toMatchObject({ code: 1, stdout: '' });
+    expect(bad.stderr).toMatch(/--current-entries .*bad-entries.json: accessEntries: a is listed twice.*expected \{"accessEntries"/);
+    expect((await run(...ENTRIES, '--current-entries', file('x.json', 'nope'))).stderr).toMatch(/is not JSON/);
+    expect((await run(...ENTRIES)).stderr).toMatch(/required option '--current-entries <file\|none>' not specified/);
+    expect((await run(...ENTRIES, '--current-entries', 'none', '--current', 'none')).stderr).toMatch(/reads --current-entries .* not --current/);
+    const viaFlag = await run('plan', '--config', `${F}/config.yaml`, '--iam', `${E}/iam.json`, '--target', 'access-entries', '--current-entries', 'none', '--output', 'json');
+    expect(JSON.parse(viaFlag.stdout)).toMatchObject({ target: 'access-entries', outcome: 'planned' });
+    expect((await run(...PLAN, '--current-entries', 'none')).stderr).toMatch(/--current-entries is for --target access-entries/);
+  });
+});

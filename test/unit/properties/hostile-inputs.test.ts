@@ -73,7 +73,7 @@ describe('malformed current aws-auth, key by key', () => {
     ['groups a string', `- rolearn: ${roleArn('x')}\n  groups: system:masters\n`, 'entry 1: groups is a string, not a list of strings'],
     ['username read as a boolean', `- rolearn: ${roleArn('x')}\n  username: on\n  groups: [a]\n`, 'entry 1: username is a boolean, not a string'],
     ['a group read as a number', `- rolearn: ${roleArn('x')}\n  groups: [0o17]\n`, 'entry 1: groups is a list holding something other than strings'],
-    ['username a date', `- rolearn: ${roleArn('x')}\n  username: 2024-03-01\n`, 'entry 1: username is 2024-03-01 (not a string to go-yaml), not a string'],
+    ['username a date', `- rolearn: ${roleArn('x')}\n  username: 2024-03-01\n`, 'entry 1: username is "2024-03-01" (not a string to go-yaml), not a string'],
   ])('an entry the syncer cannot be sure to read (%s) makes its whole key unsure', (_what, entry, reason) => {
     const text = NODE + entry;
     const view = viewAwsAuth(cm({ mapRoles: text }), 'aws');

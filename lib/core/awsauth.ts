@@ -184,7 +184,8 @@ function readAccounts(text: string | undefined): AccountsView {
   if (text === undefined) return { state: 'absent', accounts: [] };
   if (typeof text !== 'string') return { state: 'unsure', reason: 'its value is not a string', accounts: [] };
   if (isSkippable(text)) return { state: 'empty', accounts: [] };
-  const read = readYaml(text);
+  // ParseMap decodes mapAccounts with gopkg.in/yaml.v2 straight into []string, not through JSON.
+  const read = readYaml(text, { viaJson: false });
   if (!read.ok) return { state: read.certain ? 'broken' : 'unsure', reason: read.reason, accounts: [] };
   const { node } = read;
   if (node === null || (node.kind === 'scalar' && node.value === null)) return { state: 'empty', accounts: [] };

@@ -47,8 +47,9 @@ export interface Identity {
 const NAME_RE = /^[\w+=,.@-]{1,64}$/;
 const SESSION_RE = /^[\w+=,.@-]{2,64}$/;
 const FEDERATED_RE = /^[\w+=,.@-]{2,32}$/;
-/** IAM paths: `/`-separated segments of printable ASCII other than `/`. */
-const PATH_RE = /^(?:\/[\x21-\x2e\x30-\x7e]+)*$/;
+/** IAM paths, without their last `/`: none, or `/` and printable ASCII or DEL (IAM's documented
+ * pattern `(\u002F)|(\u002F[\u0021-\u007F]+\u002F)`, which allows `/a//b/`). */
+const PATH_RE = /^(?:\/[\x21-\x7f]+)?$/;
 const ACCOUNT_RE = /^\d{12}$/;
 
 function build(kind: PrincipalKind, partition: string, accountId: string, name: string, path: string, arn: string): Identity {

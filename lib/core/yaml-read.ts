@@ -17,12 +17,14 @@
  * - plain scalars resolve as go-yaml v2 resolves them, but only to strings, null, booleans and
  *   decimal integers; other plain scalars go-yaml reads as something else (floats, `0x1F`,
  *   dates) are kept opaque — fine where the authenticator ignores them, unsure where it reads
- *   them; `.inf` and `.nan` fail the whole key there (JSON has no infinity), so here too.
+ *   them; `.inf` and `.nan` fail the whole key there (JSON has no infinity), so here too
+ *   (but not in mapAccounts, which go-yaml decodes without JSON: `viaJson: false`).
  * Not in the subset (unsure): anchors, aliases, tags, `<<`, `?` keys, block scalars (`|`, `>`),
  * multi-line scalars, directives, more documents, tabs, lone CR, U+0085/U+2028/U+2029 as line
  * breaks, a BOM, non-string or duplicate mapping keys, nesting deeper than 32.
  * Characters go-yaml's reader rejects, bad escapes and unclosed brackets are "certain": the
- * authenticator cannot read the key either.
+ * authenticator cannot read the key either (a rejected character only when the rest of the text
+ * is read: go-yaml never reads past the end of its first document).
  *
  * Every claim here is checked against the authenticator's own packages by the differential
  * tests (test/oracle).
@@ -138,9 +140,16 @@ function goYamlRejects(code: number): boolean {
   );
 }
 
-/** Check the raw text; returns the LF-normalised text. */
-function checkCharacters(text: string): string {
+/**
+ * Check the raw text; returns the LF-normalised text and the first character go-yaml's reader
+ * rejects, if any. That one fails the key only if go-yaml reads that far: it stops after the
+ * first document, and a dedent below the document's indentation ends that document early
+ * (what follows is never read). So the caller fails the key for it only once the whole text has
+ * been read within the subset; anything unsure wins.
+ */
+function checkCharacters(text: string): { text: string; rejected?: Refuse } {
   let line = 0;
+  let rejected: Refuse | undefined;
   for (let i = 0; i < text.length; i++) {
     const c = text.codePointAt(i)!;
     if (c > 0xffff) {
@@ -148,14 +157,14 @@ function checkCharacters(text: string): string {
       continue;
     }
     if (c === 0x0a) line++;
-    else if (c >= 0xd800 && c <= 0xdfff) throw broken(line, 'holds a lone UTF-16 surrogate (not UTF-8 text)');
-    else if (goYamlRejects(c)) throw broken(line, `holds the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}, which the authenticator's YAML reader rejects`);
+    else if (c >= 0xd800 && c <= 0xdfff) rejected ??= broken(line, 'holds a lone UTF-16 surrogate (not UTF-8 text)');
+    else if (goYamlRejects(c)) rejected ??= broken(line, `holds the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}, which the authenticator's YAML reader rejects`);
     else if (c === 0x09) throw unsure(line, 'holds a tab');
     else if (c === 0x85 || c === 0x2028 || c === 0x2029) throw unsure(line, `holds U+${c.toString(16).toUpperCase().padStart(4, '0')}, a line break to go-yaml`);
     else if (c === 0xfeff) throw unsure(line, 'holds a byte-order mark');
     else if (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a) throw unsure(line, 'holds a carriage return that does not end a line');
   }
-  return text.includes('\r') ? text.replace(/\r\n/g, '\n') : text;
+  return { text: text.includes('\r') ? text.replace(/\r\n/g, '\n') : text, rejected };
 }
 
 interface Line {
@@ -169,16 +178,24 @@ interface Line {
 }
 
 const isSpace = (c: number | undefined): boolean => c === 0x20;
-const isBlankOrEnd = (c: number | undefined): boolean => c === undefined || c === 0x20 || c === 0x0a;
+/** A space, a line break or the end of the text (where charCodeAt gives NaN). */
+const isBlankOrEnd = (c: number | undefined): boolean => c === undefined || Number.isNaN(c) || c === 0x20 || c === 0x0a;
 
 class Reader {
   private readonly lines: Line[] = [];
   /** Index of the current line. */
   private li = 0;
   private depth = 0;
+  /** A `.inf`/`.nan` value seen: the key fails in JSON, if nothing else makes the syncer unsure
+   * first (go-yaml drops a value a later duplicate key replaces, so the verdict waits for the end). */
+  private jsonless: Refuse | undefined;
   private nodes = 0;
 
-  constructor(private readonly text: string) {
+  constructor(
+    private readonly text: string,
+    /** The text goes on through JSON (sigs.k8s.io/yaml), as mapRoles and mapUsers do. */
+    private readonly viaJson: boolean,
+  ) {
     let start = 0;
     while (start <= text.length) {
       let end = text.indexOf('\n', start);
@@ -216,6 +233,7 @@ class Reader {
     const node = this.blockNode(-1, (l) => (layout = l));
     this.skipBlank();
     if (this.current()) throw unsure(this.li, 'unexpected content after the value');
+    if (this.jsonless) throw this.jsonless;
     return { node, layout };
   }
 
@@ -437,9 +455,11 @@ class Reader {
     if ('&*!|>%@`,[]{}#\'"'.includes(source[0] ?? '')) throw unsure(this.li, `a value starting with ${JSON.stringify(source[0])}`);
     if ((c === 0x2d || c === 0x3f || c === 0x3a) && isBlankOrEnd(source.charCodeAt(1))) throw unsure(this.li, `a value starting with ${JSON.stringify(source[0])}`);
     if (context === 'flow' && /[?\s]/.test(source)) throw unsure(this.li, `a flow value with spaces or "?" (${quoted(source)})`);
+    // Inside [ ] and { }, go-yaml takes a ":" that starts a value as the value indicator.
+    if (context === 'flow' && c === 0x3a) throw unsure(this.li, `a flow value starting with ":" (${quoted(source)})`);
     if (source === '<<') throw unsure(this.li, 'a "<<" (merge) key');
     // sigs.k8s.io/yaml cannot turn infinity or NaN into JSON: the authenticator reads no entry of the key.
-    if (/^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$/.test(source)) throw broken(this.li, `${source} has no JSON form: the authenticator cannot read the key`);
+    if (this.viaJson && /^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$/.test(source)) this.jsonless ??= broken(this.li, `${source} has no JSON form: the authenticator cannot read the key`);
     const value = resolvePlain(source);
     this.count();
     return { kind: 'scalar', style: 'plain', source, value: value === undefined ? { opaque: source } : value };
@@ -655,11 +675,16 @@ const SIMPLE_ESCAPES: Record<string, string> = {
   P: '\u2029',
 };
 
-/** Read one aws-auth key's text. Never throws. */
-export function readYaml(text: string): ReadResult {
+/**
+ * Read one aws-auth key's text. Never throws. `viaJson: false` for a text go-yaml decodes
+ * directly (mapAccounts, into []string): there `.inf` and `.nan` are just plain scalars.
+ */
+export function readYaml(text: string, opts: { viaJson?: boolean } = {}): ReadResult {
   try {
-    const normalised = checkCharacters(text);
-    const { node, layout } = new Reader(normalised).read();
+    const { text: normalised, rejected } = checkCharacters(text);
+    const { node, layout } = new Reader(normalised, opts.viaJson !== false).read();
+    // The whole text was read as one document: go-yaml reads all of it too.
+    if (rejected) throw rejected;
     // Offsets of a CRLF text no longer match the original: such a text is re-rendered whole.
     return normalised === text && layout ? { ok: true, node, layout } : { ok: true, node };
   } catch (err) {

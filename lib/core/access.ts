@@ -56,8 +56,39 @@ function storedUnder(e: EntryView, version: AuthenticatorVersion): string | unde
 
 const sameGrant = (a: Grant, b: Grant): boolean => a.username === b.username && a.groups.length === b.groups.length && a.groups.every((g, i) => g === b.groups[i]);
 
-/** identity key → answer, for one key of aws-auth. */
-function lookupTable(k: MapKeyView, version: AuthenticatorVersion): Map<string, Answer> {
+/**
+ * Tables already built, per key view and version: a plan reads the access before and after, and a
+ * key it did not rewrite is the same view object both times.
+ */
+const tables = new WeakMap<MapKeyView, Partial<Record<AuthenticatorVersion, ReadonlyMap<string, Answer>>>>();
+
+/** identity key → answer, for one key of aws-auth (memoised per view). */
+function lookupTable(k: MapKeyView, version: AuthenticatorVersion): ReadonlyMap<string, Answer> {
+  let byVersion = tables.get(k);
+  if (!byVersion) tables.set(k, (byVersion = {}));
+  return (byVersion[version] ??= buildTable(k, version));
+}
+
+/**
+ * Can the versions read this key differently? Only through role entries that also carry `sso`
+ * (v0.7 drops them) and user ARNs spelled in more than one way (v0.7 keeps each spelling).
+ */
+function versionsDiffer(k: MapKeyView): boolean {
+  if (k.key === 'mapRoles') return k.entries.some((e) => e.sso);
+  const spelling = new Map<string, string>();
+  for (const e of k.entries) {
+    if (e.target.kind !== 'identity') continue;
+    const id = e.target.identity.key;
+    const seen = spelling.get(id);
+    if (seen === undefined) spelling.set(id, e.arn);
+    else if (seen !== e.arn) return true;
+  }
+  return false;
+}
+
+function buildTable(k: MapKeyView, version: AuthenticatorVersion): Map<string, Answer> {
+  // The newer version reads most keys exactly like the older one: share its table then.
+  if (version !== AUTHENTICATOR_VERSIONS[0] && !versionsDiffer(k)) return lookupTable(k, AUTHENTICATOR_VERSIONS[0]) as Map<string, Answer>;
   const out = new Map<string, Answer>();
   if (k.state !== 'ok') return out;
   if (version === 'v0.7.18' && k.key === 'mapUsers') {
@@ -91,7 +122,7 @@ function lookupTable(k: MapKeyView, version: AuthenticatorVersion): Map<string, 
 
 /** One version's reading of a view. */
 export function readAccess(view: AwsAuthView, version: AuthenticatorVersion): AccessReading {
-  const grants = lookupTable(view.mapUsers, version);
+  const grants = new Map(lookupTable(view.mapUsers, version));
   // mapRoles is looked up first, so its answer wins.
   for (const [id, answer] of lookupTable(view.mapRoles, version)) grants.set(id, answer);
   const unknownKeys = [view.mapRoles, view.mapUsers].filter((k) => k.state === 'unsure').map((k) => k.key as string);
@@ -101,7 +132,10 @@ export function readAccess(view: AwsAuthView, version: AuthenticatorVersion): Ac
 
 /** Every version's reading. */
 export function effectiveAccess(view: AwsAuthView): EffectiveAccess {
-  return { 'v0.6.13': readAccess(view, 'v0.6.13'), 'v0.7.18': readAccess(view, 'v0.7.18') };
+  const old = readAccess(view, 'v0.6.13');
+  // When both keys read the same in both versions, so does the whole (the usual case).
+  const same = lookupTable(view.mapUsers, 'v0.7.18') === lookupTable(view.mapUsers, 'v0.6.13') && lookupTable(view.mapRoles, 'v0.7.18') === lookupTable(view.mapRoles, 'v0.6.13');
+  return { 'v0.6.13': old, 'v0.7.18': same ? { ...old, version: 'v0.7.18' } : readAccess(view, 'v0.7.18') };
 }
 
 /** What a caller with this identity key gets: a grant, an ambiguous set, account-level, or none. */
@@ -134,6 +168,17 @@ export function sameOutcome(a: Outcome, b: Outcome): boolean {
         ? JSON.stringify([o.kind, o.options.map((x) => [x.username, [...new Set(x.groups)].sort()]).sort()])
         : o.kind;
   return norm(a) === norm(b);
+}
+
+/**
+ * Does the identity get the group, for certain (every ambiguous option) or possibly (any)? Reads
+ * the stored answer directly (no Outcome built: guards ask this of every identity).
+ */
+export function hasGroup(reading: AccessReading, id: string, group: string, mode: 'certainly' | 'possibly'): boolean {
+  const a = reading.grants.get(id);
+  if (!a) return false;
+  if (a.kind === 'mapped') return a.grant.groups.includes(group);
+  return mode === 'certainly' ? a.grants.every((g) => g.groups.includes(group)) : a.grants.some((g) => g.groups.includes(group));
 }
 
 /** Does the outcome grant the group for certain (every ambiguous option) or possibly (any)? */

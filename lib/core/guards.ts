@@ -4,7 +4,7 @@
  * says whether force may waive it in a sync and in a restore; `checkGuards` is the one place
  * force is applied.
  */
-import { arnOf, AUTHENTICATOR_VERSIONS, grantsGroup, mappedIdentities, outcomeOf, sameOutcome, type EffectiveAccess } from './access.js';
+import { arnOf, AUTHENTICATOR_VERSIONS, hasGroup, mappedIdentities, outcomeOf, sameOutcome, type EffectiveAccess } from './access.js';
 import type { AwsAuthView } from './awsauth.js';
 import { viewProblems } from './awsauth.js';
 import { NODE_GROUPS } from './names.js';
@@ -111,9 +111,9 @@ export const GUARDS: readonly Guard[] = [
       const admins = new Set<string>();
       // Worse outcome: an ambiguous admin counts before, but not after.
       const failing = AUTHENTICATOR_VERSIONS.filter((v) => {
-        const before = ids.filter((id) => grantsGroup(outcomeOf(ctx.before[v], id), 'system:masters', 'possibly'));
+        const before = ids.filter((id) => hasGroup(ctx.before[v], id, 'system:masters', 'possibly'));
         before.forEach((id) => admins.add(id));
-        return before.length > 0 && !ids.some((id) => grantsGroup(outcomeOf(ctx.after[v], id), 'system:masters', 'certainly'));
+        return before.length > 0 && !ids.some((id) => hasGroup(ctx.after[v], id, 'system:masters', 'certainly'));
       });
       if (failing.length === 0) return undefined;
       const which = failing.length < AUTHENTICATOR_VERSIONS.length ? ` as authenticator ${failing.join(', ')} reads it` : '';
@@ -124,7 +124,7 @@ export const GUARDS: readonly Guard[] = [
     code: 'node-mapping',
     applies: { sync: 'never', restore: 'waivable' },
     check: (ctx) => {
-      const lost = changed(ctx, identities(ctx), (id, v) => NODE_GROUPS.some((g) => grantsGroup(outcomeOf(ctx.before[v], id), g, 'possibly')));
+      const lost = changed(ctx, identities(ctx), (id, v) => NODE_GROUPS.some((g) => hasGroup(ctx.before[v], id, g, 'possibly')));
       return lost.length ? `${lost.length} node identit${lost.length === 1 ? 'y' : 'ies'} (system:nodes/system:bootstrappers) would lose or change their mapping (${list(ctx, lost)}); nodes would go NotReady` : undefined;
     },
   },

@@ -4,7 +4,7 @@
  *   read once (view) → effective access before → wanted mappings → decision rows → render
  *   (splice) → read the rewritten keys back → effective access after → guards → diffs
  */
-import { AUTHENTICATOR_VERSIONS, effectiveAccess, outcomeOf, type EffectiveAccess } from './access.js';
+import { AUTHENTICATOR_VERSIONS, effectiveAccess, type EffectiveAccess } from './access.js';
 import { readMapKey, viewAwsAuth, viewProblems, type AwsAuthView, type EntryView } from './awsauth.js';
 import { conflictsOf, decide, edits, entryChanges, entryObject, type Row } from './decide.js';
 import { buildDesired } from './desired.js';
@@ -167,15 +167,18 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   const rendered = renderAwsAuth({ current, view, edits: edits(decisions.rows), tokens, writeRef: owned.writeRef });
   const { next } = rendered;
   const back = readBack(view, rendered);
-  const after = effectiveAccess(back.view);
+  // Nothing rewritten: the reading after is the reading before.
+  const after = rendered.rewritten.length === 0 ? before : effectiveAccess(back.view);
 
   // What each written or kept row means must be what the authenticator will read.
   for (const r of decisions.rows) {
     if (!r.want || !(r.write || r.action === 'keep')) continue;
     for (const v of AUTHENTICATOR_VERSIONS) {
-      const o = outcomeOf(after[v], r.id);
-      const ok = o.kind === 'mapped' && o.username === r.want.username && JSON.stringify(o.groups) === JSON.stringify(r.want.groups);
-      if (!ok) back.problems.push(`${r.want.identity.arn} would not get what was planned (authenticator ${v})`);
+      const a = after[v].grants.get(r.id);
+      const g = a?.kind === 'mapped' ? a.grant : undefined;
+      const want = r.want;
+      const ok = g !== undefined && g.username === want.username && g.groups.length === want.groups.length && g.groups.every((x, i) => x === want.groups[i]);
+      if (!ok) back.problems.push(`${want.identity.arn} would not get what was planned (authenticator ${v})`);
     }
   }
   for (const v of AUTHENTICATOR_VERSIONS) {

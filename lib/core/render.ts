@@ -100,7 +100,9 @@ export function renderAwsAuth(input: {
   writeRef: string;
 }): Rendered {
   const { current, view, edits } = input;
-  const out: ConfigMapObject = current ? structuredClone(current) : { ...newAwsAuth(), data: {} };
+  // A shallow copy: the strings are shared (immutable), and nothing below changes a nested object
+  // in place (`data` and the annotations are replaced whole). A deep copy of 1 MiB costs more.
+  const out: ConfigMapObject = current ? { ...current, metadata: { ...current.metadata } } : { ...newAwsAuth(), data: {} };
   const data: Record<string, string> = { ...(out.data ?? {}) };
   const rewritten: MapKey[] = [];
   const expected: Rendered['expected'] = {};

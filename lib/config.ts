@@ -48,11 +48,17 @@ const selfArnSchema = z.string().check(z.refine((arn) => identityKeyOf(arn) !== 
 const KMS_KEY_RE = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/+=,.@-]+)|alias\/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 const KMS_KEY_MESSAGE = 'must be a KMS key ARN (the stack output BackupMacKeyArn), key id or alias';
 
+/** Where the syncer writes. Each cluster of a `clusters:` list may name its own (lib/config-clusters.ts). */
+export const TARGETS = ['aws-auth'] as const;
+export type Target = (typeof TARGETS)[number];
+
 export const configSchema = z.strictObject({
   /** EKS cluster name. */
   cluster: pattern(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster name (letters, digits, - and _, up to 100)'),
   /** Region of the cluster (defaults to the Lambda's / CLI's region). */
   region: z.optional(pattern(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')),
+  /** The ConfigMap aws-auth (the only target so far). */
+  target: z._default(z.enum(TARGETS), 'aws-auth'),
   groupMappings: z._default(
     z.array(
       z.strictObject({
@@ -129,8 +135,8 @@ export function configSelfArns(config: Config): string[] {
 export type Config = z.infer<typeof configSchema>;
 
 /** `groupMappings[1].iamGroup: must be an IAM group name` — one line per problem. */
-function formatIssues(error: z.core.$ZodError): string {
-  return error.issues
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
     .map((i) => {
       const path = i.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
       if (i.code === 'unrecognized_keys') return `${path ? `${path}: ` : ''}unknown field(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
@@ -142,29 +148,35 @@ function formatIssues(error: z.core.$ZodError): string {
 /** Validate a config object. */
 export function validateConfig(value: unknown, source = 'config'): Config {
   const result = configSchema.safeParse(value ?? {});
-  if (!result.success) throw new ConfigError(`invalid ${source}:\n  ${formatIssues(result.error)}`, { context: { source } });
+  if (!result.success) throw new ConfigError(`invalid ${source}:\n  ${formatIssues(result.error.issues)}`, { context: { source } });
   return result.data;
+}
+
+/** YAML or JSON text (JSON is YAML) as a value, not yet validated. */
+export function parseConfigValue(text: string, source = 'config'): unknown {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${source} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { cause: err, context: { source } });
+  }
 }
 
 /** Parse YAML or JSON text (JSON is YAML) and validate it. */
 export function parseConfigText(text: string, source = 'config'): Config {
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(`${source} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { cause: err, context: { source } });
-  }
-  return validateConfig(value, source);
+  return validateConfig(parseConfigValue(text, source), source);
 }
 
-export function readConfigFile(path: string): Config {
-  let text: string;
+/** The text of a config file; a clear error when it cannot be read. */
+export function readConfigFileText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
-  return parseConfigText(text, path);
+}
+
+export function readConfigFile(path: string): Config {
+  return parseConfigText(readConfigFileText(path), path);
 }
 
 /** What the Lambda functions need beyond the policy. */

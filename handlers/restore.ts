@@ -1,6 +1,7 @@
 /**
- * restore: `{"backup": "<key>" | "latest", "dryRun"?: true, "force"?: true}`. The backup is
- * verified, the current version is backed up first, and the guards apply unless forced.
+ * restore: `{"backup": "<key>" | "latest", "dryRun"?: true, "force"?: true, "cluster"?: "<name>"}`
+ * (`cluster` is required when the configuration lists several). The backup is verified, the
+ * current version is backed up first, and the guards apply unless forced.
  */
 import { parseRestoreRequest } from '../lib/app/requests.js';
 import { restoreReply } from '../lib/app/reply.js';
@@ -9,8 +10,8 @@ import { instrumented, liveRuntime, respond, selfArns } from '../lib/adapters/la
 
 export const handler = instrumented('restore', (event: unknown) =>
   respond('restore', async () => {
-    const req = parseRestoreRequest(event);
-    const rt = await liveRuntime();
+    const { cluster, ...req } = parseRestoreRequest(event);
+    const rt = await liveRuntime(cluster);
     const result = await restoreAwsAuth(rt.deps, {
       cluster: rt.policy.cluster,
       partition: rt.policy.partition,

@@ -23,7 +23,7 @@
  */
 import { isPlainObject } from './core/objects.js';
 import { partitionOfRegion } from './core/identity.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, InputError } from './errors.js';
 import { configSchema, formatIssues, parseConfigValue, readConfigFileText, validateConfig, type Config } from './config.js';
 import type * as z from './zod.js';
 
@@ -148,15 +148,16 @@ export function readClusterSetFile(path: string): ClusterSet {
 
 /**
  * The cluster a request names. A one-cluster config needs no name (a name given must be its
- * cluster's); a list needs one of its names.
+ * cluster's); a list needs one of its names. A name that is not there is the request's mistake
+ * (InputError), not the configuration's.
  */
 export function pickCluster(set: ClusterSet, name?: string): ClusterEntry {
   const names = set.clusters.map((c) => c.config.cluster);
   if (name === undefined) {
     if (set.kind === 'single') return set.clusters[0]!;
-    throw new ConfigError(`the configuration lists ${names.length} clusters (${names.join(', ')}): name one with "cluster"`);
+    throw new InputError(`the configuration lists ${names.length} clusters (${names.join(', ')}): name one with "cluster"`);
   }
   const found = set.clusters.find((c) => c.config.cluster === name);
-  if (!found) throw new ConfigError(`cluster ${JSON.stringify(name)} is not in the configuration (${names.join(', ')})`);
+  if (!found) throw new InputError(`cluster ${JSON.stringify(name)} is not in the configuration (${names.join(', ')})`);
   return found;
 }

@@ -284,3 +284,22 @@ export function toPolicy(config: Config, context: { region?: string; clusterArn?
     guards: { maxRemovals: config.guards.maxRemovals },
   };
 }
+
+/**
+ * The FIFO queue that hands each cluster its part of a run (SYNCER_CLUSTER_QUEUE_URL, which
+ * serverless.yml sets when the config file lists `clusters`). Required only for a fan-out.
+ */
+export function clusterQueueUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const url = env.SYNCER_CLUSTER_QUEUE_URL?.trim();
+  if (!url) {
+    throw new ConfigError('SYNCER_CLUSTER_QUEUE_URL: not set; a configuration with clusters needs the cluster queue (serverless.yml sets it when its config file lists clusters)');
+  }
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    path = '';
+  }
+  if (!/^\/\d{12}\/[\w-]{1,75}\.fifo$/.test(path)) throw new ConfigError(`SYNCER_CLUSTER_QUEUE_URL: ${JSON.stringify(url)} is not the URL of an SQS FIFO queue (…/<account>/<name>.fifo)`);
+  return url;
+}

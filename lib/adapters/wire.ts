@@ -12,6 +12,7 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { systemClock, type Clock, type Log } from '../app/ports.js';
 import type { RuntimeSettings } from '../config.js';
 import type { SyncDeps } from '../app/sync.js';
+import { assumedRoleCredentials } from './assume-role.js';
 import { S3BackupStore } from './backups-s3.js';
 import { callerArn, describeClusterEndpoint, StsTokenSource } from './eks.js';
 import { IamAuthorizationDetailsDirectory } from './iam.js';
@@ -42,6 +43,12 @@ export interface LiveSettings {
   changeTopicArn?: string;
   /** Wraps every SDK client (Lambda: Powertools Tracer's captureAWSv3Client, for X-Ray). */
   instrument?: <C extends object>(client: C) => C;
+  /**
+   * A role to assume for the cluster (one in another account; config `clusters[].roleArn`): EKS
+   * DescribeCluster, the bearer token and the caller identity use its session. IAM, S3, KMS and
+   * SNS stay with the syncer's own identity: IAM and the backups live in the syncer's account.
+   */
+  roleArn?: string;
 }
 
 export interface LiveDeps extends SyncDeps {
@@ -54,7 +61,7 @@ export function liveDepsFor(
   settings: RuntimeSettings,
   log: Log,
   clock: Clock = systemClock,
-  extra: Pick<LiveSettings, 'profile' | 'connect' | 'identity' | 'instrument'> = {},
+  extra: Pick<LiveSettings, 'profile' | 'connect' | 'identity' | 'instrument' | 'roleArn'> = {},
 ): LiveDeps {
   const { config } = settings;
   return createLiveDeps({
@@ -77,8 +84,11 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
   const profile = s.profile;
   const wrap = s.instrument ?? (<C>(c: C) => c);
   const iamClient = wrap(new IAMClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' }));
-  const eks = wrap(new EKSClient({ region: s.region, profile, maxAttempts: 5 }));
-  const sts = wrap(new STSClient({ region: s.region, profile, maxAttempts: 5 }));
+  const ownSts = wrap(new STSClient({ region: s.region, profile, maxAttempts: 5 }));
+  // The cluster's side: the syncer itself, or the session of the role it assumes for this cluster.
+  const credentials = s.roleArn ? assumedRoleCredentials(ownSts, s.roleArn, s.cluster, s.clock) : undefined;
+  const eks = wrap(new EKSClient({ region: s.region, profile, maxAttempts: 5, ...(credentials ? { credentials } : {}) }));
+  const sts = credentials ? wrap(new STSClient({ region: s.region, maxAttempts: 5, credentials })) : ownSts;
   const s3 = wrap(new S3Client({ region: s.region, profile, maxAttempts: 5, followRegionRedirects: true }));
   const kms = wrap(new KMSClient({ region: s.macKey.region, profile, maxAttempts: 5 }));
   const tokens = new StsTokenSource(sts, s.cluster, s.region, s.clock);

@@ -18,7 +18,8 @@ import { describeError, GuardRefusedError, InputError, SyncerError } from '../er
 import { isPlainObject } from '../core/objects.js';
 import type { IamSnapshot } from '../core/types.js';
 import * as z from '../zod.js';
-import { RESTORE_OUTCOME_METRICS, stopwatch, SYNC_OUTCOME_METRICS, METRIC, type Trigger } from './observe.js';
+import { FLEET, FLEET_METRIC } from './fleet-metrics.js';
+import { stopwatch, type Trigger } from './observe.js';
 import { syncReply } from './reply.js';
 import { syncAwsAuth, type SyncDeps, type SyncRequest } from './sync.js';
 import {
@@ -26,7 +27,6 @@ import {
   type Clock,
   type ClusterMessage,
   type ClusterQueue,
-  type Dimensions,
   type IamDirectory,
   type Log,
   type Metrics,
@@ -63,38 +63,6 @@ export interface FleetCluster {
   cluster: string;
   /** Run this cluster's target over `iam` (the run's one snapshot). Throws what the use case throws. */
   run(iam: IamDirectory, opts: { dryRun: boolean; force: boolean; trigger: Trigger; eventIds: string[] }): Promise<ClusterReport>;
-}
-
-/** Metrics of the fleet as a whole (dimension `service` only), besides the per-cluster ones. */
-export const FLEET_METRIC = {
-  /** Messages handed to the cluster queue by one fan-out (one per cluster). */
-  clustersQueued: 'ClustersQueued',
-  /** Clusters whose message could not be sent (the fan-out then fails, and is retried). */
-  clusterQueueFailed: 'ClusterQueueFailed',
-  /** The run's one IAM discovery (also per cluster when a cluster reads the stored snapshot). */
-  discoveryDuration: METRIC.discoveryDuration,
-} as const;
-
-/** The dimension set of fleet-wide points: none beyond `service`. */
-export const FLEET: Dimensions[] = [{}];
-
-/** Outcome counts that a fleet also publishes without the cluster: one alarm watches every cluster. */
-const TOTALLED = new Set<string>([...Object.values(SYNC_OUTCOME_METRICS), ...Object.values(RESTORE_OUTCOME_METRICS), METRIC.syncSucceeded]);
-
-/**
- * The metrics of a fleet: every point as the use case records it (per cluster), and the outcome
- * counts once more without the `cluster` dimension (`{}`, `{trigger}`), so that the alarms of a
- * deployment with any number of clusters are a fixed set (an alarm cannot SEARCH metrics).
- */
-export function withFleetTotals(metrics: Metrics): Metrics {
-  return {
-    add(name, unit, value, sets) {
-      if (!TOTALLED.has(name)) return metrics.add(name, unit, value, sets);
-      const totals = sets.map((s) => Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'cluster')));
-      const all = [...sets, ...totals].filter((s, i, list) => list.findIndex((o) => JSON.stringify(o) === JSON.stringify(s)) === i);
-      metrics.add(name, unit, value, all);
-    },
-  };
 }
 
 /** A run's id: the same events give the same id (a retried batch re-sends the same messages, which SQS drops). */

@@ -9,14 +9,13 @@ import {
   deduplicationId,
   fanOutClusters,
   FanOutError,
-  FLEET_METRIC,
   parseClusterRecords,
   planClusters,
   runClusterMessage,
   runIdOf,
-  withFleetTotals,
   type FleetCluster,
 } from '../../../lib/app/fleet.js';
+import { FLEET_METRIC, withFleetTotals } from '../../../lib/app/fleet-metrics.js';
 import { METRIC } from '../../../lib/app/observe.js';
 import type { ClusterMessage, Metrics } from '../../../lib/app/ports.js';
 import { EmfMetrics } from '../../../lib/adapters/metrics.js';

@@ -7,9 +7,11 @@
  * the object's SHA-256 and version id, the reader fetches exactly that version and refuses a
  * body whose SHA-256 differs. The message comes from a queue only the sync role may send to, so
  * a bucket writer cannot swap the snapshot under a run (and the bucket policy lets only the
- * syncer's roles write). S3 also checks the upload itself (ChecksumSHA256). A lifecycle rule in
- * serverless.yml expires snapshots after a few days: a snapshot is needed only until every
- * cluster of its run has read it (or its message has gone to the dead-letter queue).
+ * syncer's roles write). S3 also checks the upload itself (ChecksumSHA256). A snapshot written
+ * more than SNAPSHOT_MAX_AGE_MS ago (S3's own LastModified, which no message can forge) is
+ * refused too: a replayed old message must not bring back access that IAM has since taken away.
+ * A lifecycle rule in serverless.yml expires snapshots after a few days: a snapshot is needed only
+ * until every cluster of its run has read it (or its message has gone to the dead-letter queue).
  */
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -25,13 +27,19 @@ export const SNAPSHOT_SEGMENT = '_iam-snapshots';
 
 const sha256Hex = (body: string): string => createHash('sha256').update(body).digest('hex');
 
+/**
+ * Oldest snapshot a cluster still plans from: well past a message's retries on the cluster queue
+ * (5 receives x 720 s visibility, about an hour), well short of how long IAM changes may wait.
+ */
+export const SNAPSHOT_MAX_AGE_MS = 6 * 60 * 60 * 1000;
+
 /** The key prefix of the snapshots (serverless.yml scopes the roles' rights to it). */
 export const snapshotPrefix = (prefix: string): string => `${prefix.replace(/\/+$/, '')}/${SNAPSHOT_SEGMENT}/`;
 
 export class S3SnapshotStore implements SnapshotStore {
   constructor(
     private readonly s3: Pick<S3Client, 'send'>,
-    private readonly options: { bucket: string; prefix: string },
+    private readonly options: { bucket: string; prefix: string; now?: () => Date; maxAgeMs?: number },
   ) {}
 
   async put(snapshot: IamSnapshot, meta: { runId: string; takenAt: Date }): Promise<SnapshotRef> {
@@ -63,11 +71,21 @@ export class S3SnapshotStore implements SnapshotStore {
   async get(ref: SnapshotRef): Promise<IamSnapshot> {
     const where = `s3://${ref.bucket}/${ref.key}${ref.versionId ? ` (version ${ref.versionId})` : ''}`;
     let body: string;
+    let written: Date | undefined;
     try {
       const r = await this.s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, ...(ref.versionId ? { VersionId: ref.versionId } : {}) }));
       body = (await r.Body?.transformToString('utf8')) ?? '';
+      written = r.LastModified;
     } catch (err) {
       throw new BackupError(`reading the run's IAM snapshot ${where} failed: ${(err as Error).name}: ${(err as Error).message}`, { cause: err, context: { snapshotKey: ref.key } });
+    }
+    const now = (this.options.now ?? (() => new Date()))();
+    const maxAge = this.options.maxAgeMs ?? SNAPSHOT_MAX_AGE_MS;
+    if (!written || now.getTime() - written.getTime() > maxAge) {
+      throw new BackupIntegrityError(
+        `the IAM snapshot ${where} was written ${written ? written.toISOString() : 'at an unknown time'}, more than ${maxAge / 3600000} h before now: a run that old is not replayed (the next run syncs the cluster from a fresh discovery)`,
+        { context: { snapshotKey: ref.key } },
+      );
     }
     const actual = sha256Hex(body);
     if (actual !== ref.sha256) {

@@ -139,7 +139,7 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const dims = (m: Cfn): Record<string, unknown> => Object.fromEntries(asArray<Cfn>(m.Dimensions).map((d) => [d.Name, d.Value]));
+const dims = (m: Cfn): Record<string, any> => Object.fromEntries(asArray<Cfn>(m.Dimensions).map((d) => [d.Name, d.Value]));
 
 describe('a config file with clusters deploys the fan-out', () => {
   it('the example lists two clusters here and one in another account', () => {

@@ -52,12 +52,25 @@ describe('S3SnapshotStore', () => {
     s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v7' });
     const ref = await store().put(snapshot, { runId: 'run-1', takenAt: new Date() });
     const text = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as string;
-    s3Mock.on(GetObjectCommand, { Bucket: 'backups-1', Key: ref.key, VersionId: 'v7' }).callsFake(() => ({ Body: body(text) }));
+    s3Mock.on(GetObjectCommand, { Bucket: 'backups-1', Key: ref.key, VersionId: 'v7' }).callsFake(() => ({ Body: body(text), LastModified: new Date() }));
     expect(await store().get(ref)).toEqual(snapshot);
     const swapped = text.replace('alice', 'mallo');
-    s3Mock.on(GetObjectCommand, { Bucket: 'backups-1', Key: ref.key, VersionId: 'v7' }).callsFake(() => ({ Body: body(swapped) }));
+    s3Mock.on(GetObjectCommand, { Bucket: 'backups-1', Key: ref.key, VersionId: 'v7' }).callsFake(() => ({ Body: body(swapped), LastModified: new Date() }));
     await expect(store().get(ref)).rejects.toThrow(BackupIntegrityError);
     await expect(store().get(ref)).rejects.toThrow(/is not the one the run stored \(SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\); nothing was planned from it/);
+  });
+
+  test('a snapshot written more than 6 hours ago is refused: an old message replayed cannot bring back removed access', async () => {
+    s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v7' });
+    const now = new Date('2026-11-28T12:00:00.000Z');
+    const s = new S3SnapshotStore(new S3Client({ region: 'us-east-1', credentials: creds }), { bucket: 'backups-1', prefix: 'aws-auth-backups', now: () => now });
+    const ref = await s.put(snapshot, { runId: 'run-1', takenAt: now });
+    const text = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as string;
+    s3Mock.on(GetObjectCommand).callsFake(() => ({ Body: body(text), LastModified: new Date(now.getTime() - 5.9 * 3600_000) }));
+    expect(await s.get(ref)).toEqual(snapshot);
+    s3Mock.on(GetObjectCommand).callsFake(() => ({ Body: body(text), LastModified: new Date(now.getTime() - 6.1 * 3600_000) }));
+    await expect(s.get(ref)).rejects.toThrow(BackupIntegrityError);
+    await expect(s.get(ref)).rejects.toThrow(/was written 2026-11-28T05:54:00.000Z, more than 6 h before now: a run that old is not replayed/);
   });
 
   test('S3 failures name the object', async () => {

@@ -19,7 +19,8 @@ import { backupsReply, errorReply, planReply, refusedReply, restoreReply, syncRe
 import { restoreAwsAuth, listBackups } from '../lib/app/restore.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
 import type { LiveSettings } from '../lib/adapters/wire.js';
-import { configSelfArns, readConfigFile, resolveSettings, toPolicy } from '../lib/config.js';
+import { configSelfArns, resolveSettings, toPolicy } from '../lib/config.js';
+import { pickCluster, readClusterSetFile } from '../lib/config-clusters.js';
 import { formatRefusal, formatReport } from '../lib/core/diff.js';
 import { snapshotFromAuthorizationDetails, SnapshotFormatError, type AuthorizationDetailsPage } from '../lib/core/iam-snapshot.js';
 import { planSync } from '../lib/core/plan.js';
@@ -138,10 +139,12 @@ interface PlanOptions {
   selfArn?: string;
   force?: boolean;
   output: Output;
+  cluster?: string;
 }
 
 function plan(o: PlanOptions, io: Io): number {
-  const config = readConfigFile(o.config);
+  // A config that lists clusters: --cluster names the one to plan.
+  const { config } = pickCluster(readClusterSetFile(o.config), o.cluster);
   const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
   const current = o.current === 'none' ? null : readCurrent(readText(io, o.current, '--current'), o.current);
   const policy = toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });
@@ -168,6 +171,7 @@ interface LiveOptions {
   limit?: number;
   kubeconfig?: string;
   context?: string;
+  cluster?: string;
 }
 
 /** --kubeconfig / --context: the cluster kubectl would use, checked against the config's cluster. */
@@ -186,8 +190,11 @@ async function kubeconfigConnection(o: LiveOptions, cluster: string, io: Io): Pr
 }
 
 async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io: Io): Promise<number> {
-  const config = readConfigFile(o.config);
+  const { config, roleArn } = pickCluster(readClusterSetFile(o.config), o.cluster);
   const kube = command === 'backups' ? {} : await kubeconfigConnection(o, config.cluster, io);
+  // A cluster in another account is reached through its role (your identity must be allowed to
+  // assume it); through a kubeconfig, the kubeconfig's credentials are used instead.
+  const assume = roleArn && command !== 'backups' && !kube.connect ? { roleArn } : {};
   // The AWS SDK is loaded by live commands only (a second or more of startup on a busy machine).
   const [{ assertProfileExists, profileInUse, regionFromEnvOrProfile }, { liveDepsFor }] = await Promise.all([
     import('../lib/adapters/aws-profile.js'),
@@ -200,7 +207,7 @@ async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io:
   }
   // For a person at a terminal the file they named wins over a BACKUP_BUCKET in their shell.
   const settings = resolveSettings(config, { ...process.env, AWS_REGION: region }, o.bucket ?? config.backup.bucket);
-  const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube });
+  const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube, ...assume });
   if (command === 'backups') {
     const list = await listBackups(deps.backups, config.cluster, o.limit ?? 50);
     if (o.output === 'json') json(io, backupsReply(config.cluster, list));
@@ -209,7 +216,7 @@ async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io:
     return EXIT.unchanged;
   }
   // The identities whose access must survive: the config's, SYNCER_SELF_ARNS, and whoever runs this.
-  const selfArns = [...new Set([...settings.selfArns, await deps.selfArn()])];
+  const selfArns = [...new Set([...settings.selfArns, ...(roleArn ? [roleArn] : []), await deps.selfArn()])];
   const policy = toPolicy(config, { region });
   const common = { dryRun: o.dryRun === true, force: o.force === true, selfArns, writeAttempts: config.kubernetes.writeAttempts };
   const [result, reply] =
@@ -272,6 +279,7 @@ function program(io: Io, done: (code: number) => void): Command {
       .option('--config <file>', 'YAML or JSON configuration (README: configuration reference)')
       .option('--bucket <name>', 'backup bucket (default: backup.bucket in the config, else BACKUP_BUCKET)')
       .option('--profile <name>', 'AWS profile (default: AWS_PROFILE, else the default chain)')
+      .option('--cluster <name>', 'with a config that lists clusters: the one to act on')
       .addOption(outputOption());
   const cluster = (cmd: Command) =>
     cmd
@@ -286,6 +294,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .option('--iam <file>', 'output of `aws iam get-account-authorization-details` (JSON)')
     .option('--current <file|none>', 'output of `kubectl -n kube-system get configmap aws-auth -o yaml`, or none (plan a create)')
     .option('--self-arn <arn>', "the syncer's own identity, whose access must survive (in addition to selfArn in the config)")
+    .option('--cluster <name>', 'with a config that lists clusters: the one to plan')
     .option('--force', 'proceed over problems in the current aws-auth; waive the removal and empty-discovery guards')
     .addOption(outputOption())
     .addHelpText('after', EXIT_HELP.plan)

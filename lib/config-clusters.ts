@@ -155,7 +155,7 @@ export function pickCluster(set: ClusterSet, name?: string): ClusterEntry {
   const names = set.clusters.map((c) => c.config.cluster);
   if (name === undefined) {
     if (set.kind === 'single') return set.clusters[0]!;
-    throw new InputError(`the configuration lists ${names.length} clusters (${names.join(', ')}): name one with "cluster"`);
+    throw new InputError(`the configuration lists ${names.length} clusters (${names.join(', ')}): name one ("cluster" in the payload, --cluster on the command line)`);
   }
   const found = set.clusters.find((c) => c.config.cluster === name);
   if (!found) throw new InputError(`cluster ${JSON.stringify(name)} is not in the configuration (${names.join(', ')})`);

@@ -90,7 +90,7 @@ describe('config: one cluster or a list of clusters', () => {
     expect(() => pickCluster(single, 'other')).toThrow('cluster "other" is not in the configuration (demo)');
     const fleet = parseClusterSetText(FLEET);
     expect(pickCluster(fleet, 'staging').roleArn).toBe('arn:aws:iam::222233334444:role/aws-auth-syncer-access');
-    expect(() => pickCluster(fleet)).toThrow('the configuration lists 2 clusters (prod, staging): name one with "cluster"');
+    expect(() => pickCluster(fleet)).toThrow('the configuration lists 2 clusters (prod, staging): name one ("cluster" in the payload, --cluster on the command line)');
     expect(() => pickCluster(fleet, 'dev')).toThrow('cluster "dev" is not in the configuration (prod, staging)');
   });
 });

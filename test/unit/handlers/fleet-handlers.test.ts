@@ -100,7 +100,7 @@ describe('sync with a list of clusters', () => {
 
 describe('restore and backups name their cluster', () => {
   test.each([
-    [() => restore({ backup: 'latest' }), 'the configuration lists 2 clusters (prod, staging): name one with "cluster"'],
+    [() => restore({ backup: 'latest' }), 'the configuration lists 2 clusters (prod, staging): name one ("cluster" in the payload, --cluster on the command line)'],
     [() => backups({ cluster: 'dev' }), 'cluster "dev" is not in the configuration (prod, staging)'],
   ])('%# → a reply naming the clusters', async (call, message) => {
     const { result } = await captureStdout(call);

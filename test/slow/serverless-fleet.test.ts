@@ -191,6 +191,9 @@ describe('a config file with clusters deploys the fan-out', () => {
       expect([f, fleet.resolve(fleet.deployed(f)!.Properties.Environment.Variables).SYNCER_SELF_ARNS]).toEqual([f, { 'Fn::Join': [',', [getAtt('SyncRole'), getAtt('RestoreRole'), getAtt('ClusterRole')]] }]);
     }
     expect(zipEntries).toEqual(expect.arrayContaining(['handlers/cluster.mjs', FLEET_CONFIG]));
+    // a first run may come at once: the functions are created after the rights they use
+    for (const f of ['SyncLambdaFunction', 'RestoreLambdaFunction', 'ClusterLambdaFunction']) expect([f, fleet.deployed(f)!.DependsOn]).toEqual([f, expect.arrayContaining(['ClusterAccessPolicy'])]);
+    expect(fleet.resolve(fleet.deployed('SyncLambdaFunction')!.Metadata.ConditionalDependencies)).toContainEqual(ref('FanOutPolicy'));
   });
 
   it("a run's IAM snapshots expire (they are input for an hour, not backups)", () => {

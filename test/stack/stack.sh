@@ -285,7 +285,7 @@ do_up() {
   if [[ "$chain" == 1 ]]; then check_health_port_free; fi
 
   trap on_up_exit EXIT
-  rm -rf "$PIDS" "$LOGD" "$PKI" "$S/etcd-data" "$S/etcd-2-data" "$S/tokens.csv" "$S/stack.json" "$S/stack.env" \
+  rm -rf "$PIDS" "$LOGD" "$PKI" "$S/etcd-data" "$S/etcd-2-data" "$S/moto-recording.jsonl" "$S/tokens.csv" "$S/stack.json" "$S/stack.env" \
          "$S"/*.token "$S"/*.kubeconfig "$S/authenticator"
   mkdir -p "$PIDS" "$LOGD"
   make_pki
@@ -316,7 +316,8 @@ do_up() {
     --unsafe-no-fsync --log-level warn
   # moto (starts in parallel with the apiserver; waited for below): moto's own server entry
   # point, plus the access-key lookup the STS gateway verifies signatures with.
-  start moto "$AAS_MOTO_VENV/bin/python" "$HERE/moto_with_keys.py" --keys-port "$keys_port" \
+  # moto's request recorder (/moto-api/recorder, used to count calls) writes into the state dir.
+  start moto env MOTO_RECORDER_FILEPATH="$S/moto-recording.jsonl" "$AAS_MOTO_VENV/bin/python" "$HERE/moto_with_keys.py" --keys-port "$keys_port" \
     -H 127.0.0.1 -p "$moto_port"
 
   local kube="https://127.0.0.1:$api_port"

@@ -20,7 +20,8 @@ import { backupsReply, entriesPlanReply, entriesWriteReply, errorReply, planRepl
 import { restoreAwsAuth, listBackups } from '../lib/app/restore.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
 import type { LiveDeps, LiveSettings } from '../lib/adapters/wire.js';
-import { configSelfArns, readConfigFile, resolveSettings, toPolicy, TARGETS, type Config, type Target } from '../lib/config.js';
+import { configSelfArns, resolveSettings, toPolicy, TARGETS, type Config, type Target } from '../lib/config.js';
+import { pickCluster, readClusterSetFile } from '../lib/config-clusters.js';
 import { entriesFromDocument, EntriesFormatError, planEntriesSync, type CurrentEntries } from '../lib/core/access-entries.js';
 import { formatRefusal, formatReport } from '../lib/core/diff.js';
 import { snapshotFromAuthorizationDetails, SnapshotFormatError, type AuthorizationDetailsPage } from '../lib/core/iam-snapshot.js';
@@ -144,6 +145,7 @@ interface PlanOptions {
   selfArn?: string;
   force?: boolean;
   output: Output;
+  cluster?: string;
 }
 
 /** Read `--current-entries`: `none`, or `{"accessEntries": [...], "associatedPolicies": {...}}`. */
@@ -182,17 +184,18 @@ function planEntries(o: PlanOptions, config: Config, io: Io): number {
 }
 
 /** The target a command works on: --target, else the config's (an unreadable config fails later, with its message). */
-function targetOf(o: { config: string; target?: Target }): Target {
+function targetOf(o: { config: string; target?: Target; cluster?: string }): Target {
   if (o.target) return o.target;
   try {
-    return readConfigFile(o.config).target;
+    return pickCluster(readClusterSetFile(o.config), o.cluster).config.target;
   } catch {
     return 'aws-auth';
   }
 }
 
 function plan(o: PlanOptions, io: Io): number {
-  const config = readConfigFile(o.config);
+  // A config that lists clusters: --cluster names the one to plan.
+  const { config } = pickCluster(readClusterSetFile(o.config), o.cluster);
   if ((o.target ?? config.target) === 'access-entries') return planEntries(o, config, io);
   if (o.currentEntries !== undefined) throw new InputError('--current-entries is for --target access-entries; the aws-auth target reads --current');
   if (o.current === undefined) throw new InputError("plan needs --current FILE|none (the aws-auth ConfigMap)");
@@ -223,6 +226,7 @@ interface LiveOptions {
   limit?: number;
   kubeconfig?: string;
   context?: string;
+  cluster?: string;
 }
 
 /** --kubeconfig / --context: the cluster kubectl would use, checked against the config's cluster. */
@@ -241,12 +245,15 @@ async function kubeconfigConnection(o: LiveOptions, cluster: string, io: Io): Pr
 }
 
 async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io: Io): Promise<number> {
-  const config = readConfigFile(o.config);
+  const { config, roleArn } = pickCluster(readClusterSetFile(o.config), o.cluster);
   const target = o.target ?? config.target;
   if (target === 'access-entries' && (o.kubeconfig !== undefined || o.context !== undefined)) {
     throw new InputError('--kubeconfig and --context are for the aws-auth target: access entries are EKS API calls made with your AWS credentials');
   }
   const kube = command === 'backups' ? {} : await kubeconfigConnection(o, config.cluster, io);
+  // A cluster in another account is reached through its role (your identity must be allowed to
+  // assume it); through a kubeconfig, the kubeconfig's credentials are used instead.
+  const assume = roleArn && command !== 'backups' && !kube.connect ? { roleArn } : {};
   // The AWS SDK is loaded by live commands only (a second or more of startup on a busy machine).
   const [{ assertProfileExists, profileInUse, regionFromEnvOrProfile }, { liveDepsFor }] = await Promise.all([
     import('../lib/adapters/aws-profile.js'),
@@ -259,7 +266,7 @@ async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io:
   }
   // For a person at a terminal the file they named wins over a BACKUP_BUCKET in their shell.
   const settings = resolveSettings(config, { ...process.env, AWS_REGION: region }, o.bucket ?? config.backup.bucket);
-  const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube });
+  const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube, ...assume });
   if (target === 'access-entries') return liveEntries(command, o, io, { config, region, deps, bucket: settings.bucket, selfArns: settings.selfArns });
   if (command === 'backups') {
     const list = await listBackups(deps.backups, config.cluster, o.limit ?? 50);
@@ -269,7 +276,7 @@ async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io:
     return EXIT.unchanged;
   }
   // The identities whose access must survive: the config's, SYNCER_SELF_ARNS, and whoever runs this.
-  const selfArns = [...new Set([...settings.selfArns, await deps.selfArn()])];
+  const selfArns = [...new Set([...settings.selfArns, ...(roleArn ? [roleArn] : []), await deps.selfArn()])];
   const policy = toPolicy(config, { region });
   const common = { dryRun: o.dryRun === true, force: o.force === true, selfArns, writeAttempts: config.kubernetes.writeAttempts };
   const [result, reply] =
@@ -333,7 +340,7 @@ interface MigrateOptions extends LiveOptions {
  */
 async function migrate(o: MigrateOptions, io: Io): Promise<number> {
   if (o.to !== 'access-entries') throw new InputError(`--to must be access-entries (the only target to migrate to), not ${JSON.stringify(o.to)}`);
-  const config = readConfigFile(o.config);
+  const { config, roleArn } = pickCluster(readClusterSetFile(o.config), o.cluster);
   const kube = await kubeconfigConnection(o, config.cluster, io);
   const [{ assertProfileExists, regionFromEnvOrProfile, profileInUse }, { liveDepsFor }, { planMigration, formatMigration }, { syncAccessEntries }] = await Promise.all([
     import('../lib/adapters/aws-profile.js'),
@@ -345,8 +352,9 @@ async function migrate(o: MigrateOptions, io: Io): Promise<number> {
   const region = config.region ?? (await regionFromEnvOrProfile(o.profile));
   if (!region) throw new InputError(`no region: set \`region\` in ${o.config}, AWS_REGION, or a region in the AWS profile ${profileInUse(o.profile)}`);
   const settings = resolveSettings(config, { ...process.env, AWS_REGION: region }, o.bucket ?? config.backup.bucket);
-  const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube });
-  const selfArns = [...new Set([...settings.selfArns, await deps.selfArn()])];
+  const assume = roleArn && !kube.connect ? { roleArn } : {};
+  const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube, ...assume });
+  const selfArns = [...new Set([...settings.selfArns, ...(roleArn ? [roleArn] : []), await deps.selfArn()])];
   const policy = toPolicy(config, { region });
   const snapshot = await deps.iam.readSnapshot();
   const mode = await deps.cluster.authenticationMode();
@@ -422,6 +430,7 @@ function program(io: Io, done: (code: number) => void): Command {
       .option('--config <file>', 'YAML or JSON configuration (README: configuration reference)')
       .option('--bucket <name>', 'backup bucket (default: backup.bucket in the config, else BACKUP_BUCKET)')
       .option('--profile <name>', 'AWS profile (default: AWS_PROFILE, else the default chain)')
+      .option('--cluster <name>', 'with a config that lists clusters: the one to act on')
       .addOption(outputOption());
   const cluster = (cmd: Command) =>
     cmd
@@ -440,6 +449,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .option('--current <file|none>', 'aws-auth target: output of `kubectl -n kube-system get configmap aws-auth -o yaml`, or none (plan a create)')
     .option('--current-entries <file|none>', 'access-entries target: {"accessEntries": [<describe-access-entry .accessEntry>…], "associatedPolicies": {"<principalArn>": […]}}, or none')
     .option('--self-arn <arn>', "the syncer's own identity, whose access must survive (in addition to selfArn in the config)")
+    .option('--cluster <name>', 'with a config that lists clusters: the one to plan')
     .option('--force', 'proceed over problems in the current aws-auth; waive the removal and empty-discovery guards')
     .addOption(outputOption())
     .addHelpText('after', EXIT_HELP.plan)

@@ -70,6 +70,18 @@ function vpcConfig(subnets, securityGroups) {
   return { SubnetIds: s, SecurityGroupIds: g };
 }
 
+/**
+ * The principals of the central event bus policy: the member accounts whose IAM events
+ * (deploy/member-account.yaml) this account's default bus accepts. A placeholder when unset: the
+ * policy's condition is then false.
+ */
+function memberAccountPrincipals(accounts) {
+  const ids = accounts.split(',').map((x) => x.trim()).filter(Boolean);
+  if (ids.length === 0) return [sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root')];
+  for (const id of ids) if (!/^\d{12}$/.test(id)) throw new Error(`param memberAccounts: ${JSON.stringify(id)} is not an AWS account id (12 digits)`);
+  return [...new Set(ids)].map((id) => sub(`arn:\${AWS::Partition}:iam::${id}:root`));
+}
+
 module.exports = async ({ resolveVariable }) => {
   const param = async (name) => String(await resolveVariable(`param:${name}`));
   return {
@@ -77,6 +89,7 @@ module.exports = async ({ resolveVariable }) => {
     configParameterArn: configParameterArn(await param('configParameter')),
     configParameterKmsKeyArn: configParameterKmsKeyArn(await param('configParameterKmsKeyArn')),
     vpcConfig: vpcConfig(await param('vpcSubnetIds'), await param('vpcSecurityGroupIds')),
+    memberAccountPrincipals: memberAccountPrincipals(await param('memberAccounts')),
   };
 };
-Object.assign(module.exports, { schedulePeriodSeconds, configParameterArn, configParameterKmsKeyArn, vpcConfig });
+Object.assign(module.exports, { schedulePeriodSeconds, configParameterArn, configParameterKmsKeyArn, vpcConfig, memberAccountPrincipals });

@@ -1,12 +1,15 @@
 /**
  * sync: IAM CloudTrail events (EventBridge, batched through SQS), the drift schedule, or a
- * manual invoke (`{}` or `{"dryRun": true}`, optionally `"force": true`).
+ * manual invoke (`{}` or `{"dryRun": true}`, optionally `"force": true`, and `"cluster"` to pick
+ * one cluster of a configuration that lists several). With a list of clusters, a run reads IAM
+ * once and hands each cluster its part through the cluster queue (lib/adapters/fleet-wire.ts).
  */
 import { classifySyncEvent, isAutomaticEvent } from '../lib/app/events.js';
 import { syncAccessEntries } from '../lib/app/access-entries.js';
 import { entriesWriteReply, syncReply } from '../lib/app/reply.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
-import { instrumented, liveRuntime, logger, respond, selfArns } from '../lib/adapters/lambda.js';
+import { instrumented, liveClusters, logger, pickRuntime, respond, selfArns } from '../lib/adapters/lambda.js';
+import { syncFleet } from '../lib/adapters/fleet-wire.js';
 
 export const handler = instrumented('sync', (event: unknown) =>
   respond('sync', async () => {
@@ -15,9 +18,11 @@ export const handler = instrumented('sync', (event: unknown) =>
       logger.info('event ignored', { reason: trigger.reason, eventIds: trigger.eventIds });
       return { outcome: 'ignored' as const, reason: trigger.reason, eventIds: trigger.eventIds };
     }
-    const rt = await liveRuntime();
+    const live = await liveClusters();
     const eventIds = trigger.kind === 'manual' ? [] : trigger.eventIds;
     logger.info('sync triggered', { trigger: trigger.kind, eventIds, eventNames: trigger.kind === 'iam' ? trigger.eventNames : undefined });
+    if (live.kind === 'fleet') return syncFleet(live, trigger);
+    const rt = pickRuntime(live, trigger.kind === 'manual' ? trigger.cluster : undefined);
     const req = {
       policy: rt.policy,
       dryRun: trigger.kind === 'manual' && trigger.dryRun,

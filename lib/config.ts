@@ -66,7 +66,8 @@ const accessPolicies = z.optional(
   ),
 );
 
-/** Where the syncer writes: the aws-auth ConfigMap, or EKS access entries. */
+/** Where the syncer writes: the aws-auth ConfigMap, or EKS access entries. Each cluster of a
+ * `clusters:` list may name its own (lib/config-clusters.ts). */
 export const TARGETS = ['aws-auth', 'access-entries'] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -155,8 +156,8 @@ export function configSelfArns(config: Config): string[] {
 export type Config = z.infer<typeof configSchema>;
 
 /** `groupMappings[1].iamGroup: must be an IAM group name` — one line per problem. */
-function formatIssues(error: z.core.$ZodError): string {
-  return error.issues
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
     .map((i) => {
       const path = i.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
       if (i.code === 'unrecognized_keys') return `${path ? `${path}: ` : ''}unknown field(s) ${i.keys.map((k) => JSON.stringify(k)).join(', ')}`;
@@ -168,29 +169,35 @@ function formatIssues(error: z.core.$ZodError): string {
 /** Validate a config object. */
 export function validateConfig(value: unknown, source = 'config'): Config {
   const result = configSchema.safeParse(value ?? {});
-  if (!result.success) throw new ConfigError(`invalid ${source}:\n  ${formatIssues(result.error)}`, { context: { source } });
+  if (!result.success) throw new ConfigError(`invalid ${source}:\n  ${formatIssues(result.error.issues)}`, { context: { source } });
   return result.data;
+}
+
+/** YAML or JSON text (JSON is YAML) as a value, not yet validated. */
+export function parseConfigValue(text: string, source = 'config'): unknown {
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${source} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { cause: err, context: { source } });
+  }
 }
 
 /** Parse YAML or JSON text (JSON is YAML) and validate it. */
 export function parseConfigText(text: string, source = 'config'): Config {
-  let value: unknown;
-  try {
-    value = parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(`${source} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { cause: err, context: { source } });
-  }
-  return validateConfig(value, source);
+  return validateConfig(parseConfigValue(text, source), source);
 }
 
-export function readConfigFile(path: string): Config {
-  let text: string;
+/** The text of a config file; a clear error when it cannot be read. */
+export function readConfigFileText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
-  return parseConfigText(text, path);
+}
+
+export function readConfigFile(path: string): Config {
+  return parseConfigText(readConfigFileText(path), path);
 }
 
 /** What the Lambda functions need beyond the policy. */
@@ -297,4 +304,23 @@ export function toPolicy(config: Config, context: { region?: string; clusterArn?
     adoptUnmanaged: config.adoptUnmanaged,
     guards: { maxRemovals: config.guards.maxRemovals },
   };
+}
+
+/**
+ * The FIFO queue that hands each cluster its part of a run (SYNCER_CLUSTER_QUEUE_URL, which
+ * serverless.yml sets when the config file lists `clusters`). Required only for a fan-out.
+ */
+export function clusterQueueUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const url = env.SYNCER_CLUSTER_QUEUE_URL?.trim();
+  if (!url) {
+    throw new ConfigError('SYNCER_CLUSTER_QUEUE_URL: not set; a configuration with clusters needs the cluster queue (serverless.yml sets it when its config file lists clusters)');
+  }
+  let path: string;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    path = '';
+  }
+  if (!/^\/\d{12}\/[\w-]{1,75}\.fifo$/.test(path)) throw new ConfigError(`SYNCER_CLUSTER_QUEUE_URL: ${JSON.stringify(url)} is not the URL of an SQS FIFO queue (…/<account>/<name>.fifo)`);
+  return url;
 }

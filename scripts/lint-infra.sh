@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # npm run lint:infra — cfn-lint and checkov over the packaged CloudFormation template.
 #
-# The template is packaged twice (offline, no AWS credentials): with the default params, and
+# The template is packaged three times (offline, no AWS credentials): with the default params,
 # with every optional feature on (alarm e-mail, change notices, config parameter with a KMS
-# key, VPC, CloudTrail trail, permissions boundary, role path, CLI roles), because checkov drops resources whose condition is false and
-# cfn-lint cannot follow an unused branch. Any finding fails the run: a finding that is accepted
+# key, VPC, CloudTrail trail, permissions boundary, role path, CLI roles), and with every option
+# on for a list of clusters (aws-auth-syncer.fleet.example.yaml: the cluster queue and function),
+# because checkov drops resources whose condition is false and cfn-lint cannot follow an unused
+# branch. Any finding fails the run: a finding that is accepted
 # is suppressed in serverless.yml (resources.extensions / resources.Metadata) with its reason.
 # The linters come from PyPI, pinned, cached by test/stack/lint-tools.sh.
 set -euo pipefail
@@ -36,8 +38,12 @@ package() {
 }
 
 failed=0
-for variant in default all-options; do
-  if [[ $variant == default ]]; then package "$variant"; else package "$variant" "${ALL_OPTIONS[@]}"; fi
+for variant in default all-options fleet; do
+  case $variant in
+    default) package "$variant" ;;
+    all-options) package "$variant" "${ALL_OPTIONS[@]}" ;;
+    fleet) package "$variant" "${ALL_OPTIONS[@]}" --param configFile=aws-auth-syncer.fleet.example.yaml --param memberAccounts=222233334444,333344445555 ;;
+  esac
   template="$out/$variant/cloudformation-template-update-stack.json"
   echo "== cfn-lint ($variant params)"
   "$AAS_CFN_LINT" "$template" && echo "no findings" || failed=1
@@ -45,8 +51,13 @@ for variant in default all-options; do
   # --skip-download: no calls to Prisma Cloud for guidelines (offline, deterministic).
   "$AAS_CHECKOV" --file "$template" --framework cloudformation --compact --quiet --skip-download || failed=1
 done
+# The member stack (deploy/member-account.yaml) is plain CloudFormation: linted as it is.
+echo "== cfn-lint (deploy/member-account.yaml)"
+"$AAS_CFN_LINT" deploy/member-account.yaml && echo "no findings" || failed=1
+echo "== checkov (deploy/member-account.yaml)"
+"$AAS_CHECKOV" --file deploy/member-account.yaml --framework cloudformation --compact --quiet --skip-download || failed=1
 if [[ $failed != 0 ]]; then
   echo "lint:infra: findings above; fix them or suppress each with its reason in serverless.yml" >&2
   exit 1
 fi
-echo "lint:infra: cfn-lint and checkov clean for both param sets"
+echo "lint:infra: cfn-lint and checkov clean for all three param sets and the member stack"

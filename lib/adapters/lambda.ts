@@ -14,9 +14,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
-import { configSourceFromEnv, parseConfigText, readConfigFile, resolveSettings, toPolicy, type RuntimeSettings } from '../config.js';
+import { configSourceFromEnv, resolveSettings, toPolicy, type RuntimeSettings } from '../config.js';
+import { parseClusterSetText, pickCluster, readClusterSetFile, type ClusterSet } from '../config-clusters.js';
 import { describeError, GuardRefusedError } from '../errors.js';
 import type { SyncPolicy } from '../core/policy.js';
+import { withFleetTotals } from '../app/fleet-metrics.js';
 import { METRIC } from '../app/observe.js';
 import type { Log } from '../app/ports.js';
 import { errorReply, refusedReply, type ErrorReply } from '../app/reply.js';
@@ -79,14 +81,30 @@ export interface Runtime {
   settings: RuntimeSettings;
   policy: SyncPolicy;
   deps: LiveDeps;
+  /** The role assumed to reach this cluster (config `clusters[].roleArn`), if any. */
+  roleArn?: string;
 }
 
-let runtime: { key: string; rt: Runtime } | undefined;
+/** The clusters of this invocation's configuration: one (`cluster:`) or a list (`clusters:`). */
+export interface LiveClusters {
+  kind: ClusterSet['kind'];
+  runtimes: Runtime[];
+}
+
+interface Loaded {
+  kind: ClusterSet['kind'];
+  clusters: { settings: RuntimeSettings; roleArn?: string }[];
+}
+
+let runtimes: { key: string; byCluster: Map<string, Runtime> } | undefined;
 let parameter: SsmConfigParameter | undefined;
-let fixed: { source: string; settings: RuntimeSettings } | undefined;
+let fixed: { source: string; loaded: Loaded } | undefined;
+
+/** Each cluster's settings: its own configuration with the environment's bucket, key and identities. */
+const settle = (set: ClusterSet): Loaded => ({ kind: set.kind, clusters: set.clusters.map((c) => ({ settings: resolveSettings(c.config), ...(c.roleArn ? { roleArn: c.roleArn } : {}) })) });
 
 /** The configuration for this invocation: the SSM parameter (fetched, at most 5 s old), or the bundled file / inline text. */
-async function loadSettings(): Promise<RuntimeSettings> {
+async function loadClusters(): Promise<Loaded> {
   const source = configSourceFromEnv();
   if (source.kind === 'parameter') {
     if (parameter?.name !== source.name) {
@@ -95,42 +113,67 @@ async function loadSettings(): Promise<RuntimeSettings> {
       parameter = new SsmConfigParameter(tracer.captureAWSv3Client(new SSMClient({ region, maxAttempts: 5 })), source.name);
     }
     const { text, version } = await parameter.read();
-    const settings = resolveSettings(parseConfigText(text, `SSM parameter ${source.name}`));
+    const loaded = settle(parseClusterSetText(text, `SSM parameter ${source.name}`));
     logger.debug('configuration read', { parameter: source.name, version });
-    return settings;
+    return loaded;
   }
   // The bundled file and the environment cannot change during the container's life: read once.
   const key = JSON.stringify(source);
   if (fixed?.source !== key) {
-    fixed = { source: key, settings: resolveSettings(source.kind === 'inline' ? parseConfigText(source.text, 'SYNCER_CONFIG') : readConfigFile(source.path)) };
+    fixed = { source: key, loaded: settle(source.kind === 'inline' ? parseClusterSetText(source.text, 'SYNCER_CONFIG') : readClusterSetFile(source.path)) };
   }
-  return fixed.settings;
+  return fixed.loaded;
 }
 
 /**
- * The validated configuration and the live adapters for this invocation. Adapters are rebuilt
- * only when the configuration changed. A configuration that cannot be loaded or is invalid is
- * counted (ConfigInvalid, which an alarm watches) and thrown: nothing is written.
+ * The validated configuration and the live adapters of every cluster, for this invocation.
+ * Adapters are rebuilt only when the configuration changed. A configuration that cannot be
+ * loaded or is invalid is counted (ConfigInvalid, which an alarm watches) and thrown: nothing is
+ * written. With a list of clusters, the outcome counts are also published fleet-wide.
  */
-export async function liveRuntime(): Promise<Runtime> {
-  let settings: RuntimeSettings;
+export async function liveClusters(): Promise<LiveClusters> {
+  let loaded: Loaded;
   try {
-    settings = await loadSettings();
+    loaded = await loadClusters();
   } catch (err) {
     metrics.add(METRIC.configInvalid, 'Count', 1, [{ function_name: functionName }]);
     throw err;
   }
-  const key = JSON.stringify(settings);
-  if (runtime?.key !== key) {
-    const deps = liveDepsFor(settings, log, undefined, { instrument: (client) => tracer.captureAWSv3Client(client) });
-    runtime = { key, rt: { settings, policy: toPolicy(settings.config, { region: settings.region }), deps: { ...deps, metrics } } };
-  }
-  return runtime.rt;
+  const key = JSON.stringify(loaded);
+  if (runtimes?.key !== key) runtimes = { key, byCluster: new Map() };
+  const byCluster = runtimes.byCluster;
+  const runMetrics = loaded.kind === 'fleet' ? withFleetTotals(metrics) : metrics;
+  return {
+    kind: loaded.kind,
+    runtimes: loaded.clusters.map(({ settings, roleArn }) => {
+      let rt = byCluster.get(settings.config.cluster);
+      if (!rt) {
+        const deps = liveDepsFor(settings, log, undefined, { instrument: (client) => tracer.captureAWSv3Client(client), ...(roleArn ? { roleArn } : {}) });
+        rt = { settings, policy: toPolicy(settings.config, { region: settings.region }), deps: { ...deps, metrics: runMetrics }, ...(roleArn ? { roleArn } : {}) };
+        byCluster.set(settings.config.cluster, rt);
+      }
+      return rt;
+    }),
+  };
 }
 
-/** The identities whose access must survive: configured (config, SYNCER_SELF_ARNS) and the caller. */
+/**
+ * The cluster a request names (`"cluster"` in a payload): a one-cluster config needs no name, a
+ * list needs one of its names (a clear error otherwise).
+ */
+export function pickRuntime(live: LiveClusters, cluster?: string): Runtime {
+  const picked = pickCluster({ kind: live.kind, clusters: live.runtimes.map((r) => ({ config: r.settings.config })) }, cluster);
+  return live.runtimes.find((r) => r.settings.config === picked.config)!;
+}
+
+/** The configuration and the live adapters of the cluster named (see pickRuntime). */
+export async function liveRuntime(cluster?: string): Promise<Runtime> {
+  return pickRuntime(await liveClusters(), cluster);
+}
+
+/** The identities whose access must survive: configured (config, SYNCER_SELF_ARNS), the role assumed for the cluster, and the caller. */
 export async function selfArns(rt: Runtime): Promise<string[]> {
-  return [...new Set([...rt.settings.selfArns, await rt.deps.selfArn()])];
+  return [...new Set([...rt.settings.selfArns, ...(rt.roleArn ? [rt.roleArn] : []), await rt.deps.selfArn()])];
 }
 
 export type { ErrorReply };

@@ -13,6 +13,7 @@ import { systemClock, type ClusterInfo, type Clock, type Log } from '../app/port
 import type { RuntimeSettings } from '../config.js';
 import type { SyncDeps } from '../app/sync.js';
 import { EksAccessEntryStore } from './access-entries.js';
+import { assumedRoleCredentials } from './assume-role.js';
 import { S3BackupStore } from './backups-s3.js';
 import { callerArn, describeClusterEndpoint, StsTokenSource } from './eks.js';
 import { IamAuthorizationDetailsDirectory } from './iam.js';
@@ -43,6 +44,12 @@ export interface LiveSettings {
   changeTopicArn?: string;
   /** Wraps every SDK client (Lambda: Powertools Tracer's captureAWSv3Client, for X-Ray). */
   instrument?: <C extends object>(client: C) => C;
+  /**
+   * A role to assume for the cluster (one in another account; config `clusters[].roleArn`): EKS
+   * DescribeCluster, the bearer token and the caller identity use its session. IAM, S3, KMS and
+   * SNS stay with the syncer's own identity: IAM and the backups live in the syncer's account.
+   */
+  roleArn?: string;
 }
 
 export interface LiveDeps extends SyncDeps {
@@ -58,7 +65,7 @@ export function liveDepsFor(
   settings: RuntimeSettings,
   log: Log,
   clock: Clock = systemClock,
-  extra: Pick<LiveSettings, 'profile' | 'connect' | 'identity' | 'instrument'> = {},
+  extra: Pick<LiveSettings, 'profile' | 'connect' | 'identity' | 'instrument' | 'roleArn'> = {},
 ): LiveDeps {
   const { config } = settings;
   return createLiveDeps({
@@ -81,11 +88,14 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
   const profile = s.profile;
   const wrap = s.instrument ?? (<C>(c: C) => c);
   const iamClient = wrap(new IAMClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' }));
+  const ownSts = wrap(new STSClient({ region: s.region, profile, maxAttempts: 5 }));
+  // The cluster's side: the syncer itself, or the session of the role it assumes for this cluster.
+  const credentials = s.roleArn ? assumedRoleCredentials(ownSts, s.roleArn, s.cluster, s.clock) : undefined;
   // Access-entry calls are many small writes that EKS throttles: the SDK's adaptive retry
   // (token bucket, backoff) covers throttling and 5xx for every EKS call; the adapter adds only
   // the bounded propagation retries after a create (lib/adapters/access-entries.ts).
-  const eks = wrap(new EKSClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' }));
-  const sts = wrap(new STSClient({ region: s.region, profile, maxAttempts: 5 }));
+  const eks = wrap(new EKSClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive', ...(credentials ? { credentials } : {}) }));
+  const sts = credentials ? wrap(new STSClient({ region: s.region, maxAttempts: 5, credentials })) : ownSts;
   const s3 = wrap(new S3Client({ region: s.region, profile, maxAttempts: 5, followRegionRedirects: true }));
   const kms = wrap(new KMSClient({ region: s.macKey.region, profile, maxAttempts: 5 }));
   const tokens = new StsTokenSource(sts, s.cluster, s.region, s.clock);

@@ -32,7 +32,7 @@ export const IAM_EVENT_NAMES = [
 export type SyncTrigger =
   | { kind: 'iam'; eventIds: string[]; eventNames: string[]; ignored: number }
   | { kind: 'schedule'; eventIds: string[] }
-  | { kind: 'manual'; dryRun: boolean; force: boolean }
+  | { kind: 'manual'; dryRun: boolean; force: boolean; cluster?: string }
   | { kind: 'ignored'; reason: string; eventIds: string[] };
 
 
@@ -79,12 +79,14 @@ export function classifySyncEvent(event: unknown): SyncTrigger {
   } else if ('detail-type' in event || 'source' in event) {
     items = [classifyEventBridge(event)];
   } else {
-    const unknown = Object.keys(event).filter((k) => k !== 'dryRun' && k !== 'force');
-    if (unknown.length > 0) throw new InputError(`unknown field(s) in the invoke payload: ${unknown.join(', ')} (allowed: dryRun, force)`);
+    const unknown = Object.keys(event).filter((k) => k !== 'dryRun' && k !== 'force' && k !== 'cluster');
+    if (unknown.length > 0) throw new InputError(`unknown field(s) in the invoke payload: ${unknown.join(', ')} (allowed: dryRun, force, cluster)`);
     for (const k of ['dryRun', 'force'] as const) {
       if (event[k] !== undefined && typeof event[k] !== 'boolean') throw new InputError(`${k} must be true or false`);
     }
-    return { kind: 'manual', dryRun: event.dryRun === true, force: event.force === true };
+    // `cluster`: one cluster of a configuration that lists several (the others are left alone).
+    if (event.cluster !== undefined && (typeof event.cluster !== 'string' || event.cluster === '')) throw new InputError('cluster must be the name of a configured cluster');
+    return { kind: 'manual', dryRun: event.dryRun === true, force: event.force === true, ...(typeof event.cluster === 'string' ? { cluster: event.cluster } : {}) };
   }
 
   const relevant = items.filter((i) => i.relevant);

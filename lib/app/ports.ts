@@ -131,3 +131,38 @@ export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };
 export const systemClock: Clock = { now: () => new Date() };
 /** Metrics that go nowhere: the default for use cases run without observability (CLI, tests). */
 export const noMetrics: Metrics = { add() {} };
+
+/** Where one run's IAM snapshot waits for the clusters that read it (S3 in Lambda). */
+export interface SnapshotRef {
+  bucket: string;
+  key: string;
+  /** The object version written (versioned bucket): the reader gets exactly it, even if the key is overwritten. */
+  versionId?: string;
+  /** SHA-256 (hex) of the stored body; the reader refuses anything else. */
+  sha256: string;
+  size: number;
+}
+
+/** A snapshot read once and shared by every cluster of the run. */
+export interface SnapshotStore {
+  put(snapshot: IamSnapshot, meta: { runId: string; takenAt: Date }): Promise<SnapshotRef>;
+  /** Exactly the snapshot written; throws BackupIntegrityError when the body is not the one referenced. */
+  get(ref: SnapshotRef): Promise<IamSnapshot>;
+}
+
+/** What one cluster is asked to do in a run: which snapshot to plan from, and why. */
+export interface ClusterMessage {
+  version: 1;
+  runId: string;
+  cluster: string;
+  trigger: 'iam' | 'schedule' | 'manual';
+  eventIds: string[];
+  snapshot: SnapshotRef;
+  force?: boolean;
+}
+
+/** The queue that hands each cluster its part of a run (an SQS FIFO queue in Lambda: one message group per cluster). */
+export interface ClusterQueue {
+  /** Send every message; resolves with the clusters whose message could not be handed over, and why. */
+  send(messages: readonly ClusterMessage[]): Promise<{ failed: { cluster: string; reason: string }[] }>;
+}

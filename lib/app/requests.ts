@@ -2,13 +2,17 @@
 import * as z from '../zod.js';
 import { InputError } from '../errors.js';
 
+/** Which cluster, when the configuration lists several (checked against the configuration by the handler). */
+const cluster = z.optional(z.string().check(z.minLength(1, 'must be the name of a configured cluster')));
+
 const restoreSchema = z.strictObject({
   backup: z.string().check(z.minLength(1, 'must be a backup key or "latest"')),
   dryRun: z.optional(z.boolean()),
   force: z.optional(z.boolean()),
+  cluster,
 });
 
-const listSchema = z.strictObject({ limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000))) });
+const listSchema = z.strictObject({ limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000))), cluster });
 
 function parse<T>(schema: z.ZodMiniType<T>, event: unknown, example: string): T {
   const r = schema.safeParse(event ?? {});
@@ -19,10 +23,11 @@ function parse<T>(schema: z.ZodMiniType<T>, event: unknown, example: string): T 
   return r.data;
 }
 
-export function parseRestoreRequest(event: unknown): { backup: string; dryRun?: boolean; force?: boolean } {
-  return parse(restoreSchema, event, '{"backup": "<key>" | "latest", "dryRun"?: boolean, "force"?: boolean}');
+export function parseRestoreRequest(event: unknown): { backup: string; dryRun?: boolean; force?: boolean; cluster?: string } {
+  return parse(restoreSchema, event, '{"backup": "<key>" | "latest", "dryRun"?: boolean, "force"?: boolean, "cluster"?: string}');
 }
 
-export function parseListRequest(event: unknown): { limit: number } {
-  return { limit: parse(listSchema, event, '{"limit"?: number}').limit ?? 50 };
+export function parseListRequest(event: unknown): { limit: number; cluster?: string } {
+  const r = parse(listSchema, event, '{"limit"?: number, "cluster"?: string}');
+  return { limit: r.limit ?? 50, ...(r.cluster !== undefined ? { cluster: r.cluster } : {}) };
 }

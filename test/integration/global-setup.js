@@ -9,5 +9,7 @@ export default async function globalSetup() {
   const dir = process.env.AAS_STACK_DIR || mkdtempSync(join(tmpdir(), 'aas-stack-'));
   process.env.AAS_STACK_DIR = dir;
   if (process.env.AAS_STACK_EXTERNAL === '1') return; // a stack started by hand (stack.sh up DIR)
-  execFileSync('bash', ['test/stack/stack.sh', 'up', dir], { stdio: 'inherit', timeout: 60 * 60 * 1000 });
+  // Two clusters (test/integration/fleet.test.ts syncs both from one run); AAS_CLUSTERS=1 to save the second apiserver.
+  const env = { ...process.env, AAS_CLUSTERS: process.env.AAS_CLUSTERS ?? '2' };
+  execFileSync('bash', ['test/stack/stack.sh', 'up', dir], { stdio: 'inherit', timeout: 60 * 60 * 1000, env });
 }

@@ -75,8 +75,10 @@ function principals(c: Cfn, v: any): string[] {
   return asArray<any>(value).map(atom);
 }
 
+/** Roles deployed with these params (the cluster function's exists only for a list of clusters). */
+const deployedRoles = (c: Cfn): [string, Cfn][] => ofType(c, 'AWS::IAM::Role').filter(([, r]) => r.Condition === undefined || evalCondition(c, c.resources.Conditions[r.Condition]));
 const roleStatements = (c: Cfn): Cfn[] =>
-  ofType(c, 'AWS::IAM::Role').flatMap(([id, r]) => asArray<Cfn>(r.Properties.Policies).flatMap((p) => asArray<Cfn>(p.PolicyDocument.Statement).map((s): Cfn => ({ role: id, ...s }))));
+  deployedRoles(c).flatMap(([id, r]) => asArray<Cfn>(r.Properties.Policies).flatMap((p) => asArray<Cfn>(p.PolicyDocument.Statement).map((s): Cfn => ({ role: id, ...s }))));
 
 describe('every IAM role the stack creates', () => {
   test('the functions bring their own roles: the framework creates none of its own', () => {

@@ -15,10 +15,14 @@ Behaviour:
   * a 200 JSON answer to EKS DescribeCluster (GET /clusters/<name>) or CreateCluster
     (POST /clusters) gets `cluster.endpoint` replaced by the local kube-apiserver URL
     and `cluster.certificateAuthority.data` replaced by base64(PEM of the stack CA).
+    With `--cluster NAME=URL` (repeatable; the stack's second cluster, AAS_CLUSTERS=2), the
+    cluster NAME gets its own apiserver URL; every other name gets --kube-endpoint. All the
+    stack's apiservers share its CA.
 Listens on 127.0.0.1 only. Python standard library only.
 
 Usage: eks_proxy.py --listen-port P --upstream-url http://127.0.0.1:M \
-                    --kube-endpoint https://127.0.0.1:K --ca-file ca.crt
+                    --kube-endpoint https://127.0.0.1:K --ca-file ca.crt \
+                    [--cluster aas-local-2=https://127.0.0.1:K2]
 """
 import argparse
 import base64
@@ -40,6 +44,7 @@ class Config:
     moto_host = "127.0.0.1"
     moto_port = 0
     kube_endpoint = ""
+    endpoints = {}  # cluster name -> apiserver URL (the others: kube_endpoint)
     ca_data = ""
 
 
@@ -80,7 +85,7 @@ class Handler(BaseHTTPRequestHandler):
                 doc = json.loads(data)
                 cluster = doc.get("cluster")
                 if isinstance(cluster, dict):
-                    cluster["endpoint"] = Config.kube_endpoint
+                    cluster["endpoint"] = Config.endpoints.get(cluster.get("name"), Config.kube_endpoint)
                     cluster["certificateAuthority"] = {"data": Config.ca_data}
                     data = json.dumps(doc).encode()
             except ValueError:
@@ -105,7 +110,14 @@ def main():
     ap.add_argument("--upstream-url", required=True, help="the EKS emulator (ministack)")
     ap.add_argument("--kube-endpoint", required=True)
     ap.add_argument("--ca-file", required=True)
+    ap.add_argument("--cluster", action="append", default=[], metavar="NAME=URL",
+                    help="an EKS cluster name served by another apiserver (repeatable)")
     a = ap.parse_args()
+    for item in a.cluster:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url.startswith("https://"):
+            ap.error("--cluster takes NAME=https://HOST:PORT, not %r" % item)
+        Config.endpoints[name] = url
     u = urllib.parse.urlsplit(a.upstream_url)
     Config.moto_host, Config.moto_port = u.hostname, u.port or 80
     Config.kube_endpoint = a.kube_endpoint

@@ -17,6 +17,11 @@
 #                       aws-iam-authenticator's health port 21363 is fixed (v0.7.18 too)
 #      AAS_STS_ENFORCE_X_AMZ_EXPIRES=1  the STS gateway also refuses X-Amz-Date + X-Amz-Expires
 #                       < now (real STS only enforces 15 min from X-Amz-Date)
+#      AAS_CLUSTERS=2   also start a second etcd + kube-apiserver and create the EKS cluster
+#                       aas-local-2 in moto (the EKS proxy maps it to that apiserver): many
+#                       clusters from one deployment. The second cluster has no token webhook
+#                       (aws-iam-authenticator serves one cluster id, and only one can run):
+#                       its clients use the static tokens (admin, syncer)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -24,6 +29,7 @@ REPO="$(cd "$HERE/../.." && pwd)"
 REGION=us-east-1
 UP_TIMEOUT="${AAS_UP_TIMEOUT:-90}"
 CLUSTER=aas-local            # EKS cluster created in moto at `up`; = the authenticator's cluster ID
+CLUSTER2=aas-local-2         # with AAS_CLUSTERS=2: the second cluster (static tokens only)
 # aws-iam-authenticator's health/metrics port: `:21363` (all interfaces). v0.7.18 has a
 # Config.HealthPort field, but no flag or config-file key sets it, so it is still fixed.
 AUTH_HEALTH_PORT=21363
@@ -34,7 +40,8 @@ STS_HOSTS=(sts.amazonaws.com)
 for r in "${STS_REGIONS[@]}"; do STS_HOSTS+=("sts.$r.amazonaws.com"); done
 # Start order; `down` stops in reverse.
 CHAIN_PROCS=(sts-gateway entries-renderer aws-iam-authenticator)
-PROCS=(etcd kube-apiserver moto ministack eks-proxy "${CHAIN_PROCS[@]}")
+SECOND_PROCS=(etcd-2 kube-apiserver-2)
+PROCS=(etcd kube-apiserver "${SECOND_PROCS[@]}" moto ministack eks-proxy "${CHAIN_PROCS[@]}")
 # The account ministack files every request under (moto's default; the syncer's keys are moto's,
 # which ministack does not know, so without this it would use 000000000000).
 ACCOUNT=123456789012
@@ -105,15 +112,19 @@ port_owner() {
 }
 
 do_status() {
-  local ok=0 name pid chain=1
+  local ok=0 name pid chain=1 clusters=1
   if [[ -f "$S/stack.env" ]]; then
     # shellcheck disable=SC1091
     source "$S/stack.env"
     chain="${AAS_EKS_AUTH:-1}"
+    clusters="${AAS_CLUSTERS:-1}"
   fi
   for name in "${PROCS[@]}"; do
     if [[ "$chain" == 0 && " ${CHAIN_PROCS[*]} " == *" $name "* ]]; then
       echo "$name: disabled (AAS_EKS_AUTH=0)"; continue
+    fi
+    if [[ "$clusters" == 1 && " ${SECOND_PROCS[*]} " == *" $name "* ]]; then
+      echo "$name: not started (AAS_CLUSTERS=1)"; continue
     fi
     pid="$(pid_of "$name")"
     if alive "$pid" && owned "$pid"; then echo "$name: running (pid $pid)"; else echo "$name: not running"; ok=1; fi
@@ -121,6 +132,10 @@ do_status() {
   if [[ -f "$S/stack.env" ]]; then
     if curl -sf -o /dev/null --cacert "$AAS_CA_FILE" -H "Authorization: Bearer $AAS_ADMIN_TOKEN" \
          "$AAS_KUBE_ENDPOINT/readyz"; then echo "kube-apiserver: ready"; else echo "kube-apiserver: NOT ready"; ok=1; fi
+    if [[ "$clusters" == 2 ]]; then
+      if curl -sf -o /dev/null --cacert "$AAS_CA_FILE" -H "Authorization: Bearer $AAS_ADMIN_TOKEN" \
+           "$AAS_KUBE_ENDPOINT_2/readyz"; then echo "kube-apiserver-2: ready"; else echo "kube-apiserver-2: NOT ready"; ok=1; fi
+    fi
     if curl -s -o /dev/null "$AAS_MOTO_ENDPOINT/moto-api/"; then echo "moto: reachable"; else echo "moto: NOT reachable"; ok=1; fi
     if curl -sf -o /dev/null "$AAS_MINISTACK_ENDPOINT/_ministack/health"; then echo "ministack: reachable"; else echo "ministack: NOT reachable"; ok=1; fi
     if curl -sf -o /dev/null "$AAS_MOTO_KEYS_ENDPOINT/healthz"; then echo "moto access-key lookup: reachable"
@@ -271,17 +286,21 @@ do_up() {
 
   local chain="${AAS_EKS_AUTH:-1}"
   [[ "$chain" == 0 || "$chain" == 1 ]] || { log "ERROR: AAS_EKS_AUTH must be 0 or 1, not '$chain'"; exit 1; }
+  local clusters="${AAS_CLUSTERS:-1}"
+  [[ "$clusters" == 1 || "$clusters" == 2 ]] || { log "ERROR: AAS_CLUSTERS must be 1 or 2, not '$clusters'"; exit 1; }
   if [[ "$chain" == 1 ]]; then check_health_port_free; fi
 
   trap on_up_exit EXIT
-  rm -rf "$PIDS" "$LOGD" "$PKI" "$S/etcd-data" "$S/tokens.csv" "$S/stack.json" "$S/stack.env" \
+  rm -rf "$PIDS" "$LOGD" "$PKI" "$S/etcd-data" "$S/etcd-2-data" "$S/moto-recording.jsonl" "$S/tokens.csv" "$S/stack.json" "$S/stack.env" \
          "$S"/*.token "$S"/*.kubeconfig "$S/authenticator"
   mkdir -p "$PIDS" "$LOGD"
   make_pki
 
   local ports etcd_port etcd_peer_port api_port moto_port proxy_port gw_port auth_port keys_port ms_port
-  ports="$(free_ports 9)" || die "pick ports" "python3 failed"
-  read -r etcd_port etcd_peer_port api_port moto_port proxy_port gw_port auth_port keys_port ms_port <<<"$ports"
+  local etcd2_port etcd2_peer_port api2_port
+  ports="$(free_ports 12)" || die "pick ports" "python3 failed"
+  read -r etcd_port etcd_peer_port api_port moto_port proxy_port gw_port auth_port keys_port ms_port \
+    etcd2_port etcd2_peer_port api2_port <<<"$ports"
 
   local admin_token syncer_token
   admin_token="$(openssl rand -hex 32)"; syncer_token="$(openssl rand -hex 32)"
@@ -303,7 +322,8 @@ do_up() {
     --unsafe-no-fsync --log-level warn
   # moto (starts in parallel with the apiserver; waited for below): moto's own server entry
   # point, plus the access-key lookup the STS gateway verifies signatures with.
-  start moto "$AAS_MOTO_VENV/bin/python" "$HERE/moto_with_keys.py" --keys-port "$keys_port" \
+  # moto's request recorder (/moto-api/recorder, used to count calls) writes into the state dir.
+  start moto env MOTO_RECORDER_FILEPATH="$S/moto-recording.jsonl" "$AAS_MOTO_VENV/bin/python" "$HERE/moto_with_keys.py" --keys-port "$keys_port" \
     -H 127.0.0.1 -p "$moto_port"
   # ministack: EKS (DescribeCluster with accessConfig, the access-entry APIs) on loopback through
   # hypercorn (ministack's own entry point binds 0.0.0.0). Its working directory is its own.
@@ -365,6 +385,39 @@ EOF
   wait_for "namespace kube-system exists" kube-apiserver \
     curl -sf --cacert "$PKI/ca.crt" -H "Authorization: Bearer $admin_token" "$kube/api/v1/namespaces/kube-system"
 
+  # The second cluster (AAS_CLUSTERS=2): its own etcd and apiserver, the same CA, serving cert
+  # (127.0.0.1) and static tokens, no token webhook, the same RBAC for the syncer.
+  local kube2="" proxy_extra=()
+  if [[ "$clusters" == 2 ]]; then
+    kube2="https://127.0.0.1:$api2_port"
+    start etcd-2 "$AAS_ETCD" --name aas2 --data-dir "$S/etcd-2-data" \
+      --listen-client-urls "http://127.0.0.1:$etcd2_port" --advertise-client-urls "http://127.0.0.1:$etcd2_port" \
+      --listen-peer-urls "http://127.0.0.1:$etcd2_peer_port" \
+      --initial-advertise-peer-urls "http://127.0.0.1:$etcd2_peer_port" \
+      --initial-cluster "aas2=http://127.0.0.1:$etcd2_peer_port" \
+      --unsafe-no-fsync --log-level warn
+    wait_for "etcd-2 health" etcd-2 curl -sf "http://127.0.0.1:$etcd2_port/health"
+    start kube-apiserver-2 "$AAS_KUBE_APISERVER" \
+      --etcd-servers "http://127.0.0.1:$etcd2_port" \
+      --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --endpoint-reconciler-type none \
+      --secure-port "$api2_port" \
+      --cert-dir "$PKI" --tls-cert-file "$PKI/apiserver.crt" --tls-private-key-file "$PKI/apiserver.key" \
+      --client-ca-file "$PKI/ca.crt" \
+      --service-cluster-ip-range 10.0.0.0/24 \
+      --service-account-issuer "$kube2" \
+      --service-account-key-file "$PKI/sa.pub" --service-account-signing-key-file "$PKI/sa.key" \
+      --authorization-mode RBAC --token-auth-file "$S/tokens.csv" \
+      --allow-privileged=true --profiling=false --v=1
+    wait_for "kube-apiserver-2 /readyz" kube-apiserver-2 \
+      curl -sf --cacert "$PKI/ca.crt" -H "Authorization: Bearer $admin_token" "$kube2/readyz"
+    wait_for "namespace kube-system exists on kube-apiserver-2" kube-apiserver-2 \
+      curl -sf --cacert "$PKI/ca.crt" -H "Authorization: Bearer $admin_token" "$kube2/api/v1/namespaces/kube-system"
+    python3 "$HERE/kube_apply.py" --server "$kube2" --ca-file "$PKI/ca.crt" --token-file "$S/admin.token" \
+      "$REPO/deploy/rbac.yaml" >"$LOGD/apply-rbac-2.log" 2>&1 \
+      || die "apply deploy/rbac.yaml on kube-apiserver-2" "kube_apply.py failed" apply-rbac-2
+    proxy_extra=(--cluster "$CLUSTER2=$kube2")
+  fi
+
   python3 "$HERE/kube_apply.py" --server "$kube" --ca-file "$PKI/ca.crt" --token-file "$S/admin.token" \
     "$REPO/deploy/rbac.yaml" "$HERE/access-policies-rbac.yaml" >"$LOGD/apply-rbac.log" 2>&1 \
     || die "apply deploy/rbac.yaml" "kube_apply.py failed" apply-rbac
@@ -372,10 +425,10 @@ EOF
 
   wait_for "ministack reachable" ministack curl -sf -o /dev/null "http://127.0.0.1:$ms_port/_ministack/health"
   start eks-proxy python3 "$HERE/eks_proxy.py" --listen-port "$proxy_port" \
-    --upstream-url "http://127.0.0.1:$ms_port" --kube-endpoint "$kube" --ca-file "$PKI/ca.crt"
+    --upstream-url "http://127.0.0.1:$ms_port" --kube-endpoint "$kube" --ca-file "$PKI/ca.crt" "${proxy_extra[@]}"
   wait_for "eks proxy reachable" eks-proxy curl -s -o /dev/null "http://127.0.0.1:$proxy_port/moto-api/"
 
-  # The EKS cluster in moto (through the proxy, as the syncer will see it); in the background
+  # The EKS cluster in ministack (through the proxy, as the syncer will see it); in the background
   # while the authenticator starts, waited for before stack.json is written.
   "$AAS_MOTO_VENV/bin/python" - "http://127.0.0.1:$proxy_port" "$CLUSTER" "$REGION" "$kube" \
       >"$LOGD/create-cluster.out" 2>"$LOGD/create-cluster.log" <<'EOF' &
@@ -391,6 +444,21 @@ assert d["endpoint"] == kube and d["accessConfig"]["authenticationMode"] == "API
 print(c["arn"])
 EOF
   local cluster_job=$!
+  local cluster2_job=""
+  if [[ "$clusters" == 2 ]]; then
+    "$AAS_MOTO_VENV/bin/python" - "http://127.0.0.1:$proxy_port" "$CLUSTER2" "$REGION" "$kube2" \
+        >"$LOGD/create-cluster-2.out" 2>"$LOGD/create-cluster-2.log" <<'EOF' &
+import sys, boto3
+url, name, region, kube = sys.argv[1:]
+eks = boto3.client("eks", endpoint_url=url, region_name=region,
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+c = eks.create_cluster(name=name, roleArn="arn:aws:iam::123456789012:role/aas-local-eks-cluster",
+                       resourcesVpcConfig={"subnetIds": ["subnet-aas-local"]})["cluster"]
+assert eks.describe_cluster(name=name)["cluster"]["endpoint"] == kube
+print(c["arn"])
+EOF
+    cluster2_job=$!
+  fi
 
   local ca_data
   ca_data="$(base64 -w0 "$PKI/ca.crt")"
@@ -416,8 +484,11 @@ EOF
     chmod 600 "$S/$who.kubeconfig"
   done
 
-  local started=("${PROCS[@]}")
+  local started=(etcd kube-apiserver)
+  [[ "$clusters" == 2 ]] && started+=("${SECOND_PROCS[@]}")
+  started+=(moto ministack eks-proxy)
   if [[ "$chain" == 1 ]]; then
+    started+=("${CHAIN_PROCS[@]}")
     # aws-iam-authenticator, after the apiserver is ready (so its aws-auth watch starts at
     # once; it retries only every 5 s). It reads aws-auth with the admin kubeconfig
     # (control-plane infrastructure). Environment: only what it needs; HTTPS goes through
@@ -449,12 +520,16 @@ EOF
       wait_for "aws-iam-authenticator healthy (:$AUTH_HEALTH_PORT and https://127.0.0.1:$auth_port/healthz)" \
       aws-iam-authenticator authenticator_healthy
   else
-    started=(etcd kube-apiserver moto ministack eks-proxy)
     log "AAS_EKS_AUTH=0: no aws-iam-authenticator, no STS gateway, no token webhook"
   fi
 
-  wait "$cluster_job" || die "create EKS cluster $CLUSTER in moto" "see $LOGD/create-cluster.log" create-cluster
+  wait "$cluster_job" || die "create EKS cluster $CLUSTER in ministack" "see $LOGD/create-cluster.log" create-cluster
   local cluster_arn; cluster_arn="$(cat "$LOGD/create-cluster.out")"
+  local cluster2_arn=""
+  if [[ -n "$cluster2_job" ]]; then
+    wait "$cluster2_job" || die "create EKS cluster $CLUSTER2 in ministack" "see $LOGD/create-cluster-2.log" create-cluster-2
+    cluster2_arn="$(cat "$LOGD/create-cluster-2.out")"
+  fi
 
   # stack.json / stack.env
   STACK_DIR="$S" KUBE="$kube" CA_DATA="$ca_data" ADMIN="$admin_token" SYNCER="$syncer_token" \
@@ -464,6 +539,7 @@ EOF
   KEYS="http://127.0.0.1:$keys_port" \
   AUTH_HEALTH_PORT="$AUTH_HEALTH_PORT" STS_HOSTS="${STS_HOSTS[*]}" \
   STRICT_EXPIRES="${AAS_STS_ENFORCE_X_AMZ_EXPIRES:-0}" \
+  CLUSTERS="$clusters" CLUSTER2="$CLUSTER2" CLUSTER2_ARN="$cluster2_arn" KUBE2="$kube2" \
   python3 - "${started[@]}" <<'EOF'
 import json, os, shlex, sys
 e = os.environ; s = e["STACK_DIR"]
@@ -493,7 +569,11 @@ doc = {
     "cluster": e["CLUSTER"],
     "clusterArn": e["CLUSTER_ARN"],
     "eksAuth": e["CHAIN"] == "1",
+    "clusters": int(e["CLUSTERS"]),
 }
+if e["CLUSTERS"] == "2":
+    # The second cluster: its own apiserver (same CA, same static tokens), no token webhook.
+    doc["secondCluster"] = {"name": e["CLUSTER2"], "arn": e["CLUSTER2_ARN"], "kubeEndpoint": e["KUBE2"]}
 if e["CHAIN"] == "1":
     region = e["REGION"]
     doc["stsHost"] = "sts.%s.amazonaws.com" % region
@@ -529,7 +609,11 @@ env = {
     "AAS_CLUSTER": doc["cluster"], "AAS_CLUSTER_ARN": doc["clusterArn"],
     "AAS_MOTO_KEYS_ENDPOINT": doc["motoKeysEndpoint"],
     "AAS_EKS_AUTH": "1" if doc["eksAuth"] else "0",
+    "AAS_CLUSTERS": str(doc["clusters"]),
 }
+if "secondCluster" in doc:
+    c2 = doc["secondCluster"]
+    env.update({"AAS_CLUSTER_2": c2["name"], "AAS_CLUSTER_2_ARN": c2["arn"], "AAS_KUBE_ENDPOINT_2": c2["kubeEndpoint"]})
 if doc["eksAuth"]:
     a, g = doc["authenticator"], doc["stsGateway"]
     env.update({
@@ -550,6 +634,7 @@ EOF
   chmod 600 "$S/stack.json" "$S/stack.env"
   trap - EXIT
   log "stack up in $((SECONDS - T0))s: kube $kube, moto http://127.0.0.1:$moto_port, ministack http://127.0.0.1:$ms_port, eks proxy http://127.0.0.1:$proxy_port, cluster $CLUSTER"
+  [[ "$clusters" == 2 ]] && log "second cluster $CLUSTER2: kube $kube2 (static tokens, no token webhook)"
   [[ "$chain" == 1 ]] && log "EKS auth chain: aws-iam-authenticator https://127.0.0.1:$auth_port (health :$AUTH_HEALTH_PORT), STS gateway http://127.0.0.1:$gw_port"
   log "wrote $S/stack.json and $S/stack.env"
 }

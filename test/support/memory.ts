@@ -3,7 +3,7 @@
  * hook to simulate a concurrent writer), a backup store that keeps exact copies, a fixed IAM.
  */
 import { createHash } from 'node:crypto';
-import type { AwsAuthStore, BackupRecord, BackupStore, Clock, IamDirectory, LatestBackup, Log } from '../../lib/app/ports.js';
+import type { AwsAuthStore, BackupRecord, BackupStore, Clock, ClusterMessage, ClusterQueue, IamDirectory, LatestBackup, Log, SnapshotRef, SnapshotStore } from '../../lib/app/ports.js';
 import type { ConfigMapObject, IamSnapshot } from '../../lib/core/types.js';
 import { BackupError, BackupIntegrityError, WriteConflictError } from '../../lib/errors.js';
 
@@ -171,4 +171,42 @@ export function awsAuth(data: Record<string, string>, annotations?: Record<strin
     metadata: { name: 'aws-auth', namespace: 'kube-system', ...(annotations ? { annotations } : {}) },
     data,
   };
+}
+
+/** Snapshots kept as the exact bodies written, checked on read as the S3 adapter checks them. */
+export class MemorySnapshotStore implements SnapshotStore {
+  readonly bodies = new Map<string, string>();
+  puts = 0;
+  gets = 0;
+
+  async put(snapshot: IamSnapshot, meta: { runId: string; takenAt: Date }): Promise<SnapshotRef> {
+    this.puts++;
+    const body = JSON.stringify(snapshot);
+    const key = `snapshots/${meta.takenAt.toISOString()}-${meta.runId}.json`;
+    this.bodies.set(key, body);
+    return { bucket: 'memory', key, sha256: createHash('sha256').update(body).digest('hex'), size: Buffer.byteLength(body) };
+  }
+
+  async get(ref: SnapshotRef): Promise<IamSnapshot> {
+    this.gets++;
+    const body = this.bodies.get(ref.key);
+    if (body === undefined) throw new BackupIntegrityError(`snapshot ${ref.key} does not exist`);
+    if (createHash('sha256').update(body).digest('hex') !== ref.sha256) throw new BackupIntegrityError(`snapshot ${ref.key} is not the one the run stored (SHA-256 differs)`);
+    return JSON.parse(body) as IamSnapshot;
+  }
+}
+
+/** The cluster queue: messages kept in order; `refuse` names clusters whose message cannot be sent. */
+export class MemoryClusterQueue implements ClusterQueue {
+  readonly sent: ClusterMessage[] = [];
+  refuse = new Set<string>();
+
+  async send(messages: readonly ClusterMessage[]): Promise<{ failed: { cluster: string; reason: string }[] }> {
+    const failed: { cluster: string; reason: string }[] = [];
+    for (const m of messages) {
+      if (this.refuse.has(m.cluster)) failed.push({ cluster: m.cluster, reason: 'InternalError: try again' });
+      else this.sent.push(structuredClone(m));
+    }
+    return { failed };
+  }
 }

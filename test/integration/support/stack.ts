@@ -94,10 +94,10 @@ export const clients = () => {
 
 export const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
-/** A raw request to the apiserver with a bearer token (admin for setup and inspection). */
-export function kube(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; json: any }> {
+/** A raw request to the apiserver with a bearer token (admin for setup and inspection); `endpoint`: another apiserver of the stack (AAS_CLUSTERS=2). */
+export function kube(method: string, path: string, token: string, body?: unknown, endpoint?: string): Promise<{ status: number; json: any }> {
   const s = stack();
-  const url = new URL(path, s.kubeEndpoint);
+  const url = new URL(path, endpoint ?? s.kubeEndpoint);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
       {

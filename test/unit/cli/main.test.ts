@@ -332,3 +332,42 @@ describe('plan --target access-entries: the offline contract', () => {
     expect((await run(...PLAN, '--current-entries', 'none')).stderr).toMatch(/--current-entries is for --target access-entries/);
   });
 });
+
+describe('a config that lists clusters', () => {
+  const fleetConfig = file(
+    'fleet.yaml',
+    [
+      'groupMappings:',
+      '  - iamGroup: platform-admins',
+      '    kubernetesGroups: [system:masters]',
+      'clusters:',
+      '  - cluster: demo',
+      '  - cluster: other',
+      '    groupMappings:',
+      '      - iamGroup: developers',
+      '        kubernetesGroups: [system:masters]',
+      '',
+    ].join('\n'),
+  );
+
+  test('--cluster picks the cluster to plan, with its own mappings', async () => {
+    const one = await run('plan', '--config', fleetConfig, '--cluster', 'demo', '--iam', `${F}/iam.json`, '--current', 'none', '--output', 'json');
+    const other = await run('plan', '--config', fleetConfig, '--cluster', 'other', '--iam', `${F}/iam.json`, '--current', 'none', '--output', 'json');
+    expect([one.code, other.code]).toEqual([2, 2]);
+    const [a, b] = [JSON.parse(one.stdout), JSON.parse(other.stdout)];
+    expect([a.cluster, b.cluster]).toEqual(['demo', 'other']);
+    // demo maps the platform admins, other the developers (its own groupMappings replace the shared ones)
+    expect(a.diff).not.toEqual(b.diff);
+    expect(a.diff.filter((l: string) => l.startsWith('+ mapUsers')).length).toBeGreaterThan(0);
+    expect(b.diff.filter((l: string) => l.startsWith('+ mapUsers')).length).toBeGreaterThan(0);
+  });
+
+  test('without --cluster, or with a name not listed: exit 1 naming the clusters', async () => {
+    const none = await run('plan', '--config', fleetConfig, '--iam', `${F}/iam.json`, '--current', 'none');
+    expect(none).toMatchObject({ code: 1, stdout: '' });
+    expect(none.stderr).toBe('aws-auth-syncer: the configuration lists 2 clusters (demo, other): name one ("cluster" in the payload, --cluster on the command line)\n');
+    const wrong = await run('backups', '--config', fleetConfig, '--cluster', 'prod');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toBe('aws-auth-syncer: cluster "prod" is not in the configuration (demo, other)\n');
+  });
+});

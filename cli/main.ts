@@ -82,15 +82,26 @@ export function readCurrent(text: string, path: string): ConfigMapObject {
   const obj = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   if (Array.isArray(obj.items)) {
     // `kubectl get cm -o yaml` without a name prints a List of every ConfigMap.
-    throw new InputError(`--current ${path} is a ${String(obj.kind ?? 'list')} of ${obj.items.length} object(s), not one ConfigMap: name the one ConfigMap (${CURRENT_EXPECTED})`);
+    throw new InputError(
+      `--current ${path} is a ${String(obj.kind ?? 'list')} of ${obj.items.length} object(s), not one ConfigMap: name the one ConfigMap (${CURRENT_EXPECTED})`,
+    );
   }
   const cm = value as ConfigMapObject;
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || cm.kind !== 'ConfigMap' || typeof cm.metadata !== 'object' || cm.metadata === null) {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value) ||
+    cm.kind !== 'ConfigMap' ||
+    typeof cm.metadata !== 'object' ||
+    cm.metadata === null
+  ) {
     throw new InputError(`--current ${path} is not a ConfigMap (${CURRENT_EXPECTED})`);
   }
   const ns = cm.metadata.namespace ?? AWS_AUTH_NAMESPACE;
   if (cm.metadata.name !== AWS_AUTH_NAME || ns !== AWS_AUTH_NAMESPACE) {
-    throw new InputError(`--current ${path} is ConfigMap ${String(ns)}/${String(cm.metadata.name)}, not ${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME} (${CURRENT_EXPECTED})`);
+    throw new InputError(
+      `--current ${path} is ConfigMap ${String(ns)}/${String(cm.metadata.name)}, not ${AWS_AUTH_NAMESPACE}/${AWS_AUTH_NAME} (${CURRENT_EXPECTED})`,
+    );
   }
   if (cm.data !== undefined && (typeof cm.data !== 'object' || cm.data === null || Object.values(cm.data).some((v) => typeof v !== 'string'))) {
     throw new InputError(`--current ${path}: data must map keys to strings`);
@@ -168,7 +179,8 @@ function planEntries(o: PlanOptions, config: Config, io: Io): number {
   if (o.current !== undefined) throw new InputError('plan --target access-entries reads --current-entries (the access entries), not --current (aws-auth)');
   if (o.currentEntries === undefined) throw new InputError(`plan --target access-entries needs --current-entries FILE|none (${ENTRIES_EXPECTED})`);
   const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
-  const current = o.currentEntries === 'none' ? { entries: [], policies: {} } : readCurrentEntries(readText(io, o.currentEntries, '--current-entries'), o.currentEntries);
+  const current =
+    o.currentEntries === 'none' ? { entries: [], policies: {} } : readCurrentEntries(readText(io, o.currentEntries, '--current-entries'), o.currentEntries);
   const policy = toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });
   const selfArns = [...configSelfArns(config), ...(o.selfArn ? [o.selfArn] : [])];
   const result = planEntriesSync({ current, snapshot, policy, selfArns, force: o.force === true });
@@ -198,7 +210,7 @@ function plan(o: PlanOptions, io: Io): number {
   const { config } = pickCluster(readClusterSetFile(o.config), o.cluster);
   if ((o.target ?? config.target) === 'access-entries') return planEntries(o, config, io);
   if (o.currentEntries !== undefined) throw new InputError('--current-entries is for --target access-entries; the aws-auth target reads --current');
-  if (o.current === undefined) throw new InputError("plan needs --current FILE|none (the aws-auth ConfigMap)");
+  if (o.current === undefined) throw new InputError('plan needs --current FILE|none (the aws-auth ConfigMap)');
   const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
   const current = o.current === 'none' ? null : readCurrent(readText(io, o.current, '--current'), o.current);
   const policy = toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });
@@ -282,7 +294,9 @@ async function live(command: 'sync' | 'restore' | 'backups', o: LiveOptions, io:
   const [result, reply] =
     command === 'sync'
       ? await syncAwsAuth(deps, { policy, ...common }).then((r) => [r, syncReply(config.cluster, r, [])] as const)
-      : await restoreAwsAuth(deps, { cluster: config.cluster, partition: policy.partition, backup: o.backup!, ...common }).then((r) => [r, restoreReply(config.cluster, r)] as const);
+      : await restoreAwsAuth(deps, { cluster: config.cluster, partition: policy.partition, backup: o.backup!, ...common }).then(
+          (r) => [r, restoreReply(config.cluster, r)] as const,
+        );
   if (o.output === 'json') {
     json(io, reply);
     return exitFor(result.outcome);
@@ -313,7 +327,9 @@ async function liveEntries(
   const common = { dryRun: o.dryRun === true, force: o.force === true, selfArns };
   const [result, reply] =
     command === 'sync'
-      ? await syncAccessEntries(deps, { policy: toPolicy(config, { region: ctx.region }), ...common }).then((r) => [r, entriesWriteReply(config.cluster, r, { principals: r.principals })] as const)
+      ? await syncAccessEntries(deps, { policy: toPolicy(config, { region: ctx.region }), ...common }).then(
+          (r) => [r, entriesWriteReply(config.cluster, r, { principals: r.principals })] as const,
+        )
       : await restoreAccessEntries(deps, { cluster: config.cluster, backup: o.backup!, ...common }).then(
           (r) => [r, entriesWriteReply(config.cluster, r, { restoredFrom: r.restoredFrom.key, restoredTakenAt: r.restoredFrom.takenAt })] as const,
         );
@@ -342,12 +358,13 @@ async function migrate(o: MigrateOptions, io: Io): Promise<number> {
   if (o.to !== 'access-entries') throw new InputError(`--to must be access-entries (the only target to migrate to), not ${JSON.stringify(o.to)}`);
   const { config, roleArn } = pickCluster(readClusterSetFile(o.config), o.cluster);
   const kube = await kubeconfigConnection(o, config.cluster, io);
-  const [{ assertProfileExists, regionFromEnvOrProfile, profileInUse }, { liveDepsFor }, { planMigration, formatMigration }, { syncAccessEntries }] = await Promise.all([
-    import('../lib/adapters/aws-profile.js'),
-    import('../lib/adapters/wire.js'),
-    import('../lib/core/migrate.js'),
-    import('../lib/app/access-entries.js'),
-  ]);
+  const [{ assertProfileExists, regionFromEnvOrProfile, profileInUse }, { liveDepsFor }, { planMigration, formatMigration }, { syncAccessEntries }] =
+    await Promise.all([
+      import('../lib/adapters/aws-profile.js'),
+      import('../lib/adapters/wire.js'),
+      import('../lib/core/migrate.js'),
+      import('../lib/app/access-entries.js'),
+    ]);
   await assertProfileExists(o.profile);
   const region = config.region ?? (await regionFromEnvOrProfile(o.profile));
   if (!region) throw new InputError(`no region: set \`region\` in ${o.config}, AWS_REGION, or a region in the AWS profile ${profileInUse(o.profile)}`);
@@ -371,7 +388,14 @@ async function migrate(o: MigrateOptions, io: Io): Promise<number> {
   const base = entriesPlanReply(config.cluster, applied?.plan ?? entriesPlan);
   const outcome = applied?.outcome ?? base.outcome;
   if (o.output === 'json') {
-    json(io, { ...base, outcome, command: 'migrate', authenticationMode: mode, migration, ...(applied ? { applied: applied.applied, backupKey: applied.backupKey } : {}) });
+    json(io, {
+      ...base,
+      outcome,
+      command: 'migrate',
+      authenticationMode: mode,
+      migration,
+      ...(applied ? { applied: applied.applied, backupKey: applied.backupKey } : {}),
+    });
   } else {
     io.err(`${[modeLine, ...formatMigration(migration), 'access entries the switch creates:', ...base.diff].join('\n')}\n`);
     if (!o.apply && outcome === 'planned') io.out(base.calls.map((c) => `${JSON.stringify(c)}\n`).join(''));
@@ -421,9 +445,12 @@ function program(io: Io, done: (code: number) => void): Command {
     .helpOption('-h, --help', 'show help')
     .helpCommand(false)
     .exitOverride()
-    .showHelpAfterError("(aws-auth-syncer --help lists the commands)")
+    .showHelpAfterError('(aws-auth-syncer --help lists the commands)')
     .configureOutput({ writeOut: (t) => io.out(t), writeErr: (t) => io.err(t) })
-    .addHelpText('after', `\nEach command has its own help: aws-auth-syncer plan --help.\n${EXIT_HELP.all}\n\nAWS credentials and region: --profile or AWS_PROFILE, the shared config and credentials files,\nthe usual AWS_* variables (as the aws CLI). The cluster's region is \`region\` in the config,\nelse AWS_REGION / AWS_DEFAULT_REGION, else the profile's region.\n`);
+    .addHelpText(
+      'after',
+      `\nEach command has its own help: aws-auth-syncer plan --help.\n${EXIT_HELP.all}\n\nAWS credentials and region: --profile or AWS_PROFILE, the shared config and credentials files,\nthe usual AWS_* variables (as the aws CLI). The cluster's region is \`region\` in the config,\nelse AWS_REGION / AWS_DEFAULT_REGION, else the profile's region.\n`,
+    );
   const outputOption = () => new Option('--output <format>', 'text, or json: one JSON document on stdout').choices(['text', 'json']).default('text');
   const liveOptions = (cmd: Command) =>
     cmd
@@ -434,7 +461,7 @@ function program(io: Io, done: (code: number) => void): Command {
       .addOption(outputOption());
   const cluster = (cmd: Command) =>
     cmd
-      .option('--kubeconfig <file>', "reach the cluster through this kubeconfig (as kubectl would) instead of EKS DescribeCluster + an STS token")
+      .option('--kubeconfig <file>', 'reach the cluster through this kubeconfig (as kubectl would) instead of EKS DescribeCluster + an STS token')
       .option('--context <name>', 'kubeconfig context (default: its current-context; implies the kubeconfig path even without --kubeconfig)');
 
   out
@@ -447,7 +474,10 @@ function program(io: Io, done: (code: number) => void): Command {
     .option('--iam <file>', 'output of `aws iam get-account-authorization-details` (JSON)')
     .addOption(new Option('--target <target>', 'aws-auth or access-entries (default: target in the config)').choices([...TARGETS]))
     .option('--current <file|none>', 'aws-auth target: output of `kubectl -n kube-system get configmap aws-auth -o yaml`, or none (plan a create)')
-    .option('--current-entries <file|none>', 'access-entries target: {"accessEntries": [<describe-access-entry .accessEntry>…], "associatedPolicies": {"<principalArn>": […]}}, or none')
+    .option(
+      '--current-entries <file|none>',
+      'access-entries target: {"accessEntries": [<describe-access-entry .accessEntry>…], "associatedPolicies": {"<principalArn>": […]}}, or none',
+    )
     .option('--self-arn <arn>', "the syncer's own identity, whose access must survive (in addition to selfArn in the config)")
     .option('--cluster <name>', 'with a config that lists clusters: the one to plan')
     .option('--force', 'proceed over problems in the current aws-auth; waive the removal and empty-discovery guards')

@@ -38,7 +38,9 @@ function clustersOf(doc, file, defaultRegion) {
   const items = hasOne ? [{ cluster: doc.cluster, region: doc.region }] : doc.clusters;
   if (!Array.isArray(items) || items.length === 0) fail('clusters must list at least one cluster');
   if (items.length > MAX_CLUSTERS) {
-    fail(`lists ${items.length} clusters; one stack serves at most ${MAX_CLUSTERS} (its roles' inline policies name each cluster, and IAM limits their size): split the list over two stacks`);
+    fail(
+      `lists ${items.length} clusters; one stack serves at most ${MAX_CLUSTERS} (its roles' inline policies name each cluster, and IAM limits their size): split the list over two stacks`,
+    );
   }
   const seen = new Set();
   const clusters = items.map((c, i) => {
@@ -132,7 +134,11 @@ function derive({ mode, clusters, prefix }, cliRoleArns) {
     // SEARCH, and the totals keep the alarm set fixed however many clusters there are).
     dimensions: {
       refusedIam: [{ Name: 'service', Value: 'aws-auth-syncer' }, ...(fleet ? [] : [{ Name: 'cluster', Value: names[0] }]), { Name: 'trigger', Value: 'iam' }],
-      refusedSchedule: [{ Name: 'service', Value: 'aws-auth-syncer' }, ...(fleet ? [] : [{ Name: 'cluster', Value: names[0] }]), { Name: 'trigger', Value: 'schedule' }],
+      refusedSchedule: [
+        { Name: 'service', Value: 'aws-auth-syncer' },
+        ...(fleet ? [] : [{ Name: 'cluster', Value: names[0] }]),
+        { Name: 'trigger', Value: 'schedule' },
+      ],
       succeeded: [{ Name: 'service', Value: 'aws-auth-syncer' }, ...(fleet ? [] : [{ Name: 'cluster', Value: names[0] }])],
     },
   };

@@ -18,7 +18,9 @@ function schedulePeriodSeconds(schedule) {
   }
   const seconds = Number(m[1]) * SECONDS[m[2]];
   if (seconds < 60 || seconds > MAX_PERIOD_SECONDS) {
-    throw new Error(`param schedule ${JSON.stringify(schedule)}: the period must be between 1 minute and 3.5 days (two periods must fit CloudWatch's 7-day alarm window)`);
+    throw new Error(
+      `param schedule ${JSON.stringify(schedule)}: the period must be between 1 minute and 3.5 days (two periods must fit CloudWatch's 7-day alarm window)`,
+    );
   }
   return seconds;
 }
@@ -32,14 +34,17 @@ function configParameterArn(name) {
   // Unset: only used by a resource whose condition is then false; it must still read as an ARN.
   if (n === '') return sub('arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/none');
   if (n.startsWith('arn:')) {
-    if (!/^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]{1,2048}$/.test(n)) throw new Error(`param configParameter ${JSON.stringify(name)}: not an SSM parameter ARN`);
+    if (!/^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter\/[A-Za-z0-9_.\-/]{1,2048}$/.test(n))
+      throw new Error(`param configParameter ${JSON.stringify(name)}: not an SSM parameter ARN`);
     return n;
   }
   if (!/^\/?[A-Za-z0-9_.\-/]{1,2048}$/.test(n) || n.includes('//')) {
     throw new Error(`param configParameter ${JSON.stringify(name)}: not an SSM parameter name (letters, digits, _ . - /) or parameter ARN`);
   }
   if (/^\/?(aws|ssm)/i.test(n)) {
-    throw new Error(`param configParameter ${JSON.stringify(name)}: SSM reserves names starting with "aws" or "ssm"; use a name such as /eks/aws-auth-syncer/prod`);
+    throw new Error(
+      `param configParameter ${JSON.stringify(name)}: SSM reserves names starting with "aws" or "ssm"; use a name such as /eks/aws-auth-syncer/prod`,
+    );
   }
   return sub(`arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${n.replace(/^\//, '')}`);
 }
@@ -60,13 +65,18 @@ function configParameterKmsKeyArn(arn) {
  * list without the other is refused here, at package time, rather than by Lambda at deploy time.
  */
 function vpcConfig(subnets, securityGroups) {
-  const list = (v) => v.split(',').map((x) => x.trim()).filter(Boolean);
+  const list = (v) =>
+    v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   const s = list(subnets);
   const g = list(securityGroups);
   if (s.length === 0 && g.length === 0) return { Ref: 'AWS::NoValue' };
   if (s.length === 0 || g.length === 0) throw new Error('params vpcSubnetIds and vpcSecurityGroupIds: give both (comma-separated ids) or neither');
   for (const id of s) if (!/^subnet-[0-9a-f]{8,17}$/.test(id)) throw new Error(`param vpcSubnetIds: ${JSON.stringify(id)} is not a subnet id (subnet-…)`);
-  for (const id of g) if (!/^sg-[0-9a-f]{8,17}$/.test(id)) throw new Error(`param vpcSecurityGroupIds: ${JSON.stringify(id)} is not a security group id (sg-…)`);
+  for (const id of g)
+    if (!/^sg-[0-9a-f]{8,17}$/.test(id)) throw new Error(`param vpcSecurityGroupIds: ${JSON.stringify(id)} is not a security group id (sg-…)`);
   return { SubnetIds: s, SecurityGroupIds: g };
 }
 
@@ -76,7 +86,10 @@ function vpcConfig(subnets, securityGroups) {
  * policy's condition is then false.
  */
 function memberAccountPrincipals(accounts) {
-  const ids = accounts.split(',').map((x) => x.trim()).filter(Boolean);
+  const ids = accounts
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (ids.length === 0) return [sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root')];
   for (const id of ids) if (!/^\d{12}$/.test(id)) throw new Error(`param memberAccounts: ${JSON.stringify(id)} is not an AWS account id (12 digits)`);
   return [...new Set(ids)].map((id) => sub(`arn:\${AWS::Partition}:iam::${id}:root`));

@@ -12,7 +12,8 @@ export const handler = instrumented('backups', (event: unknown) =>
     const { limit, cluster: name } = parseListRequest(event);
     const rt = await liveRuntime(name);
     const cluster = rt.policy.cluster;
-    if (rt.settings.config.target === 'access-entries') return { ...backupsReply(cluster, await rt.deps.backups.listEntries(cluster, limit)), target: 'access-entries' };
+    if (rt.settings.config.target === 'access-entries')
+      return { ...backupsReply(cluster, await rt.deps.backups.listEntries(cluster, limit)), target: 'access-entries' };
     return backupsReply(cluster, await listBackups(rt.deps.backups, cluster, limit));
   }),
 );

@@ -117,7 +117,10 @@ export function validateClusterSet(value: unknown, source = 'config'): ClusterSe
     entries.forEach((e, i) => {
       const seen = first.get(e.config.cluster);
       // Backups, metrics, tag keys and the queue's message groups are all keyed by the name.
-      if (seen !== undefined) lines.add(`clusters[${i}].cluster: ${JSON.stringify(e.config.cluster)} is listed twice (also clusters[${seen}]); cluster names must be unique in one deployment`);
+      if (seen !== undefined)
+        lines.add(
+          `clusters[${i}].cluster: ${JSON.stringify(e.config.cluster)} is listed twice (also clusters[${seen}]); cluster names must be unique in one deployment`,
+        );
       else first.set(e.config.cluster, i);
     });
     // IAM belongs to one partition: the identities read once cannot log in to a cluster of another.
@@ -129,7 +132,9 @@ export function validateClusterSet(value: unknown, source = 'config'): ClusterSe
     });
     if (partitions.size > 1) {
       const [[p0, i0], [p1, i1]] = [...partitions.entries()] as [[string, number], [string, number]];
-      lines.add(`clusters[${i1}].region: ${entries[i1]!.config.region} is in partition ${p1}, clusters[${i0}] in ${p0}; one deployment reads the IAM of one partition`);
+      lines.add(
+        `clusters[${i1}].region: ${entries[i1]!.config.region} is in partition ${p1}, clusters[${i0}] in ${p0}; one deployment reads the IAM of one partition`,
+      );
     }
   }
   if (lines.size > 0) throw new ConfigError(`invalid ${source}:\n  ${[...lines].join('\n  ')}`, { context: { source } });
@@ -155,7 +160,9 @@ export function pickCluster(set: ClusterSet, name?: string): ClusterEntry {
   const names = set.clusters.map((c) => c.config.cluster);
   if (name === undefined) {
     if (set.kind === 'single') return set.clusters[0]!;
-    throw new InputError(`the configuration lists ${names.length} clusters (${names.join(', ')}): name one ("cluster" in the payload, --cluster on the command line)`);
+    throw new InputError(
+      `the configuration lists ${names.length} clusters (${names.join(', ')}): name one ("cluster" in the payload, --cluster on the command line)`,
+    );
   }
   const found = set.clusters.find((c) => c.config.cluster === name);
   if (!found) throw new InputError(`cluster ${JSON.stringify(name)} is not in the configuration (${names.join(', ')})`);

@@ -45,7 +45,8 @@ const ROLE_TEMPLATE_VARS = { partition: 'aws', accountId: '111122223333', roleNa
 
 const selfArnSchema = z.string().check(z.refine((arn) => identityKeyOf(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN'));
 /** A KMS key id, key ARN, alias name or alias ARN. */
-const KMS_KEY_RE = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/+=,.@-]+)|alias\/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
+const KMS_KEY_RE =
+  /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/+=,.@-]+)|alias\/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
 const KMS_KEY_MESSAGE = 'must be a KMS key ARN (the stack output BackupMacKeyArn), key id or alias';
 
 /** EKS namespace names (DNS labels); EKS also takes a trailing `*` (every namespace with that prefix). */
@@ -57,11 +58,18 @@ const accessPolicies = z.optional(
         /** An EKS access policy by name (`aws eks list-access-policies`). */
         policy: pattern(/^AmazonEKS[A-Za-z0-9]{1,100}Policy$/, 'must be an EKS access policy name such as AmazonEKSViewPolicy (aws eks list-access-policies)'),
         scope: z.enum(['cluster', 'namespace']),
-        namespaces: z.optional(z.array(pattern(NAMESPACE_RE, 'must be a Kubernetes namespace name (a trailing * matches a prefix)')).check(z.minLength(1, 'must list at least one namespace'))),
+        namespaces: z.optional(
+          z
+            .array(pattern(NAMESPACE_RE, 'must be a Kubernetes namespace name (a trailing * matches a prefix)'))
+            .check(z.minLength(1, 'must list at least one namespace')),
+        ),
       })
       .check(
         z.refine((p) => (p.scope === 'namespace') === (p.namespaces !== undefined), 'scope namespace needs namespaces, and scope cluster takes none'),
-        z.refine((p) => p.policy !== 'AmazonEKSClusterAdminPolicy' || p.scope === 'cluster', 'AmazonEKSClusterAdminPolicy is cluster-wide only (map the group to system:masters instead)'),
+        z.refine(
+          (p) => p.policy !== 'AmazonEKSClusterAdminPolicy' || p.scope === 'cluster',
+          'AmazonEKSClusterAdminPolicy is cluster-wide only (map the group to system:masters instead)',
+        ),
       ),
   ),
 );
@@ -107,7 +115,10 @@ export const configSchema = z.strictObject({
   tags: z._default(
     z.strictObject({
       /** Globs of the Kubernetes groups a tag may grant; system:masters only when listed as such. */
-      allowedGroups: z._default(z.array(pattern(/^[\p{L}\p{N}_.:/=+\-@*?]{1,253}$/u, 'must be a Kubernetes group name or a glob of one')), DEFAULT_ALLOWED_TAG_GROUPS),
+      allowedGroups: z._default(
+        z.array(pattern(/^[\p{L}\p{N}_.:/=+\-@*?]{1,253}$/u, 'must be a Kubernetes group name or a glob of one')),
+        DEFAULT_ALLOWED_TAG_GROUPS,
+      ),
     }),
     { allowedGroups: DEFAULT_ALLOWED_TAG_GROUPS },
   ),
@@ -234,7 +245,9 @@ export function configSourceFromEnv(env: NodeJS.ProcessEnv = process.env): Confi
     }
     // SSM reserves names that start with "aws" or "ssm" (any case), e.g. /aws-auth-syncer/…
     if (/^\/?(aws|ssm)/i.test(parameter)) {
-      throw new ConfigError(`SYNCER_CONFIG_PARAMETER: ${JSON.stringify(parameter)} starts with "aws" or "ssm", which SSM reserves; use a name such as /eks/aws-auth-syncer/prod`);
+      throw new ConfigError(
+        `SYNCER_CONFIG_PARAMETER: ${JSON.stringify(parameter)} starts with "aws" or "ssm", which SSM reserves; use a name such as /eks/aws-auth-syncer/prod`,
+      );
     }
     return { kind: 'parameter', name: parameter };
   }
@@ -271,19 +284,31 @@ export function resolveSettings(config: Config, env: NodeJS.ProcessEnv = process
   const bucket = bucketOverride || env.BACKUP_BUCKET || config.backup.bucket;
   if (!bucket) throw new ConfigError('backup.bucket: required (or set BACKUP_BUCKET)');
   const changeTopicArn = env.SYNCER_CHANGE_TOPIC_ARN?.trim() || undefined;
-  if (changeTopicArn && !TOPIC_ARN.test(changeTopicArn)) throw new ConfigError(`SYNCER_CHANGE_TOPIC_ARN: ${JSON.stringify(changeTopicArn)} is not an SNS topic ARN`);
-  const fromEnv = (env.SYNCER_SELF_ARNS ?? '').split(',').map((a) => a.trim()).filter((a) => a !== '');
+  if (changeTopicArn && !TOPIC_ARN.test(changeTopicArn))
+    throw new ConfigError(`SYNCER_CHANGE_TOPIC_ARN: ${JSON.stringify(changeTopicArn)} is not an SNS topic ARN`);
+  const fromEnv = (env.SYNCER_SELF_ARNS ?? '')
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
   const bad = fromEnv.find((a) => identityKeyOf(a) === undefined);
   if (bad !== undefined) throw new ConfigError(`SYNCER_SELF_ARNS: ${JSON.stringify(bad)} must be an IAM role or user ARN, or an STS assumed-role ARN`);
   const macKeyId = env.BACKUP_MAC_KEY || config.backup.macKey;
   if (!macKeyId) {
     throw new ConfigError('backup.macKey: required (or set BACKUP_MAC_KEY): the KMS HMAC key that signs backups, the stack output BackupMacKeyArn');
   }
-  if (!KMS_KEY_RE.test(macKeyId)) throw new ConfigError(`${env.BACKUP_MAC_KEY ? 'BACKUP_MAC_KEY' : 'backup.macKey'}: ${KMS_KEY_MESSAGE}, not ${JSON.stringify(macKeyId)}`);
+  if (!KMS_KEY_RE.test(macKeyId))
+    throw new ConfigError(`${env.BACKUP_MAC_KEY ? 'BACKUP_MAC_KEY' : 'backup.macKey'}: ${KMS_KEY_MESSAGE}, not ${JSON.stringify(macKeyId)}`);
   // A KMS key lives in one region, the stack's; the cluster may be elsewhere. An ARN says where;
   // for an id or alias, the caller's own region is the best guess.
   const macRegion = macKeyId.startsWith('arn:') ? macKeyId.split(':')[3]! : (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? region);
-  return { config, region, bucket, macKey: { id: macKeyId, region: macRegion }, selfArns: [...new Set([...configSelfArns(config), ...fromEnv])], ...(changeTopicArn ? { changeTopicArn } : {}) };
+  return {
+    config,
+    region,
+    bucket,
+    macKey: { id: macKeyId, region: macRegion },
+    selfArns: [...new Set([...configSelfArns(config), ...fromEnv])],
+    ...(changeTopicArn ? { changeTopicArn } : {}),
+  };
 }
 
 /**
@@ -313,7 +338,9 @@ export function toPolicy(config: Config, context: { region?: string; clusterArn?
 export function clusterQueueUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
   const url = env.SYNCER_CLUSTER_QUEUE_URL?.trim();
   if (!url) {
-    throw new ConfigError('SYNCER_CLUSTER_QUEUE_URL: not set; a configuration with clusters needs the cluster queue (serverless.yml sets it when its config file lists clusters)');
+    throw new ConfigError(
+      'SYNCER_CLUSTER_QUEUE_URL: not set; a configuration with clusters needs the cluster queue (serverless.yml sets it when its config file lists clusters)',
+    );
   }
   let path: string;
   try {
@@ -321,6 +348,7 @@ export function clusterQueueUrlFromEnv(env: NodeJS.ProcessEnv = process.env): st
   } catch {
     path = '';
   }
-  if (!/^\/\d{12}\/[\w-]{1,75}\.fifo$/.test(path)) throw new ConfigError(`SYNCER_CLUSTER_QUEUE_URL: ${JSON.stringify(url)} is not the URL of an SQS FIFO queue (…/<account>/<name>.fifo)`);
+  if (!/^\/\d{12}\/[\w-]{1,75}\.fifo$/.test(path))
+    throw new ConfigError(`SYNCER_CLUSTER_QUEUE_URL: ${JSON.stringify(url)} is not the URL of an SQS FIFO queue (…/<account>/<name>.fifo)`);
   return url;
 }

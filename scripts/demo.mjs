@@ -68,8 +68,14 @@ async function demo(stack) {
   const { KMSClient, CreateKeyCommand } = await import('@aws-sdk/client-kms');
   const { STSClient } = await import('@aws-sdk/client-sts');
   const { createEksToken } = await import('../dist/lib/adapters/eks.js');
-  const { EKSClient, CreateAccessEntryCommand, AssociateAccessPolicyCommand, ListAccessEntriesCommand, DescribeAccessEntryCommand, ListAssociatedAccessPoliciesCommand } =
-    await import('@aws-sdk/client-eks');
+  const {
+    EKSClient,
+    CreateAccessEntryCommand,
+    AssociateAccessPolicyCommand,
+    ListAccessEntriesCommand,
+    DescribeAccessEntryCommand,
+    ListAssociatedAccessPoliciesCommand,
+  } = await import('@aws-sdk/client-eks');
 
   const cluster = stack.cluster;
   const region = stack.region;
@@ -78,13 +84,23 @@ async function demo(stack) {
   const s3 = new S3Client({ region, endpoint: stack.motoEndpoint, credentials: admin, forcePathStyle: true });
   const kms = new KMSClient({ region, endpoint: stack.motoEndpoint, credentials: admin });
   const sha256 = new STSClient({ region, credentials: admin }).config.sha256;
-  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' }] });
+  const trust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' }],
+  });
 
   const kube = (method, path, token, body) =>
     new Promise((resolve, reject) => {
       const url = new URL(path, stack.kubeEndpoint);
       const req = request(
-        { method, hostname: url.hostname, port: url.port, path: url.pathname, ca: readFileSync(stack.caFile), headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } },
+        {
+          method,
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          ca: readFileSync(stack.caFile),
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        },
         (res) => {
           let text = '';
           res.on('data', (c) => (text += c));
@@ -104,7 +120,10 @@ async function demo(stack) {
   /** Who does the cluster say this IAM identity is? (its own STS-presigned token → SelfSubjectReview) */
   const whoami = async (who) => {
     const token = await createEksToken({ cluster, region, credentials: who.credentials, sha256, now: new Date() });
-    const r = await kube('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', token, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    const r = await kube('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', token, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'SelfSubjectReview',
+    });
     if (r.status !== 201) return `rejected (${r.status} ${r.json?.reason ?? ''})`;
     const u = r.json.status.userInfo;
     return `accepted as ${u.username} groups=[${u.groups.filter((g) => g !== 'system:authenticated').join(', ')}]`;
@@ -131,8 +150,23 @@ async function demo(stack) {
   await user('alice', ['platform-admins']);
   await user('bob', ['developers']);
   const carol = await user('carol');
-  await iam.send(new CreateRoleCommand({ RoleName: 'AWSReservedSSO_ReadOnly_0123456789abcdef', Path: '/aws-reserved/sso.amazonaws.com/us-east-1/', AssumeRolePolicyDocument: trust }));
-  await iam.send(new CreateRoleCommand({ RoleName: 'ci-deployer', AssumeRolePolicyDocument: trust, Tags: [{ Key: `aws-auth-syncer/${cluster}/groups`, Value: 'deployers' }, { Key: `aws-auth-syncer/${cluster}/username`, Value: 'ci:{{SessionName}}' }] }));
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: 'AWSReservedSSO_ReadOnly_0123456789abcdef',
+      Path: '/aws-reserved/sso.amazonaws.com/us-east-1/',
+      AssumeRolePolicyDocument: trust,
+    }),
+  );
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: 'ci-deployer',
+      AssumeRolePolicyDocument: trust,
+      Tags: [
+        { Key: `aws-auth-syncer/${cluster}/groups`, Value: 'deployers' },
+        { Key: `aws-auth-syncer/${cluster}/username`, Value: 'ci:{{SessionName}}' },
+      ],
+    }),
+  );
   show([
     'groups: platform-admins (alice) → system:masters, developers (bob) → developers (config: groupMappings)',
     'carol: in no group yet',
@@ -140,13 +174,18 @@ async function demo(stack) {
     'ci-deployer tagged deployers, username ci:{{SessionName}} (tags: limited by tags.allowedGroups)',
   ]);
 
-  step(entries ? "The syncer's identity and the existing access entries (the cluster creator's admin entry, a node role)" : "The syncer's identity and the existing aws-auth (node role, break-glass admin, the syncer itself)");
+  step(
+    entries
+      ? "The syncer's identity and the existing access entries (the cluster creator's admin entry, a node role)"
+      : "The syncer's identity and the existing aws-auth (node role, break-glass admin, the syncer itself)",
+  );
   const syncer = await user('aws-auth-syncer');
   const bucket = 'aws-auth-syncer-demo-backups';
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: 'Enabled' } }));
   // The HMAC key that signs every backup (serverless.yml creates it in AWS; moto here).
-  const macKey = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Description: 'aws-auth-syncer demo backups' }))).KeyMetadata.Arn;
+  const macKey = (await kms.send(new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Description: 'aws-auth-syncer demo backups' })))
+    .KeyMetadata.Arn;
   const initial = {
     apiVersion: 'v1',
     kind: 'ConfigMap',
@@ -169,9 +208,12 @@ async function demo(stack) {
     const out = [];
     for (const principalArn of (await eks.send(new ListAccessEntriesCommand({ clusterName: cluster }))).accessEntries ?? []) {
       const e = (await eks.send(new DescribeAccessEntryCommand({ clusterName: cluster, principalArn }))).accessEntry;
-      const p = e.type === 'STANDARD' ? (await eks.send(new ListAssociatedAccessPoliciesCommand({ clusterName: cluster, principalArn }))).associatedAccessPolicies : [];
+      const p =
+        e.type === 'STANDARD' ? (await eks.send(new ListAssociatedAccessPoliciesCommand({ clusterName: cluster, principalArn }))).associatedAccessPolicies : [];
       const owned = e.tags?.['aws-auth-syncer.io/owned'] === cluster ? ' (syncer)' : '';
-      out.push(`${principalArn} ${e.type}${owned} username=${e.username} groups=[${e.kubernetesGroups.join(', ')}]${p.length ? ` + ${p.map((x) => `${x.policyArn.split('/').pop()}@${x.accessScope.type}`).join(', ')}` : ''}`);
+      out.push(
+        `${principalArn} ${e.type}${owned} username=${e.username} groups=[${e.kubernetesGroups.join(', ')}]${p.length ? ` + ${p.map((x) => `${x.policyArn.split('/').pop()}@${x.accessScope.type}`).join(', ')}` : ''}`,
+      );
     }
     return out;
   };
@@ -182,14 +224,28 @@ async function demo(stack) {
     await iam.send(new CreateRoleCommand({ RoleName: 'eks-node-role', AssumeRolePolicyDocument: trust }));
     await eks.send(new CreateAccessEntryCommand({ clusterName: cluster, principalArn: 'arn:aws:iam::123456789012:role/cluster-creator' }));
     await eks.send(
-      new AssociateAccessPolicyCommand({ clusterName: cluster, principalArn: 'arn:aws:iam::123456789012:role/cluster-creator', policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy', accessScope: { type: 'cluster' } }),
+      new AssociateAccessPolicyCommand({
+        clusterName: cluster,
+        principalArn: 'arn:aws:iam::123456789012:role/cluster-creator',
+        policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+        accessScope: { type: 'cluster' },
+      }),
     );
     await eks.send(new CreateAccessEntryCommand({ clusterName: cluster, principalArn: 'arn:aws:iam::123456789012:role/eks-node-role', type: 'EC2_LINUX' }));
-    show([`syncer: ${syncer.arn} (needs no Kubernetes access: access entries are EKS API calls)`, `cluster authentication mode: API_AND_CONFIG_MAP`, ...(await listEntries()).map((l) => `entry: ${l}`), `backups: s3://${bucket} (versioned)`]);
+    show([
+      `syncer: ${syncer.arn} (needs no Kubernetes access: access entries are EKS API calls)`,
+      `cluster authentication mode: API_AND_CONFIG_MAP`,
+      ...(await listEntries()).map((l) => `entry: ${l}`),
+      `backups: s3://${bucket} (versioned)`,
+    ]);
   } else {
     const created = await kube('POST', '/api/v1/namespaces/kube-system/configmaps', stack.adminToken, initial);
     if (created.status !== 201) throw new Error(`could not create the initial aws-auth: ${created.status}`);
-    show([`syncer: ${syncer.arn} (RBAC: may get/update kube-system/aws-auth only)`, 'aws-auth: node role, break-glass admin, the syncer', `backups: s3://${bucket} (versioned)`]);
+    show([
+      `syncer: ${syncer.arn} (RBAC: may get/update kube-system/aws-auth only)`,
+      'aws-auth: node role, break-glass admin, the syncer',
+      `backups: s3://${bucket} (versioned)`,
+    ]);
   }
 
   Object.assign(process.env, {
@@ -223,7 +279,17 @@ async function demo(stack) {
     if (r.error) show([`error: ${r.error.message}`]);
   };
   const iamEvent = (name, id) => ({
-    Records: [{ messageId: id, body: JSON.stringify({ id, source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 'iam.amazonaws.com', eventName: name, eventID: `ct-${id}` } }) }],
+    Records: [
+      {
+        messageId: id,
+        body: JSON.stringify({
+          id,
+          source: 'aws.iam',
+          'detail-type': 'AWS API Call via CloudTrail',
+          detail: { eventSource: 'iam.amazonaws.com', eventName: name, eventID: `ct-${id}` },
+        }),
+      },
+    ],
   });
 
   step('Dry run of the sync handler ({"dryRun": true}): the plan, nothing written');
@@ -248,7 +314,9 @@ async function demo(stack) {
   report(await sync(iamEvent('RemoveUserFromGroup', 'evt-3')));
   show([
     `carol's token → ${await until(carol, (a) => !isAccepted(a))}   ← revocation measured: ${
-      entries ? 'the sync deleted her access entry, the authenticator reloaded the rendered entries' : "the sync wrote aws-auth, the authenticator's watch picked it up"
+      entries
+        ? 'the sync deleted her access entry, the authenticator reloaded the rendered entries'
+        : "the sync wrote aws-auth, the authenticator's watch picked it up"
     }`,
   ]);
 
@@ -259,9 +327,15 @@ async function demo(stack) {
   step(`Restore the first backup (${first.backupKey})`);
   report(await restore({ backup: first.backupKey }));
   if (entries) {
-    show(['access entries now (the creator\'s and the node entry untouched throughout):', ...(await listEntries()).map((l) => `  ${l}`)]);
+    show(["access entries now (the creator's and the node entry untouched throughout):", ...(await listEntries()).map((l) => `  ${l}`)]);
     return;
   }
   const now = await kube('GET', '/api/v1/namespaces/kube-system/configmaps/aws-auth', stack.adminToken);
-  show(['aws-auth mapRoles now:', ...now.json.data.mapRoles.trimEnd().split('\n').map((l) => `  ${l}`)]);
+  show([
+    'aws-auth mapRoles now:',
+    ...now.json.data.mapRoles
+      .trimEnd()
+      .split('\n')
+      .map((l) => `  ${l}`),
+  ]);
 }

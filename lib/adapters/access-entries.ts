@@ -71,7 +71,10 @@ export class EksAccessEntryStore implements AccessEntryStore {
   }
 
   private fail(op: string, what: string, err: unknown): never {
-    throw new ClusterAccessError(`EKS ${op} ${what} on cluster ${this.cluster} failed: ${name(err)}: ${message(err)}`, { cause: err, context: { cluster: this.cluster, op } });
+    throw new ClusterAccessError(`EKS ${op} ${what} on cluster ${this.cluster} failed: ${name(err)}: ${message(err)}`, {
+      cause: err,
+      context: { cluster: this.cluster, op },
+    });
   }
 
   /** Every page of a paginated call; a repeated token or too many pages is an error, never a short list. */
@@ -86,7 +89,8 @@ export class EksAccessEntryStore implements AccessEntryStore {
       out.push(page);
       token = page.nextToken || undefined;
       if (token !== undefined) {
-        if (seen.has(token)) throw new ClusterAccessError(`EKS ${op} returned the same nextToken twice (page ${out.length})`, { context: { cluster: this.cluster } });
+        if (seen.has(token))
+          throw new ClusterAccessError(`EKS ${op} returned the same nextToken twice (page ${out.length})`, { context: { cluster: this.cluster } });
         seen.add(token);
         if (out.length >= maxPages) throw new ClusterAccessError(`EKS ${op} exceeded ${maxPages} pages`, { context: { cluster: this.cluster } });
       }
@@ -99,7 +103,9 @@ export class EksAccessEntryStore implements AccessEntryStore {
     const maxResults = this.options.pageSize ?? PAGE_SIZE;
     let arns: string[];
     try {
-      const pages = await this.pages('ListAccessEntries', (nextToken) => this.eks.send(new ListAccessEntriesCommand({ clusterName: this.cluster, maxResults, nextToken })));
+      const pages = await this.pages('ListAccessEntries', (nextToken) =>
+        this.eks.send(new ListAccessEntriesCommand({ clusterName: this.cluster, maxResults, nextToken })),
+      );
       arns = pages.flatMap((p) => p.accessEntries ?? []);
     } catch (err) {
       if (err instanceof ClusterAccessError) throw err;
@@ -143,7 +149,9 @@ export class EksAccessEntryStore implements AccessEntryStore {
       const pages = await this.pages('ListAssociatedAccessPolicies', (nextToken) =>
         this.eks.send(new ListAssociatedAccessPoliciesCommand({ clusterName: this.cluster, principalArn, maxResults: PAGE_SIZE, nextToken })),
       );
-      return pages.flatMap((p, n) => (p.associatedAccessPolicies ?? []).map((a, i) => readAssociatedPolicy(a, `ListAssociatedAccessPolicies ${principalArn} page ${n + 1} [${i}]`)));
+      return pages.flatMap((p, n) =>
+        (p.associatedAccessPolicies ?? []).map((a, i) => readAssociatedPolicy(a, `ListAssociatedAccessPolicies ${principalArn} page ${n + 1} [${i}]`)),
+      );
     } catch (err) {
       if (err instanceof ClusterAccessError) throw err;
       if (name(err) === 'ResourceNotFoundException') return undefined;
@@ -159,10 +167,13 @@ export class EksAccessEntryStore implements AccessEntryStore {
         await this.one(call, created.has(call.principalArn));
       } catch (err) {
         const e = err instanceof ClusterAccessError ? err : undefined;
-        throw new ClusterAccessError(`${e ? e.message : `EKS ${call.op} ${call.principalArn} failed: ${name(err)}: ${message(err)}`}; ${i} of ${calls.length} calls were made before it`, {
-          cause: e?.cause ?? err,
-          context: { cluster: this.cluster, op: call.op, principalArn: call.principalArn, applied: i, total: calls.length },
-        });
+        throw new ClusterAccessError(
+          `${e ? e.message : `EKS ${call.op} ${call.principalArn} failed: ${name(err)}: ${message(err)}`}; ${i} of ${calls.length} calls were made before it`,
+          {
+            cause: e?.cause ?? err,
+            context: { cluster: this.cluster, op: call.op, principalArn: call.principalArn, applied: i, total: calls.length },
+          },
+        );
       }
       if (call.op === 'CreateAccessEntry') created.add(call.principalArn);
       if (call.op === 'DeleteAccessEntry') created.delete(call.principalArn);
@@ -179,7 +190,12 @@ export class EksAccessEntryStore implements AccessEntryStore {
       } catch (err) {
         const propagating = name(err) === 'ResourceNotFoundException' || name(err) === 'InvalidRequestException';
         if (!propagating || attempt >= delays.length) this.fail(call.op, call.principalArn, err);
-        this.log.info('access entry not visible yet after its creation; retrying', { op: call.op, principalArn: call.principalArn, attempt: attempt + 1, delayMs: delays[attempt] });
+        this.log.info('access entry not visible yet after its creation; retrying', {
+          op: call.op,
+          principalArn: call.principalArn,
+          attempt: attempt + 1,
+          delayMs: delays[attempt],
+        });
         await this.sleep(delays[attempt]!);
       }
     }
@@ -191,7 +207,16 @@ export class EksAccessEntryStore implements AccessEntryStore {
     switch (call.op) {
       case 'CreateAccessEntry':
         try {
-          await this.eks.send(new CreateAccessEntryCommand({ clusterName, principalArn, kubernetesGroups: call.kubernetesGroups, username: call.username, type: 'STANDARD', tags: call.tags }));
+          await this.eks.send(
+            new CreateAccessEntryCommand({
+              clusterName,
+              principalArn,
+              kubernetesGroups: call.kubernetesGroups,
+              username: call.username,
+              type: 'STANDARD',
+              tags: call.tags,
+            }),
+          );
         } catch (err) {
           if (name(err) !== 'ResourceInUseException') throw err;
           // Ours already (an earlier attempt landed)? Then the create is done; anyone else's: a conflict.

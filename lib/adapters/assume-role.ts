@@ -30,9 +30,17 @@ export function assumedRoleCredentials(sts: Pick<STSClient, 'send'>, roleArn: st
       const r = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionNameFor(cluster), DurationSeconds: SESSION_SECONDS }));
       const c = r.Credentials;
       if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('no credentials in the reply');
-      return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, ...(c.Expiration ? { expiration: c.Expiration } : {}) };
+      return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        sessionToken: c.SessionToken,
+        ...(c.Expiration ? { expiration: c.Expiration } : {}),
+      };
     } catch (err) {
-      throw new ClusterAccessError(`could not assume ${roleArn} for cluster ${cluster}: ${(err as Error).name}: ${(err as Error).message}`, { cause: err, context: { cluster, roleArn } });
+      throw new ClusterAccessError(`could not assume ${roleArn} for cluster ${cluster}: ${(err as Error).name}: ${(err as Error).message}`, {
+        cause: err,
+        context: { cluster, roleArn },
+      });
     }
   };
   return async () => {

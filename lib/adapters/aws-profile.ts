@@ -31,9 +31,7 @@ export async function assertProfileExists(profile: string | undefined): Promise<
   const { configFile, credentialsFile } = await loadSharedConfigFiles({ ignoreCache: true });
   if (configFile[profile] || credentialsFile[profile]) return;
   const known = [...new Set([...Object.keys(configFile), ...Object.keys(credentialsFile)])].sort();
-  throw new InputError(
-    `--profile ${profile}: no such profile in the AWS config or credentials file${known.length ? ` (profiles: ${known.join(', ')})` : ''}`,
-  );
+  throw new InputError(`--profile ${profile}: no such profile in the AWS config or credentials file${known.length ? ` (profiles: ${known.join(', ')})` : ''}`);
 }
 
 /** The profile a run uses: --profile, else AWS_PROFILE, else "default" (for messages). */

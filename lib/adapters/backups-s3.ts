@@ -12,14 +12,7 @@
  * `latest` picks the newest object whose signature verifies and that is not dated in the future.
  */
 import { createHash } from 'node:crypto';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  PutObjectTaggingCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, PutObjectTaggingCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GenerateMacCommand, VerifyMacCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { ConfigMapObject } from '../core/types.js';
 import { BackupError, BackupIntegrityError } from '../errors.js';
@@ -126,13 +119,19 @@ export class S3BackupStore implements BackupStore, EntriesBackupStore {
     const doc = {
       accessEntries: input.entries.entries.map((e) => ({ ...e, ...(e.createdAt !== undefined ? { createdAt: new Date(e.createdAt).toISOString() } : {}) })),
       associatedPolicies: Object.fromEntries(
-        Object.entries(input.entries.policies).map(([arn, ps]) => [arn, ps.map((p) => ({ policyArn: p.policyArn, accessScope: p.scope.type === 'cluster' ? { type: 'cluster', namespaces: [] } : p.scope }))]),
+        Object.entries(input.entries.policies).map(([arn, ps]) => [
+          arn,
+          ps.map((p) => ({ policyArn: p.policyArn, accessScope: p.scope.type === 'cluster' ? { type: 'cluster', namespaces: [] } : p.scope })),
+        ]),
       ),
     };
     return this.put(ENTRIES, { ...input, body: `${JSON.stringify(doc, null, 2)}\n`, resourceVersion: `e${input.entries.entries.length}` });
   }
 
-  private async put(kind: Kind, input: { cluster: string; body: string; resourceVersion: string; reason: BackupReason; eventIds: string[]; takenAt: Date }): Promise<BackupRecord> {
+  private async put(
+    kind: Kind,
+    input: { cluster: string; body: string; resourceVersion: string; reason: BackupReason; eventIds: string[]; takenAt: Date },
+  ): Promise<BackupRecord> {
     const { body, resourceVersion } = input;
     const sha256 = sha256Hex(body);
     const key = `${this.clusterPrefix(input.cluster, kind)}${keyTime(input.takenAt)}-rv${resourceVersion}-${input.reason}.json`;
@@ -178,10 +177,13 @@ export class S3BackupStore implements BackupStore, EntriesBackupStore {
         }),
       );
     } catch (err) {
-      throw new BackupError(`backup to s3://${this.bucket}/${key} failed: ${(err as Error).name}: ${(err as Error).message}; nothing was written to the cluster`, {
-        cause: err,
-        context: { backupKey: key },
-      });
+      throw new BackupError(
+        `backup to s3://${this.bucket}/${key} failed: ${(err as Error).name}: ${(err as Error).message}; nothing was written to the cluster`,
+        {
+          cause: err,
+          context: { backupKey: key },
+        },
+      );
     }
     return {
       key,
@@ -257,7 +259,10 @@ export class S3BackupStore implements BackupStore, EntriesBackupStore {
       try {
         meta = (await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: item.key }))).Metadata ?? {};
       } catch (err) {
-        throw new BackupError(`reading the metadata of backup ${item.key} failed: ${(err as Error).name}: ${(err as Error).message}`, { cause: err, context: { backupKey: item.key } });
+        throw new BackupError(`reading the metadata of backup ${item.key} failed: ${(err as Error).name}: ${(err as Error).message}`, {
+          cause: err,
+          context: { backupKey: item.key },
+        });
       }
       const verdict = await this.verify(kind, item.key, meta);
       if (!verdict.ok) {
@@ -316,9 +321,12 @@ export class S3BackupStore implements BackupStore, EntriesBackupStore {
     // The signature vouches for the recorded checksum; the checksum for the body.
     const actual = sha256Hex(body);
     if (meta.sha256 !== actual) {
-      throw new BackupIntegrityError(`backup ${key} was altered after the syncer wrote it: its SHA-256 is ${actual}, the signed one ${meta.sha256}; refusing to restore it`, {
-        context: { backupKey: key },
-      });
+      throw new BackupIntegrityError(
+        `backup ${key} was altered after the syncer wrote it: its SHA-256 is ${actual}, the signed one ${meta.sha256}; refusing to restore it`,
+        {
+          context: { backupKey: key },
+        },
+      );
     }
     return { record: recordFromMeta(key, meta, Buffer.byteLength(body)), body };
   }
@@ -331,20 +339,26 @@ export class S3BackupStore implements BackupStore, EntriesBackupStore {
   private async verify(kind: Kind, key: string, meta: Record<string, string>): Promise<Verdict> {
     if (meta.format !== kind.format) {
       const other = [AWS_AUTH, ENTRIES].find((k) => k.format === meta.format);
-      return { ok: false, reason: other ? `an ${other.what} backup, not an ${kind.what} one` : `not an aws-auth-syncer backup (format ${meta.format ?? 'missing'})` };
+      return {
+        ok: false,
+        reason: other ? `an ${other.what} backup, not an ${kind.what} one` : `not an aws-auth-syncer backup (format ${meta.format ?? 'missing'})`,
+      };
     }
     if (!meta.signature) {
       return { ok: false, reason: 'it carries no signature: it was not written by the syncer (or by a version from before backups were signed)' };
     }
     if (meta['signature-alg'] !== SIGNATURE_ALGORITHM) return { ok: false, reason: `unknown signature algorithm ${meta['signature-alg'] ?? 'missing'}` };
-    const message = signatureMessage({
-      cluster: meta.cluster ?? '',
-      key,
-      takenAt: meta['taken-at'] ?? '',
-      resourceVersion: meta['resource-version'] ?? '',
-      reason: meta.reason ?? '',
-      sha256: meta.sha256 ?? '',
-    }, kind.context);
+    const message = signatureMessage(
+      {
+        cluster: meta.cluster ?? '',
+        key,
+        takenAt: meta['taken-at'] ?? '',
+        resourceVersion: meta['resource-version'] ?? '',
+        reason: meta.reason ?? '',
+        sha256: meta.sha256 ?? '',
+      },
+      kind.context,
+    );
     const invalid: Verdict = {
       ok: false,
       reason: 'its signature does not verify: the object or its metadata was changed after the syncer wrote it, or it was copied from another key or cluster',
@@ -357,10 +371,13 @@ export class S3BackupStore implements BackupStore, EntriesBackupStore {
     } catch (err) {
       // KMS answers an invalid MAC with this exception rather than MacValid=false.
       if ((err as Error).name === 'KMSInvalidMacException') return invalid;
-      throw new BackupError(`could not verify the signature of backup ${key} with KMS key ${this.macKeyId}: ${(err as Error).name}: ${(err as Error).message}`, {
-        cause: err,
-        context: { backupKey: key },
-      });
+      throw new BackupError(
+        `could not verify the signature of backup ${key} with KMS key ${this.macKeyId}: ${(err as Error).name}: ${(err as Error).message}`,
+        {
+          cause: err,
+          context: { backupKey: key },
+        },
+      );
     }
   }
 }

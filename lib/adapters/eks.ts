@@ -35,7 +35,10 @@ export async function describeClusterEndpoint(eks: Pick<EKSClient, 'send'>, clus
   try {
     res = await eks.send(new DescribeClusterCommand({ name: cluster }));
   } catch (err) {
-    throw new ClusterAccessError(`EKS DescribeCluster ${cluster} failed: ${(err as Error).name}: ${(err as Error).message}`, { cause: err, context: { cluster } });
+    throw new ClusterAccessError(`EKS DescribeCluster ${cluster} failed: ${(err as Error).name}: ${(err as Error).message}`, {
+      cause: err,
+      context: { cluster },
+    });
   }
   const endpoint = res.cluster?.endpoint;
   const caData = res.cluster?.certificateAuthority?.data;

@@ -11,7 +11,16 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { clusterQueueUrlFromEnv } from '../config.js';
 import type { SyncTrigger } from '../app/events.js';
-import { CLUSTER_USE_CASES, fanOutClusters, parseClusterRecords, planClusters, runClusterMessage, runIdOf, type ClusterReport, type FleetCluster } from '../app/fleet.js';
+import {
+  CLUSTER_USE_CASES,
+  fanOutClusters,
+  parseClusterRecords,
+  planClusters,
+  runClusterMessage,
+  runIdOf,
+  type ClusterReport,
+  type FleetCluster,
+} from '../app/fleet.js';
 import { recordRun } from '../app/observe.js';
 import { systemClock } from '../app/ports.js';
 import { S3SnapshotStore } from './snapshots-s3.js';
@@ -97,7 +106,14 @@ export async function syncFleet(live: LiveClusters, trigger: Started) {
       force: trigger.kind === 'manual' && trigger.force,
     },
   );
-  return { outcome: 'queued' as const, runId: r.runId, eventIds, snapshot: { key: r.snapshot.key, sha256: r.snapshot.sha256 }, principals: r.principals, clusters: r.queued };
+  return {
+    outcome: 'queued' as const,
+    runId: r.runId,
+    eventIds,
+    snapshot: { key: r.snapshot.key, sha256: r.snapshot.sha256 },
+    principals: r.principals,
+    clusters: r.queued,
+  };
 }
 
 /**

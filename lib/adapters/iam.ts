@@ -40,9 +40,7 @@ export class IamAuthorizationDetailsDirectory implements IamDirectory {
       let page;
       try {
         this.lastCallCount++;
-        page = await this.iam.send(
-          new GetAccountAuthorizationDetailsCommand({ Filter: ['User', 'Role', 'Group'], MaxItems: pageSize, Marker: marker }),
-        );
+        page = await this.iam.send(new GetAccountAuthorizationDetailsCommand({ Filter: ['User', 'Role', 'Group'], MaxItems: pageSize, Marker: marker }));
       } catch (err) {
         throw new DiscoveryError(`IAM GetAccountAuthorizationDetails failed on page ${pages.length + 1}: ${(err as Error).name}: ${(err as Error).message}`, {
           cause: err,

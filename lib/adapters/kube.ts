@@ -138,7 +138,10 @@ export class KubeAwsAuthStore implements AwsAuthStore {
       const timedOut = e.name === 'AbortError' || e.name === 'TimeoutError';
       const why = timedOut ? `no answer within ${this.options.timeoutMs} ms` : `${e.code ?? e.name}: ${e.message}`;
       // A timed-out write may still be applied by the server: say so, so the backup is labelled right.
-      throw new ClusterAccessError(`Kubernetes API ${METHOD[op]} ${opRequest(op).path} failed: ${why}`, { cause: err, context: { server: conn.server, timedOut } });
+      throw new ClusterAccessError(`Kubernetes API ${METHOD[op]} ${opRequest(op).path} failed: ${why}`, {
+        cause: err,
+        context: { server: conn.server, timedOut },
+      });
     }
     if (reply.status === 401 && !retried) {
       this.connection = undefined;

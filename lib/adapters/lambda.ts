@@ -101,7 +101,10 @@ let parameter: SsmConfigParameter | undefined;
 let fixed: { source: string; loaded: Loaded } | undefined;
 
 /** Each cluster's settings: its own configuration with the environment's bucket, key and identities. */
-const settle = (set: ClusterSet): Loaded => ({ kind: set.kind, clusters: set.clusters.map((c) => ({ settings: resolveSettings(c.config), ...(c.roleArn ? { roleArn: c.roleArn } : {}) })) });
+const settle = (set: ClusterSet): Loaded => ({
+  kind: set.kind,
+  clusters: set.clusters.map((c) => ({ settings: resolveSettings(c.config), ...(c.roleArn ? { roleArn: c.roleArn } : {}) })),
+});
 
 /** The configuration for this invocation: the SSM parameter (fetched, at most 5 s old), or the bundled file / inline text. */
 async function loadClusters(): Promise<Loaded> {
@@ -149,7 +152,12 @@ export async function liveClusters(): Promise<LiveClusters> {
       let rt = byCluster.get(settings.config.cluster);
       if (!rt) {
         const deps = liveDepsFor(settings, log, undefined, { instrument: (client) => tracer.captureAWSv3Client(client), ...(roleArn ? { roleArn } : {}) });
-        rt = { settings, policy: toPolicy(settings.config, { region: settings.region }), deps: { ...deps, metrics: runMetrics }, ...(roleArn ? { roleArn } : {}) };
+        rt = {
+          settings,
+          policy: toPolicy(settings.config, { region: settings.region }),
+          deps: { ...deps, metrics: runMetrics },
+          ...(roleArn ? { roleArn } : {}),
+        };
         byCluster.set(settings.config.cluster, rt);
       }
       return rt;
@@ -185,7 +193,11 @@ export type { ErrorReply };
  * logged with its stack and cause chain and rethrown, so that Lambda retries, the dead-letter
  * queues and alarms see it.
  */
-export async function respond<T>(name: string, body: () => Promise<T>, opts: { automatic?: (event: unknown) => boolean; event?: unknown } = {}): Promise<T | ErrorReply> {
+export async function respond<T>(
+  name: string,
+  body: () => Promise<T>,
+  opts: { automatic?: (event: unknown) => boolean; event?: unknown } = {},
+): Promise<T | ErrorReply> {
   try {
     return await body();
   } catch (err) {

@@ -46,7 +46,11 @@ export class EmfMetrics implements Metrics {
       // set adds only its own keys: Powertools warns about a key given by two sets, and
       // {cluster} + {cluster, trigger} must become [service, cluster] + [service, cluster, trigger].
       const common = Object.fromEntries(Object.entries(g.sets[0] ?? {}).filter(([k, v]) => g.sets.every((s) => s[k] === v)));
-      const emf = new PowertoolsMetrics({ namespace: this.options.namespace ?? METRICS_NAMESPACE, serviceName: this.options.serviceName, defaultDimensions: common });
+      const emf = new PowertoolsMetrics({
+        namespace: this.options.namespace ?? METRICS_NAMESPACE,
+        serviceName: this.options.serviceName,
+        defaultDimensions: common,
+      });
       const own = g.sets.map((s) => Object.fromEntries(Object.entries(s).filter(([k]) => !(k in common))));
       if (own.length > 1 || own.some((o) => Object.keys(o).length > 0)) for (const o of own) emf.addDimensions(o);
       // The same name twice in a run (a plan per write attempt) becomes an EMF value array.

@@ -60,10 +60,13 @@ export class S3SnapshotStore implements SnapshotStore {
       );
       versionId = r.VersionId;
     } catch (err) {
-      throw new BackupError(`storing the IAM snapshot at s3://${this.options.bucket}/${key} failed: ${(err as Error).name}: ${(err as Error).message}; no cluster was queued`, {
-        cause: err,
-        context: { snapshotKey: key },
-      });
+      throw new BackupError(
+        `storing the IAM snapshot at s3://${this.options.bucket}/${key} failed: ${(err as Error).name}: ${(err as Error).message}; no cluster was queued`,
+        {
+          cause: err,
+          context: { snapshotKey: key },
+        },
+      );
     }
     return { bucket: this.options.bucket, key, ...(versionId ? { versionId } : {}), sha256, size: Buffer.byteLength(body) };
   }
@@ -77,7 +80,10 @@ export class S3SnapshotStore implements SnapshotStore {
       body = (await r.Body?.transformToString('utf8')) ?? '';
       written = r.LastModified;
     } catch (err) {
-      throw new BackupError(`reading the run's IAM snapshot ${where} failed: ${(err as Error).name}: ${(err as Error).message}`, { cause: err, context: { snapshotKey: ref.key } });
+      throw new BackupError(`reading the run's IAM snapshot ${where} failed: ${(err as Error).name}: ${(err as Error).message}`, {
+        cause: err,
+        context: { snapshotKey: ref.key },
+      });
     }
     const now = (this.options.now ?? (() => new Date()))();
     const maxAge = this.options.maxAgeMs ?? SNAPSHOT_MAX_AGE_MS;
@@ -89,9 +95,12 @@ export class S3SnapshotStore implements SnapshotStore {
     }
     const actual = sha256Hex(body);
     if (actual !== ref.sha256) {
-      throw new BackupIntegrityError(`the IAM snapshot ${where} is not the one the run stored (SHA-256 ${actual}, expected ${ref.sha256}); nothing was planned from it`, {
-        context: { snapshotKey: ref.key },
-      });
+      throw new BackupIntegrityError(
+        `the IAM snapshot ${where} is not the one the run stored (SHA-256 ${actual}, expected ${ref.sha256}); nothing was planned from it`,
+        {
+          context: { snapshotKey: ref.key },
+        },
+      );
     }
     const value: unknown = JSON.parse(body);
     if (!isPlainObject(value) || !Array.isArray(value.users) || !Array.isArray(value.roles) || !Array.isArray(value.groups)) {

@@ -134,7 +134,9 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
     },
     entries: new EksAccessEntryStore(eks, s.cluster, { log: s.log }),
     // The topic lives in the stack's region, which need not be the cluster's.
-    notifier: s.changeTopicArn ? new SnsNotifier(wrap(new SNSClient({ region: topicRegion(s.changeTopicArn), profile, maxAttempts: 3 })), s.changeTopicArn) : undefined,
+    notifier: s.changeTopicArn
+      ? new SnsNotifier(wrap(new SNSClient({ region: topicRegion(s.changeTopicArn), profile, maxAttempts: 3 })), s.changeTopicArn)
+      : undefined,
     clock: s.clock,
     log: s.log,
     selfArn,

@@ -10,7 +10,18 @@ import { formatEntriesReport, planEntriesRestore, planEntriesSync, type Authenti
 import type { SyncPolicy } from '../core/policy.js';
 import { ClusterAccessError, ConfigError, GuardRefusedError, InputError } from '../errors.js';
 import { recordEntriesRun, type Trigger } from './observe.js';
-import { noMetrics, type AccessEntryStore, type BackupReason, type BackupRecord, type ClusterInfo, type Clock, type EntriesBackupStore, type IamDirectory, type Log, type Metrics } from './ports.js';
+import {
+  noMetrics,
+  type AccessEntryStore,
+  type BackupReason,
+  type BackupRecord,
+  type ClusterInfo,
+  type Clock,
+  type EntriesBackupStore,
+  type IamDirectory,
+  type Log,
+  type Metrics,
+} from './ports.js';
 
 export interface EntriesDeps {
   iam: IamDirectory;
@@ -50,13 +61,30 @@ export async function requireApiMode(cluster: ClusterInfo, name: string): Promis
 
 async function applyPlan(
   deps: Omit<EntriesDeps, 'iam'>,
-  opts: { cluster: string; reason: BackupReason; eventIds: string[]; dryRun: boolean; plan: EntriesPlan; mode?: AuthenticationMode; details?: Record<string, unknown> },
+  opts: {
+    cluster: string;
+    reason: BackupReason;
+    eventIds: string[];
+    dryRun: boolean;
+    plan: EntriesPlan;
+    mode?: AuthenticationMode;
+    details?: Record<string, unknown>;
+  },
 ): Promise<EntriesResult> {
   const { plan } = opts;
   const { log } = deps;
   const report = formatEntriesReport(plan);
   const base = { plan, report, applied: 0, ...(opts.mode ? { authenticationMode: opts.mode } : {}) };
-  log.info('plan', { cluster: opts.cluster, target: 'access-entries', changed: plan.changed, diff: report, refusals: plan.refusals, eventIds: opts.eventIds, summary: plan.summary, ...opts.details });
+  log.info('plan', {
+    cluster: opts.cluster,
+    target: 'access-entries',
+    changed: plan.changed,
+    diff: report,
+    refusals: plan.refusals,
+    eventIds: opts.eventIds,
+    summary: plan.summary,
+    ...opts.details,
+  });
   if (plan.changed && plan.refusals.length > 0) {
     if (opts.dryRun) return { ...base, outcome: 'refused' };
     throw new GuardRefusedError(plan.refusals, { cluster: opts.cluster, diff: report });
@@ -64,7 +92,13 @@ async function applyPlan(
   if (!plan.changed) return { ...base, outcome: 'unchanged' };
   if (opts.dryRun) return { ...base, outcome: 'planned' };
 
-  const record = await deps.backups.saveEntries({ cluster: opts.cluster, entries: plan.owned, reason: opts.reason, eventIds: opts.eventIds, takenAt: deps.clock.now() });
+  const record = await deps.backups.saveEntries({
+    cluster: opts.cluster,
+    entries: plan.owned,
+    reason: opts.reason,
+    eventIds: opts.eventIds,
+    takenAt: deps.clock.now(),
+  });
   log.info('backup stored', { cluster: opts.cluster, backupKey: record.key, entries: plan.owned.entries.length, sha256: record.sha256 });
   let applied = 0;
   try {
@@ -72,7 +106,12 @@ async function applyPlan(
   } catch (err) {
     await markQuietly(deps, record.key, applied === 0 ? 'write-failed' : 'write-unknown');
     log.error('access entries partly applied', { cluster: opts.cluster, applied, total: plan.calls.length, backupKey: record.key });
-    throw err instanceof ClusterAccessError ? new ClusterAccessError(`${err.message} (backup of the entries before: ${record.key})`, { cause: err.cause ?? err, context: { ...err.context, backupKey: record.key } }) : err;
+    throw err instanceof ClusterAccessError
+      ? new ClusterAccessError(`${err.message} (backup of the entries before: ${record.key})`, {
+          cause: err.cause ?? err,
+          context: { ...err.context, backupKey: record.key },
+        })
+      : err;
   }
   await markQuietly(deps, record.key, 'replaced');
   log.info('access entries applied', { cluster: opts.cluster, calls: applied, backupKey: record.key, eventIds: opts.eventIds, diff: report });
@@ -158,11 +197,13 @@ async function restoreEntriesOnce(deps: Omit<EntriesDeps, 'iam'>, req: EntriesRe
   if (key === 'latest') {
     const { record, skipped } = await deps.backups.latestEntries(req.cluster, deps.clock.now());
     for (const s of skipped) deps.log.warn('backup passed over for "latest"', { cluster: req.cluster, backupKey: s.key, reason: s.reason });
-    if (!record) throw new InputError(`no access-entries backup of cluster ${req.cluster} that the syncer wrote was found`, { context: { cluster: req.cluster } });
+    if (!record)
+      throw new InputError(`no access-entries backup of cluster ${req.cluster} that the syncer wrote was found`, { context: { cluster: req.cluster } });
     key = record.key;
   }
   const { record, entries: backup } = await deps.backups.getEntries(key);
-  if (record.cluster !== req.cluster) throw new InputError(`backup ${key} belongs to cluster ${record.cluster}, not ${req.cluster}`, { context: { backupKey: key } });
+  if (record.cluster !== req.cluster)
+    throw new InputError(`backup ${key} belongs to cluster ${record.cluster}, not ${req.cluster}`, { context: { backupKey: key } });
   const mode = await requireApiMode(deps.cluster, req.cluster);
   const current = await deps.entries.read();
   const plan = planEntriesRestore({ current, backup, cluster: req.cluster, selfArns: req.selfArns, force: req.force });

@@ -35,7 +35,6 @@ export type SyncTrigger =
   | { kind: 'manual'; dryRun: boolean; force: boolean; cluster?: string }
   | { kind: 'ignored'; reason: string; eventIds: string[] };
 
-
 type One = { relevant: boolean; schedule: boolean; ids: string[]; name?: string; why?: string };
 
 function classifyEventBridge(e: Record<string, unknown>): One {
@@ -49,7 +48,8 @@ function classifyEventBridge(e: Record<string, unknown>): One {
     return { relevant: false, schedule: false, ids, why: `not an IAM CloudTrail event (${String(e.source)} / ${String(e['detail-type'])})` };
   }
   if (detail.errorCode !== undefined) return { relevant: false, schedule: false, ids, name, why: `${name} failed (${String(detail.errorCode)})` };
-  if (!name || !(IAM_EVENT_NAMES as readonly string[]).includes(name)) return { relevant: false, schedule: false, ids, name, why: `${name} does not affect mappings` };
+  if (!name || !(IAM_EVENT_NAMES as readonly string[]).includes(name))
+    return { relevant: false, schedule: false, ids, name, why: `${name} does not affect mappings` };
   return { relevant: true, schedule: false, ids, name };
 }
 
@@ -85,13 +85,28 @@ export function classifySyncEvent(event: unknown): SyncTrigger {
       if (event[k] !== undefined && typeof event[k] !== 'boolean') throw new InputError(`${k} must be true or false`);
     }
     // `cluster`: one cluster of a configuration that lists several (the others are left alone).
-    if (event.cluster !== undefined && (typeof event.cluster !== 'string' || event.cluster === '')) throw new InputError('cluster must be the name of a configured cluster');
-    return { kind: 'manual', dryRun: event.dryRun === true, force: event.force === true, ...(typeof event.cluster === 'string' ? { cluster: event.cluster } : {}) };
+    if (event.cluster !== undefined && (typeof event.cluster !== 'string' || event.cluster === ''))
+      throw new InputError('cluster must be the name of a configured cluster');
+    return {
+      kind: 'manual',
+      dryRun: event.dryRun === true,
+      force: event.force === true,
+      ...(typeof event.cluster === 'string' ? { cluster: event.cluster } : {}),
+    };
   }
 
   const relevant = items.filter((i) => i.relevant);
   const eventIds = items.flatMap((i) => i.ids);
-  if (relevant.length === 0) return { kind: 'ignored', reason: items.map((i) => i.why).filter(Boolean).join('; ') || 'no events', eventIds };
+  if (relevant.length === 0)
+    return {
+      kind: 'ignored',
+      reason:
+        items
+          .map((i) => i.why)
+          .filter(Boolean)
+          .join('; ') || 'no events',
+      eventIds,
+    };
   if (relevant.every((i) => i.schedule)) return { kind: 'schedule', eventIds };
   return {
     kind: 'iam',

@@ -57,7 +57,11 @@ export const CLUSTER_USE_CASES = {
   },
   'access-entries': async (deps: EntriesDeps, req: SyncRequest): Promise<ClusterReport> => {
     const r = await syncAccessEntries(deps, req);
-    return { cluster: req.policy.cluster, outcome: r.outcome, reply: entriesWriteReply(req.policy.cluster, r, { eventIds: req.eventIds ?? [], principals: r.principals }) };
+    return {
+      cluster: req.policy.cluster,
+      outcome: r.outcome,
+      reply: entriesWriteReply(req.policy.cluster, r, { eventIds: req.eventIds ?? [], principals: r.principals }),
+    };
   },
 };
 
@@ -72,7 +76,10 @@ export interface FleetCluster {
 
 /** A run's id: the same events give the same id (a retried batch re-sends the same messages, which SQS drops). */
 export function runIdOf(eventIds: readonly string[]): string {
-  return createHash('sha256').update(JSON.stringify([...eventIds].sort())).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify([...eventIds].sort()))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** SQS FIFO deduplication id of one cluster's message in one run. */
@@ -151,11 +158,14 @@ export async function fanOutClusters(deps: FanOutDeps, req: FanOutRequest): Prom
   metrics.add(FLEET_METRIC.clusterQueueFailed, 'Count', failed.length, FLEET);
   deps.log.info('clusters queued', { runId: req.runId, queued, failed });
   if (failed.length > 0) {
-    throw new FanOutError(`could not queue ${failed.length} of ${req.clusters.length} cluster(s): ${failed.map((f) => `${f.cluster} (${f.reason})`).join('; ')}`, {
-      runId: req.runId,
-      failed,
-      queued,
-    });
+    throw new FanOutError(
+      `could not queue ${failed.length} of ${req.clusters.length} cluster(s): ${failed.map((f) => `${f.cluster} (${f.reason})`).join('; ')}`,
+      {
+        runId: req.runId,
+        failed,
+        queued,
+      },
+    );
   }
   return { runId: req.runId, snapshot: ref, principals, queued };
 }
@@ -194,7 +204,9 @@ export function parseClusterRecords(event: unknown): ClusterMessage[] {
     }
     const parsed = messageSchema.safeParse(body);
     if (!parsed.success) {
-      throw new InputError(`SQS record ${id} is not a cluster message: ${parsed.error.issues.map((x) => `${x.path.join('.') || 'body'}: ${x.message}`).join('; ')}`);
+      throw new InputError(
+        `SQS record ${id} is not a cluster message: ${parsed.error.issues.map((x) => `${x.path.join('.') || 'body'}: ${x.message}`).join('; ')}`,
+      );
     }
     return parsed.data as ClusterMessage;
   });
@@ -216,7 +228,11 @@ export function snapshotInHand(snapshot: IamSnapshot): IamDirectory {
  * automatic run is thrown — the message is retried and then dead-lettered, and the alarms see
  * it — while a refusal of a person's run is the report (a person asked, and will run it again).
  */
-export async function runClusterMessage(deps: { snapshots: SnapshotStore; log: Log }, message: ClusterMessage, cluster: FleetCluster | undefined): Promise<ClusterReport> {
+export async function runClusterMessage(
+  deps: { snapshots: SnapshotStore; log: Log },
+  message: ClusterMessage,
+  cluster: FleetCluster | undefined,
+): Promise<ClusterReport> {
   const ctx = { runId: message.runId, cluster: message.cluster, trigger: message.trigger, eventIds: message.eventIds };
   if (!cluster) {
     deps.log.warn('cluster is no longer in the configuration; its message is skipped', ctx);
@@ -233,7 +249,11 @@ export async function runClusterMessage(deps: { snapshots: SnapshotStore; log: L
   } catch (err) {
     if (err instanceof GuardRefusedError && message.trigger === 'manual') {
       deps.log.warn(`refused: ${err.message}`, { ...ctx, refusals: err.reasons });
-      return { cluster: message.cluster, outcome: 'refused', reply: { outcome: 'refused', cluster: message.cluster, refusals: err.reasons, diff: err.context.diff ?? [] } };
+      return {
+        cluster: message.cluster,
+        outcome: 'refused',
+        reply: { outcome: 'refused', cluster: message.cluster, refusals: err.reasons, diff: err.context.diff ?? [] },
+      };
     }
     throw err;
   }
@@ -267,7 +287,11 @@ export async function planClusters(
   deps: { iam: IamDirectory; clock: Clock; log: Log; metrics?: Metrics },
   clusters: readonly FleetCluster[],
   req: { force: boolean; concurrency?: number },
-): Promise<{ outcome: ClusterReport['outcome']; principals: ReturnType<typeof countsOf>; clusters: (Record<string, unknown> & { cluster: string; outcome: string })[] }> {
+): Promise<{
+  outcome: ClusterReport['outcome'];
+  principals: ReturnType<typeof countsOf>;
+  clusters: (Record<string, unknown> & { cluster: string; outcome: string })[];
+}> {
   const snapshot = await discover(deps);
   const reports = await mapLimit(clusters, req.concurrency ?? 4, async (c): Promise<ClusterReport> => {
     try {

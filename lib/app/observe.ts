@@ -91,8 +91,13 @@ export function identityCounts(plan: PlannedChange): { added: number; removed: n
 const countOps = (changes: readonly EntryChange[], op: EntryChange['op']): number => changes.filter((c) => c.op === op).length;
 
 /** The outcome and the refusals of a finished run, whether it returned or threw. */
-function settle(run: { result?: WriteResult; error?: unknown }): { outcome: Outcome | 'error'; refusals: readonly { code: string }[]; changed: boolean | undefined } {
-  if (run.result) return { outcome: run.result.outcome, refusals: run.result.outcome === 'refused' ? run.result.plan.refusals : [], changed: run.result.plan.changed };
+function settle(run: { result?: WriteResult; error?: unknown }): {
+  outcome: Outcome | 'error';
+  refusals: readonly { code: string }[];
+  changed: boolean | undefined;
+} {
+  if (run.result)
+    return { outcome: run.result.outcome, refusals: run.result.outcome === 'refused' ? run.result.plan.refusals : [], changed: run.result.plan.changed };
   if (run.error instanceof GuardRefusedError) return { outcome: 'refused', refusals: run.error.reasons, changed: true };
   return { outcome: 'error', refusals: [], changed: undefined };
 }
@@ -186,18 +191,39 @@ export function recordEntriesRun(
     cluster: string;
     trigger: Trigger;
     dryRun: boolean;
-    result?: { outcome: 'unchanged' | 'planned' | 'refused' | 'applied'; plan: { changed: boolean; refusals: readonly { code: string }[]; summary: { create: number; delete: number; update: number; recreate: number; identitiesAdded: number; identitiesRemoved: number } } };
+    result?: {
+      outcome: 'unchanged' | 'planned' | 'refused' | 'applied';
+      plan: {
+        changed: boolean;
+        refusals: readonly { code: string }[];
+        summary: { create: number; delete: number; update: number; recreate: number; identitiesAdded: number; identitiesRemoved: number };
+      };
+    };
     error?: unknown;
   },
 ): void {
   const { cluster, trigger } = run;
-  const outcome = run.result ? (run.result.outcome === 'applied' ? 'replaced' : run.result.outcome) : run.error instanceof GuardRefusedError ? 'refused' : 'error';
-  const refusals = run.result ? (run.result.outcome === 'refused' ? run.result.plan.refusals : []) : run.error instanceof GuardRefusedError ? run.error.reasons : [];
+  const outcome = run.result
+    ? run.result.outcome === 'applied'
+      ? 'replaced'
+      : run.result.outcome
+    : run.error instanceof GuardRefusedError
+      ? 'refused'
+      : 'error';
+  const refusals = run.result
+    ? run.result.outcome === 'refused'
+      ? run.result.plan.refusals
+      : []
+    : run.error instanceof GuardRefusedError
+      ? run.error.reasons
+      : [];
   const names = run.operation === 'sync' ? SYNC_OUTCOME_METRICS : RESTORE_OUTCOME_METRICS;
   metrics.add(names[outcome], 'Count', 1, byClusterAndTrigger(cluster, trigger));
   for (const r of refusals) metrics.add(METRIC.refusals, 'Count', 1, [{ cluster, code: r.code }]);
-  if (run.operation === 'sync' && !run.dryRun && (outcome === 'unchanged' || outcome === 'replaced')) metrics.add(METRIC.syncSucceeded, 'Count', 1, byCluster(cluster));
-  if (run.operation === 'sync' && trigger === 'schedule' && run.result) metrics.add(METRIC.driftFound, 'Count', run.result.plan.changed ? 1 : 0, byCluster(cluster));
+  if (run.operation === 'sync' && !run.dryRun && (outcome === 'unchanged' || outcome === 'replaced'))
+    metrics.add(METRIC.syncSucceeded, 'Count', 1, byCluster(cluster));
+  if (run.operation === 'sync' && trigger === 'schedule' && run.result)
+    metrics.add(METRIC.driftFound, 'Count', run.result.plan.changed ? 1 : 0, byCluster(cluster));
   if (run.result && outcome === 'replaced') {
     const s = run.result.plan.summary;
     metrics.add(METRIC.entriesAdded, 'Count', s.create, byCluster(cluster));

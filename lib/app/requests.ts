@@ -17,7 +17,9 @@ const listSchema = z.strictObject({ limit: z.optional(z.int().check(z.minimum(1)
 function parse<T>(schema: z.ZodMiniType<T>, event: unknown, example: string): T {
   const r = schema.safeParse(event ?? {});
   if (!r.success) {
-    const why = r.error.issues.map((i) => (i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : `${i.path.join('.') || 'payload'}: ${i.message}`));
+    const why = r.error.issues.map((i) =>
+      i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.join(', ')}` : `${i.path.join('.') || 'payload'}: ${i.message}`,
+    );
     throw new InputError(`invalid payload (${why.join('; ')}); expected ${example}`);
   }
   return r.data;

@@ -56,7 +56,8 @@ export function accessEntryUsernameProblem(name: string): string | undefined {
   if (reserved) return `EKS refuses access-entry usernames starting with "${reserved}"`;
   if (name.includes('{{EC2PrivateDNSName}}')) return '{{EC2PrivateDNSName}} is for node entries (EKS creates those)';
   const session = name.search(/\{\{SessionName(?:Raw)?\}\}/);
-  if (session !== -1 && !name.slice(0, session).includes(':')) return 'EKS needs a colon before {{SessionName}} in an access-entry username (such as "team:{{SessionName}}")';
+  if (session !== -1 && !name.slice(0, session).includes(':'))
+    return 'EKS needs a colon before {{SessionName}} in an access-entry username (such as "team:{{SessionName}}")';
   return undefined;
 }
 
@@ -64,7 +65,6 @@ export function accessEntryUsernameProblem(name: string): string | undefined {
 export function accessEntryGroupProblem(group: string): string | undefined {
   return group.toLowerCase().startsWith('system:') ? `EKS refuses Kubernetes groups starting with "system:" in access entries (${group})` : undefined;
 }
-
 
 // ------------------------------------------------------------------------------------ calls
 
@@ -80,7 +80,8 @@ export type AccessEntryCall =
 
 /** A call as the offline contract prints it (`tags` left out: always the ownership tags). */
 export function callJson(call: AccessEntryCall): Record<string, unknown> {
-  if (call.op === 'CreateAccessEntry') return { op: call.op, principalArn: call.principalArn, kubernetesGroups: call.kubernetesGroups, username: call.username };
+  if (call.op === 'CreateAccessEntry')
+    return { op: call.op, principalArn: call.principalArn, kubernetesGroups: call.kubernetesGroups, username: call.username };
   return { ...call };
 }
 
@@ -106,7 +107,13 @@ export function applyCalls(current: CurrentEntries, calls: readonly AccessEntryC
   for (const c of calls) {
     switch (c.op) {
       case 'CreateAccessEntry':
-        entries.set(c.principalArn, { principalArn: c.principalArn, kubernetesGroups: [...c.kubernetesGroups], username: c.username, type: 'STANDARD', tags: { ...c.tags } });
+        entries.set(c.principalArn, {
+          principalArn: c.principalArn,
+          kubernetesGroups: [...c.kubernetesGroups],
+          username: c.username,
+          type: 'STANDARD',
+          tags: { ...c.tags },
+        });
         policies.set(c.principalArn, []);
         break;
       case 'UpdateAccessEntry': {
@@ -120,7 +127,10 @@ export function applyCalls(current: CurrentEntries, calls: readonly AccessEntryC
         break;
       }
       case 'DisassociateAccessPolicy':
-        policies.set(c.principalArn, (policies.get(c.principalArn) ?? []).filter((p) => p.policyArn !== c.policyArn));
+        policies.set(
+          c.principalArn,
+          (policies.get(c.principalArn) ?? []).filter((p) => p.policyArn !== c.policyArn),
+        );
         break;
       case 'DeleteAccessEntry':
         entries.delete(c.principalArn);
@@ -182,7 +192,10 @@ export function reconcileEntries(
       continue;
     }
     if (!isOwned(e, opts.cluster)) {
-      conflicts.push({ principalArn: e.principalArn, reason: `an access entry the syncer does not own already exists for this principal (type ${e.type}); it is left as it is` });
+      conflicts.push({
+        principalArn: e.principalArn,
+        reason: `an access entry the syncer does not own already exists for this principal (type ${e.type}); it is left as it is`,
+      });
       continue;
     }
     if (e.type !== 'STANDARD' || e.principalArn !== t.principalArn || opts.stale.has(key)) {
@@ -195,8 +208,17 @@ export function reconcileEntries(
     }
     const have = new Map((current.policies[e.principalArn] ?? []).map((p) => [p.policyArn, p]));
     const want = new Map(t.policies.map((p) => [p.policyArn, p]));
-    update.push(...associate(t, t.policies.filter((p) => { const h = have.get(p.policyArn); return !h || grantKey(h) !== grantKey(p); })));
-    for (const p of have.values()) if (!want.has(p.policyArn)) disassociate.push({ op: 'DisassociateAccessPolicy', principalArn: e.principalArn, policyArn: p.policyArn });
+    update.push(
+      ...associate(
+        t,
+        t.policies.filter((p) => {
+          const h = have.get(p.policyArn);
+          return !h || grantKey(h) !== grantKey(p);
+        }),
+      ),
+    );
+    for (const p of have.values())
+      if (!want.has(p.policyArn)) disassociate.push({ op: 'DisassociateAccessPolicy', principalArn: e.principalArn, policyArn: p.policyArn });
   }
   for (const e of [...current.entries].sort((a, b) => (entryKey(a.principalArn) < entryKey(b.principalArn) ? -1 : 1))) {
     if (isOwned(e, opts.cluster) && !wanted.has(entryKey(e.principalArn))) remove.push({ op: 'DeleteAccessEntry', principalArn: e.principalArn });
@@ -242,7 +264,12 @@ export function ownedEntries(current: CurrentEntries, cluster: string): CurrentE
   return { entries, policies: Object.fromEntries(entries.map((e) => [e.principalArn, current.policies[e.principalArn] ?? []])) };
 }
 
-function summarizeEntries(calls: readonly AccessEntryCall[], conflicts: readonly EntryConflict[], unmanaged: number, access: readonly EntryAccessChange[]): EntriesPlanSummary {
+function summarizeEntries(
+  calls: readonly AccessEntryCall[],
+  conflicts: readonly EntryConflict[],
+  unmanaged: number,
+  access: readonly EntryAccessChange[],
+): EntriesPlanSummary {
   const creates = new Set(calls.filter((c) => c.op === 'CreateAccessEntry').map((c) => c.principalArn));
   const deletes = new Set(calls.filter((c) => c.op === 'DeleteAccessEntry').map((c) => c.principalArn));
   const recreate = [...creates].filter((a) => deletes.has(a)).length;
@@ -313,7 +340,11 @@ export function wantedEntries(input: { snapshot: IamSnapshot; policy: SyncPolicy
     const arn = m.principalArn;
     const problem = accessEntryUsernameProblem(m.username);
     if (problem) {
-      warnings.push({ code: 'bad-username', message: `skipped ${arn}: its username ${JSON.stringify(m.username)} cannot go into an access entry: ${problem}`, arn });
+      warnings.push({
+        code: 'bad-username',
+        message: `skipped ${arn}: its username ${JSON.stringify(m.username)} cannot go into an access entry: ${problem}`,
+        arn,
+      });
       continue;
     }
     const groups: string[] = [];
@@ -342,18 +373,29 @@ export function planEntriesSync(input: EntriesSyncInput): EntriesPlan {
   const { current, policy } = input;
   const index = principalIndex(input.snapshot);
   const usernamesInUse = new Map<string, { where: string; id?: string }>();
-  for (const e of current.entries) if (!isOwned(e, policy.cluster) && e.username !== '') usernamesInUse.set(e.username, { where: `access entry ${e.principalArn}`, id: entryKey(e.principalArn) });
+  for (const e of current.entries)
+    if (!isOwned(e, policy.cluster) && e.username !== '')
+      usernamesInUse.set(e.username, { where: `access entry ${e.principalArn}`, id: entryKey(e.principalArn) });
   const { targets, warnings } = wantedEntries({ snapshot: input.snapshot, policy, usernamesInUse });
   const stale = new Map<string, string>();
   for (const e of current.entries) {
     const why = staleness(e, index);
     if (!why) continue;
     if (isOwned(e, policy.cluster)) stale.set(entryKey(e.principalArn), why);
-    else warnings.push({ code: 'stale-entry', message: `access entry ${e.principalArn} grants nothing: ${why}; it is not the syncer's, so it is left as it is`, arn: e.principalArn });
+    else
+      warnings.push({
+        code: 'stale-entry',
+        message: `access entry ${e.principalArn} grants nothing: ${why}; it is not the syncer's, so it is left as it is`,
+        arn: e.principalArn,
+      });
   }
   for (const e of current.entries) {
     if (isOwned(e, policy.cluster) && stale.has(entryKey(e.principalArn)) && targets.some((t) => entryKey(t.principalArn) === entryKey(e.principalArn))) {
-      warnings.push({ code: 'recreate', message: `${e.principalArn}: ${stale.get(entryKey(e.principalArn))}; its access entry is deleted and created again`, arn: e.principalArn });
+      warnings.push({
+        code: 'recreate',
+        message: `${e.principalArn}: ${stale.get(entryKey(e.principalArn))}; its access entry is deleted and created again`,
+        arn: e.principalArn,
+      });
     }
   }
   const { calls, conflicts } = reconcileEntries(current, targets, { cluster: policy.cluster, stale });
@@ -372,7 +414,13 @@ export function planEntriesSync(input: EntriesSyncInput): EntriesPlan {
  * an entry the syncer does not own is never changed. The principal-id tag is not restored (the
  * principal may have been recreated since); such entries fall back to the creation-time check.
  */
-export function planEntriesRestore(input: { current: CurrentEntries; backup: CurrentEntries; cluster: string; selfArns?: readonly string[]; force?: boolean }): EntriesPlan {
+export function planEntriesRestore(input: {
+  current: CurrentEntries;
+  backup: CurrentEntries;
+  cluster: string;
+  selfArns?: readonly string[];
+  force?: boolean;
+}): EntriesPlan {
   const targets: TargetEntry[] = input.backup.entries.map((e) => ({
     principalArn: e.principalArn,
     username: e.username,
@@ -417,7 +465,12 @@ export function shadowedWarnings(identities: Iterable<{ id: string; arn: string 
   const out: Warning[] = [];
   for (const { id, arn } of identities) {
     const e = byKey.get(id);
-    if (e) out.push({ code: 'shadowed', message: `${arn}: its aws-auth entry is shadowed by the access entry for ${e.principalArn} (EKS uses the access entry in API_AND_CONFIG_MAP mode)`, arn });
+    if (e)
+      out.push({
+        code: 'shadowed',
+        message: `${arn}: its aws-auth entry is shadowed by the access entry for ${e.principalArn} (EKS uses the access entry in API_AND_CONFIG_MAP mode)`,
+        arn,
+      });
   }
   return out;
 }

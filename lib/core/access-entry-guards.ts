@@ -27,7 +27,10 @@ export interface EntryGuard {
 
 const arnOf = (ctx: EntryGuardContext, id: string): string => ctx.before.get(id)?.arn ?? ctx.after.get(id)?.arn ?? id;
 const list = (ctx: EntryGuardContext, ids: readonly string[], max = 5): string =>
-  ids.slice(0, max).map((id) => arnOf(ctx, id)).join(', ') + (ids.length > max ? ` and ${ids.length - max} more` : '');
+  ids
+    .slice(0, max)
+    .map((id) => arnOf(ctx, id))
+    .join(', ') + (ids.length > max ? ` and ${ids.length - max} more` : '');
 
 export const ENTRY_GUARDS: readonly EntryGuard[] = [
   {

@@ -54,7 +54,8 @@ function storedUnder(e: EntryView, version: AuthenticatorVersion): string | unde
   return e.target.identity.key;
 }
 
-const sameGrant = (a: Grant, b: Grant): boolean => a.username === b.username && a.groups.length === b.groups.length && a.groups.every((g, i) => g === b.groups[i]);
+const sameGrant = (a: Grant, b: Grant): boolean =>
+  a.username === b.username && a.groups.length === b.groups.length && a.groups.every((g, i) => g === b.groups[i]);
 
 /**
  * Tables already built, per key view and version: a plan reads the access before and after, and a
@@ -109,7 +110,12 @@ function buildTable(k: MapKeyView, version: AuthenticatorVersion): Map<string, A
       else byId.set(id, [grantOf(e)]);
     }
     for (const [id, grants] of byId) {
-      out.set(id, grants.length === 1 || grants.every((g) => sameGrant(g, grants[0]!)) ? { kind: 'mapped', grant: grants[grants.length - 1]! } : { kind: 'ambiguous', grants });
+      out.set(
+        id,
+        grants.length === 1 || grants.every((g) => sameGrant(g, grants[0]!))
+          ? { kind: 'mapped', grant: grants[grants.length - 1]! }
+          : { kind: 'ambiguous', grants },
+      );
     }
     return out;
   }
@@ -134,7 +140,9 @@ export function readAccess(view: AwsAuthView, version: AuthenticatorVersion): Ac
 export function effectiveAccess(view: AwsAuthView): EffectiveAccess {
   const old = readAccess(view, 'v0.6.13');
   // When both keys read the same in both versions, so does the whole (the usual case).
-  const same = lookupTable(view.mapUsers, 'v0.7.18') === lookupTable(view.mapUsers, 'v0.6.13') && lookupTable(view.mapRoles, 'v0.7.18') === lookupTable(view.mapRoles, 'v0.6.13');
+  const same =
+    lookupTable(view.mapUsers, 'v0.7.18') === lookupTable(view.mapUsers, 'v0.6.13') &&
+    lookupTable(view.mapRoles, 'v0.7.18') === lookupTable(view.mapRoles, 'v0.6.13');
   return { 'v0.6.13': old, 'v0.7.18': same ? { ...old, version: 'v0.7.18' } : readAccess(view, 'v0.7.18') };
 }
 
@@ -160,7 +168,14 @@ export function sameOutcome(a: Outcome, b: Outcome): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'none' || a.kind === 'account') return true;
   // Fast path: identical usernames and group lists (the common case on a large aws-auth).
-  if (a.kind === 'mapped' && b.kind === 'mapped' && a.username === b.username && a.groups.length === b.groups.length && a.groups.every((g, i) => g === b.groups[i])) return true;
+  if (
+    a.kind === 'mapped' &&
+    b.kind === 'mapped' &&
+    a.username === b.username &&
+    a.groups.length === b.groups.length &&
+    a.groups.every((g, i) => g === b.groups[i])
+  )
+    return true;
   const norm = (o: Outcome): string =>
     o.kind === 'mapped'
       ? JSON.stringify([o.kind, o.username, [...new Set(o.groups)].sort()])

@@ -60,7 +60,17 @@ export interface AwsAuthView {
 /** Go's unicode.IsSpace (what strings.TrimSpace trims), not JavaScript's trim (which also drops U+FEFF). */
 function isGoSpace(c: number): boolean {
   return (
-    (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0x20 ||
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
   );
 }
 
@@ -95,14 +105,27 @@ function fieldOf(name: string, key: MapKey): string | undefined {
   // Fast path: the spellings everyone writes.
   if (EXACT.has(name)) return FIELDS[key].includes(name) ? name : undefined;
   const ascii = /^[\x20-\x7e]*$/.test(name);
-  const folded = ascii ? name.toLowerCase() : [...name].map((c) => FOLDS[c] ?? c).join('').toLowerCase();
+  const folded = ascii
+    ? name.toLowerCase()
+    : [...name]
+        .map((c) => FOLDS[c] ?? c)
+        .join('')
+        .toLowerCase();
   if (!FIELDS[key].includes(folded)) return undefined;
   if (!ascii) throw new Unsure(`the field name ${quoted(name)} matches "${folded}" only through Go's Unicode case folding`);
   return folded;
 }
 
 const describe = (n: YNode): string =>
-  n.kind === 'seq' ? 'a list' : n.kind === 'map' ? 'a mapping' : n.value === null ? 'null' : isOpaque(n.value) ? `${quoted(n.source)} (not a string to go-yaml)` : `a ${typeof n.value}`;
+  n.kind === 'seq'
+    ? 'a list'
+    : n.kind === 'map'
+      ? 'a mapping'
+      : n.value === null
+        ? 'null'
+        : isOpaque(n.value)
+          ? `${quoted(n.source)} (not a string to go-yaml)`
+          : `a ${typeof n.value}`;
 
 function stringField(n: YNode, field: string): string {
   if (n.kind === 'scalar' && n.value === null) return '';
@@ -112,7 +135,17 @@ function stringField(n: YNode, field: string): string {
 
 /** Decode one list item like encoding/json decodes it into the mapping struct. */
 function readEntry(key: MapKey, index: number, node: YNode, partition: string): EntryView {
-  const entry: EntryView = { key, index, node, isMapping: node.kind === 'map', arn: '', username: '', groups: [], sso: false, target: { kind: 'dead', reason: '' } };
+  const entry: EntryView = {
+    key,
+    index,
+    node,
+    isMapping: node.kind === 'map',
+    arn: '',
+    username: '',
+    groups: [],
+    sso: false,
+    target: { kind: 'dead', reason: '' },
+  };
   if (node.kind !== 'map') {
     entry.target = { kind: 'dead', reason: `it is ${describe(node)}, not a mapping: the authenticator ignores it` };
     return entry;
@@ -140,7 +173,11 @@ function readEntry(key: MapKey, index: number, node: YNode, partition: string): 
   }
   entry.target =
     entry.arn === '' && entry.sso
-      ? { kind: 'dead', reason: 'an sso matcher matches nothing: the authenticator enables it only with the SSORoleMatch feature gate, which is off (as on EKS); map the permission set with roleMappings' }
+      ? {
+          kind: 'dead',
+          reason:
+            'an sso matcher matches nothing: the authenticator enables it only with the SSORoleMatch feature gate, which is off (as on EKS); map the permission set with roleMappings',
+        }
       : readEntryArn(entry.arn, partition);
   if (entry.target.kind === 'unsure') throw new Unsure(entry.target.reason);
   return entry;
@@ -155,14 +192,17 @@ export function readMapKey(key: MapKey, text: string | undefined, partition: str
     return {
       key,
       state: read.certain ? 'broken' : 'unsure',
-      reason: read.certain ? `the authenticator cannot read it: ${read.reason}` : `the syncer cannot be sure to read it as the authenticator does: ${read.reason}`,
+      reason: read.certain
+        ? `the authenticator cannot read it: ${read.reason}`
+        : `the syncer cannot be sure to read it as the authenticator does: ${read.reason}`,
       text,
       entries: [],
     };
   }
   const { node } = read;
   if (node === null || (node.kind === 'scalar' && node.value === null)) return { key, state: 'empty', text, entries: [] };
-  if (node.kind !== 'seq') return { key, state: 'broken', reason: `it holds ${describe(node)}, not a list: the authenticator reads no entry from it`, text, entries: [] };
+  if (node.kind !== 'seq')
+    return { key, state: 'broken', reason: `it holds ${describe(node)}, not a list: the authenticator reads no entry from it`, text, entries: [] };
   try {
     const entries = node.items.map((item, i) => readEntry(key, i, item, partition));
     return { key, state: 'ok', text, entries, layout: read.layout };

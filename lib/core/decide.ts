@@ -108,7 +108,15 @@ export function decide(input: DecideInput): Decisions {
     const es = entries.get(id) ?? [];
     const mine = es.filter(ownsEntry);
     const others = es.filter((e) => !ownsEntry(e));
-    const row = (action: Action, drop: EntryView[], write: boolean, reason?: string): Row => ({ id, action, want, entries: es, drop, write, ...(reason ? { reason } : {}) });
+    const row = (action: Action, drop: EntryView[], write: boolean, reason?: string): Row => ({
+      id,
+      action,
+      want,
+      entries: es,
+      drop,
+      write,
+      ...(reason ? { reason } : {}),
+    });
     if (!want) {
       rows.push(row('remove', mine, false));
       continue;
@@ -139,7 +147,9 @@ export function decide(input: DecideInput): Decisions {
   // A kept entry's token is the one already recorded when the reference has not changed.
   const tokens = rows
     .filter((r) => r.want && (r.action === 'keep' || r.write))
-    .map((r) => (r.action === 'keep' && owned.readRef === owned.writeRef ? input.claimed.get(r.entries[0]!)! : ownershipToken(owned.writeRef, r.want!.key, r.id)));
+    .map((r) =>
+      r.action === 'keep' && owned.readRef === owned.writeRef ? input.claimed.get(r.entries[0]!)! : ownershipToken(owned.writeRef, r.want!.key, r.id),
+    );
   return { rows, tokens };
 }
 

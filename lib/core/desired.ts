@@ -173,7 +173,15 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
       configured = render(sources.configUsername, vars, arn, 'the username from roleMappings');
       if (configured === undefined) return;
     }
-    const pending: Pending = existing ?? { key, identity, principalArn: rawArn, policies: [], vars, groups: new Set<string>(), username: { value: '', from: 'default' as const } };
+    const pending: Pending = existing ?? {
+      key,
+      identity,
+      principalArn: rawArn,
+      policies: [],
+      vars,
+      groups: new Set<string>(),
+      username: { value: '', from: 'default' as const },
+    };
     pending.policies.push(...(sources.policies ?? []));
     if (!existing) {
       const fallback = render(key === 'mapRoles' ? policy.roleUsername : policy.userUsername, vars, arn, 'the default username');
@@ -196,20 +204,27 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
   }
   const knownGroups = new Set(snapshot.groups.map((g) => g.groupName.toLowerCase()));
   for (const gm of policy.groupMappings) {
-    if (!knownGroups.has(gm.iamGroup.toLowerCase())) warnings.push({ code: 'missing-group', message: `IAM group ${gm.iamGroup} (in groupMappings) does not exist` });
+    if (!knownGroups.has(gm.iamGroup.toLowerCase()))
+      warnings.push({ code: 'missing-group', message: `IAM group ${gm.iamGroup} (in groupMappings) does not exist` });
   }
   for (const user of snapshot.users) {
     const id = identityOfPrincipal(user.arn);
     const tags = clusterTags(user.tags, policy, user.arn, warnings);
     const trusted = user.groups.flatMap((g) => mappedGroups.get(g.toLowerCase()) ?? []);
     const viaGroup = user.groups.some((g) => mappedGroups.has(g.toLowerCase()));
-    add('mapUsers', user.arn, id, { partition: id?.partition ?? 'aws', accountId: id?.accountId ?? '', userName: user.userName, path: user.path }, {
-      trusted,
-      tag: tags.groups,
-      tagUsername: tags.username,
-      mapped: viaGroup || tags.groups !== undefined,
-      policies: user.groups.flatMap((g) => groupPolicies.get(g.toLowerCase()) ?? []),
-    });
+    add(
+      'mapUsers',
+      user.arn,
+      id,
+      { partition: id?.partition ?? 'aws', accountId: id?.accountId ?? '', userName: user.userName, path: user.path },
+      {
+        trusted,
+        tag: tags.groups,
+        tagUsername: tags.username,
+        mapped: viaGroup || tags.groups !== undefined,
+        policies: user.groups.flatMap((g) => groupPolicies.get(g.toLowerCase()) ?? []),
+      },
+    );
   }
 
   // Config role mappings and tagged roles → roles.
@@ -217,14 +232,20 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
     const id = identityOfPrincipal(role.arn);
     const tags = clusterTags(role.tags, policy, role.arn, warnings);
     const rms = matchingRoleMappings(role, policy);
-    add('mapRoles', role.arn, id, { partition: id?.partition ?? 'aws', accountId: id?.accountId ?? '', roleName: role.roleName, path: role.path }, {
-      trusted: rms.flatMap((rm) => rm.kubernetesGroups),
-      configUsername: rms.find((rm) => rm.username !== undefined)?.username,
-      tag: tags.groups,
-      tagUsername: tags.username,
-      mapped: rms.length > 0 || tags.groups !== undefined,
-      policies: rms.flatMap((rm) => rm.accessPolicies ?? []),
-    });
+    add(
+      'mapRoles',
+      role.arn,
+      id,
+      { partition: id?.partition ?? 'aws', accountId: id?.accountId ?? '', roleName: role.roleName, path: role.path },
+      {
+        trusted: rms.flatMap((rm) => rm.kubernetesGroups),
+        configUsername: rms.find((rm) => rm.username !== undefined)?.username,
+        tag: tags.groups,
+        tagUsername: tags.username,
+        mapped: rms.length > 0 || tags.groups !== undefined,
+        policies: rms.flatMap((rm) => rm.accessPolicies ?? []),
+      },
+    );
   }
 
   // Tag usernames, now that every mapping is known: none may impersonate anyone.
@@ -238,7 +259,11 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
     if (name === undefined) continue;
     const problem = tagUsernameProblem(name, p.identity, chosen, context.usernamesInUse);
     if (problem) {
-      warnings.push({ code: 'tag-username-refused', message: `${arn}: the username tag ${JSON.stringify(p.tagUsername)} is refused (${problem}); using ${JSON.stringify(p.username.value)}`, arn });
+      warnings.push({
+        code: 'tag-username-refused',
+        message: `${arn}: the username tag ${JSON.stringify(p.tagUsername)} is refused (${problem}); using ${JSON.stringify(p.username.value)}`,
+        arn,
+      });
       continue;
     }
     p.username = { value: name, from: 'tag' };
@@ -274,7 +299,8 @@ export function tagUsernameProblem(
   if (reserved) return `it claims the reserved "${reserved}" prefix`;
   if (name.includes('{{EC2PrivateDNSName}}')) return '{{EC2PrivateDNSName}} is for node mappings';
   const session = name.search(/\{\{SessionName(?:Raw)?\}\}/);
-  if (session !== -1 && !name.slice(0, session).includes(':')) return 'a {{SessionName}} template needs a prefix with a colon before it, such as "team:{{SessionName}}"';
+  if (session !== -1 && !name.slice(0, session).includes(':'))
+    return 'a {{SessionName}} template needs a prefix with a colon before it, such as "team:{{SessionName}}"';
   const assumed = /assumed-role\/([^/]+)/i.exec(name);
   if (assumed && (self.kind !== 'role' || assumed[1]!.toLowerCase() !== self.name.toLowerCase())) return `it names the role ${assumed[1]}, not this principal`;
   if (lower.startsWith('arn:')) {

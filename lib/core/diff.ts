@@ -67,7 +67,11 @@ function describeOutcome(o: Outcome): string {
 }
 
 const sameAnswer = (a: Answer | undefined, b: Answer | undefined): boolean =>
-  a !== undefined && b !== undefined && a.kind === 'mapped' && b.kind === 'mapped' && (a.grant === b.grant || (a.grant.username === b.grant.username && a.grant.groups === b.grant.groups));
+  a !== undefined &&
+  b !== undefined &&
+  a.kind === 'mapped' &&
+  b.kind === 'mapped' &&
+  (a.grant === b.grant || (a.grant.username === b.grant.username && a.grant.groups === b.grant.groups));
 
 /** Who gains, loses or changes access, as every authenticator version reads it. */
 export function diffAccess(before: EffectiveAccess, after: EffectiveAccess, extraIds: readonly string[] = []): AccessChange[] {
@@ -93,7 +97,14 @@ export function diffAccess(before: EffectiveAccess, after: EffectiveAccess, extr
   for (const acct of [...new Set([...before[v].accounts, ...after[v].accounts])].sort()) {
     const b = before[v].accounts.has(acct);
     const a = after[v].accounts.has(acct);
-    if (b !== a) out.push({ id: `account ${acct}`, arn: `account ${acct}`, versions: [...AUTHENTICATOR_VERSIONS], before: b ? { kind: 'account' } : { kind: 'none' }, after: a ? { kind: 'account' } : { kind: 'none' } });
+    if (b !== a)
+      out.push({
+        id: `account ${acct}`,
+        arn: `account ${acct}`,
+        versions: [...AUTHENTICATOR_VERSIONS],
+        before: b ? { kind: 'account' } : { kind: 'none' },
+        after: a ? { kind: 'account' } : { kind: 'none' },
+      });
   }
   return out;
 }

@@ -95,7 +95,8 @@ export function readEntryAccess(current: CurrentEntries, cluster: string, index:
 }
 
 export const grantKey = (g: AccessPolicyGrant): string => `${g.policyArn} ${g.scope.type === 'cluster' ? '*' : g.scope.namespaces.join(',')}`;
-export const sortGrants = (gs: readonly AccessPolicyGrant[]): AccessPolicyGrant[] => [...gs].sort((a, b) => (a.policyArn < b.policyArn ? -1 : a.policyArn > b.policyArn ? 1 : 0));
+export const sortGrants = (gs: readonly AccessPolicyGrant[]): AccessPolicyGrant[] =>
+  [...gs].sort((a, b) => (a.policyArn < b.policyArn ? -1 : a.policyArn > b.policyArn ? 1 : 0));
 
 /** Does the grant give access (a live entry)? */
 export const live = (g: EntryGrant | undefined): g is EntryGrant => g !== undefined && g.dead === undefined;
@@ -150,4 +151,3 @@ export function diffEntryAccess(before: EntryAccess, after: EntryAccess, extraId
 export function formatEntryAccessChange(c: EntryAccessChange): string {
   return `${c.arn}: ${describeGrant(c.before)} → ${describeGrant(c.after)}`;
 }
-

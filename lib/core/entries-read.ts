@@ -63,7 +63,8 @@ export function readAccessEntry(raw: unknown, where: string): AccessEntry {
   if (typeof raw.principalArn !== 'string' || raw.principalArn === '') throw new EntriesFormatError(`${where}.principalArn is missing`);
   const tags = raw.tags ?? {};
   if (!isPlainObject(tags) || !Object.values(tags).every((t) => typeof t === 'string')) throw new EntriesFormatError(`${where}.tags is not a map of strings`);
-  if (raw.username !== undefined && raw.username !== null && typeof raw.username !== 'string') throw new EntriesFormatError(`${where}.username is not a string`);
+  if (raw.username !== undefined && raw.username !== null && typeof raw.username !== 'string')
+    throw new EntriesFormatError(`${where}.username is not a string`);
   if (raw.type !== undefined && raw.type !== null && typeof raw.type !== 'string') throw new EntriesFormatError(`${where}.type is not a string`);
   const createdAt = timestamp(raw.createdAt, `${where}.createdAt`);
   return {
@@ -112,4 +113,3 @@ export function entriesFromDocument(value: unknown): CurrentEntries {
   }
   return { entries, policies };
 }
-

@@ -125,7 +125,9 @@ export const GUARDS: readonly Guard[] = [
     applies: { sync: 'never', restore: 'waivable' },
     check: (ctx) => {
       const lost = changed(ctx, identities(ctx), (id, v) => NODE_GROUPS.some((g) => hasGroup(ctx.before[v], id, g, 'possibly')));
-      return lost.length ? `${lost.length} node identit${lost.length === 1 ? 'y' : 'ies'} (system:nodes/system:bootstrappers) would lose or change their mapping (${list(ctx, lost)}); nodes would go NotReady` : undefined;
+      return lost.length
+        ? `${lost.length} node identit${lost.length === 1 ? 'y' : 'ies'} (system:nodes/system:bootstrappers) would lose or change their mapping (${list(ctx, lost)}); nodes would go NotReady`
+        : undefined;
     },
   },
   {

@@ -91,10 +91,7 @@ export function identityOfPrincipal(arn: string): Identity | undefined {
 }
 
 /** What an ARN written in aws-auth can match. */
-export type EntryTarget =
-  | { kind: 'identity'; identity: Identity }
-  | { kind: 'dead'; reason: string }
-  | { kind: 'unsure'; reason: string };
+export type EntryTarget = { kind: 'identity'; identity: Identity } | { kind: 'dead'; reason: string } | { kind: 'unsure'; reason: string };
 
 /**
  * Non-ASCII letters that one authenticator version folds to ASCII and another does not:
@@ -123,10 +120,12 @@ export function readEntryArn(text: string, partition: string): EntryTarget {
   const id = identityOfPrincipal(lower);
   if (!id) return { kind: 'dead', reason: `${quoted(text)} is not the ARN of an IAM role, user, root user or federated user: it never matches` };
   if (id.key !== lower) {
-    if (lower.includes(':assumed-role/')) return { kind: 'dead', reason: `an STS assumed-role ARN never matches: the authenticator compares the role ARN (${id.arn})` };
+    if (lower.includes(':assumed-role/'))
+      return { kind: 'dead', reason: `an STS assumed-role ARN never matches: the authenticator compares the role ARN (${id.arn})` };
     return { kind: 'dead', reason: `a role ARN with a path never matches: the authenticator compares it without the path (${id.arn})` };
   }
-  if (id.partition !== partition) return { kind: 'dead', reason: `its ARN is in partition ${id.partition}, not the cluster's (${partition}): it never matches` };
+  if (id.partition !== partition)
+    return { kind: 'dead', reason: `its ARN is in partition ${id.partition}, not the cluster's (${partition}): it never matches` };
   return { kind: 'identity', identity: { ...id, arn: text } };
 }
 

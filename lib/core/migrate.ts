@@ -27,13 +27,21 @@ export interface MigrationReport {
 }
 
 /** Classify the current aws-auth for a switch to access entries. */
-export function planMigration(input: { current: ConfigMapObject | null; policy: SyncPolicy; entriesPlan: EntriesPlan; currentEntries: CurrentEntries }): MigrationReport {
+export function planMigration(input: {
+  current: ConfigMapObject | null;
+  policy: SyncPolicy;
+  entriesPlan: EntriesPlan;
+  currentEntries: CurrentEntries;
+}): MigrationReport {
   const { policy } = input;
   const view = viewAwsAuth(input.current, policy.partition);
   const owned = readOwned(input.current, { name: policy.cluster, arn: policy.clusterArn });
   const report: MigrationReport = { cannotMove: [], notManaged: [], moving: [] };
   if (view.mapAccounts.state === 'ok' && view.mapAccounts.accounts.length > 0) {
-    report.cannotMove.push({ where: 'mapAccounts', reason: `accounts ${view.mapAccounts.accounts.join(', ')}: access entries have no account-wide mapping; create one entry per principal` });
+    report.cannotMove.push({
+      where: 'mapAccounts',
+      reason: `accounts ${view.mapAccounts.accounts.join(', ')}: access entries have no account-wide mapping; create one entry per principal`,
+    });
   }
   if (view.mapAccounts.state === 'broken' || view.mapAccounts.state === 'unsure') {
     report.cannotMove.push({ where: 'mapAccounts', reason: `cannot be read (${view.mapAccounts.reason ?? view.mapAccounts.state})` });
@@ -49,7 +57,11 @@ export function planMigration(input: { current: ConfigMapObject | null; policy: 
       const where = `${kv.key}[${e.index}]`;
       const arn = e.arn || undefined;
       if (e.sso) {
-        report.cannotMove.push({ where, arn, reason: 'an sso matcher: access entries name one role ARN; map the permission set with roleMappings[].ssoPermissionSet' });
+        report.cannotMove.push({
+          where,
+          arn,
+          reason: 'an sso matcher: access entries name one role ARN; map the permission set with roleMappings[].ssoPermissionSet',
+        });
         continue;
       }
       if (e.target.kind !== 'identity') {
@@ -58,12 +70,24 @@ export function planMigration(input: { current: ConfigMapObject | null; policy: 
       }
       const id = e.target.identity.key;
       if (owns(owned, kv.key, id)) {
-        const state = planned.has(id) ? 'the plan creates its access entry' : existing.has(id) ? 'an access entry exists already' : 'not wanted any more: the plan creates no entry for it';
-        report.moving.push({ where, arn, reason: `owned by the syncer: ${state}${e.groups.includes('system:masters') ? ' (system:masters becomes AmazonEKSClusterAdminPolicy)' : ''}` });
+        const state = planned.has(id)
+          ? 'the plan creates its access entry'
+          : existing.has(id)
+            ? 'an access entry exists already'
+            : 'not wanted any more: the plan creates no entry for it';
+        report.moving.push({
+          where,
+          arn,
+          reason: `owned by the syncer: ${state}${e.groups.includes('system:masters') ? ' (system:masters becomes AmazonEKSClusterAdminPolicy)' : ''}`,
+        });
         continue;
       }
       if (e.groups.some((g) => NODE_GROUPS.includes(g))) {
-        report.cannotMove.push({ where, arn, reason: 'a node role: EKS creates EC2_LINUX access entries for managed node groups; give self-managed nodes an EC2_LINUX entry (not the syncer’s)' });
+        report.cannotMove.push({
+          where,
+          arn,
+          reason: 'a node role: EKS creates EC2_LINUX access entries for managed node groups; give self-managed nodes an EC2_LINUX entry (not the syncer’s)',
+        });
         continue;
       }
       const bad = e.groups.filter((g) => g !== 'system:masters' && accessEntryGroupProblem(g));
@@ -79,7 +103,9 @@ export function planMigration(input: { current: ConfigMapObject | null; policy: 
       report.notManaged.push({
         where,
         arn,
-        reason: existing.has(id) ? 'not the syncer’s; an access entry exists already (it wins in API_AND_CONFIG_MAP)' : 'not the syncer’s: stays in aws-auth; add it to roleMappings/groupMappings, or create its access entry by hand',
+        reason: existing.has(id)
+          ? 'not the syncer’s; an access entry exists already (it wins in API_AND_CONFIG_MAP)'
+          : 'not the syncer’s: stays in aws-auth; add it to roleMappings/groupMappings, or create its access entry by hand',
       });
     }
   }

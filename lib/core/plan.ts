@@ -56,7 +56,9 @@ const MAX_DEAD_LISTED = 20;
 /** Entries that can never match, as warnings: the first few by name, then a count. */
 function deadEntryWarnings(view: AwsAuthView, prefix: string): Warning[] {
   const dead = viewProblems(view).filter((p) => !p.blocking);
-  const out: Warning[] = dead.slice(0, MAX_DEAD_LISTED).map((p) => ({ code: 'dead-entry', message: `${prefix}${p.key}[${p.index}] grants nothing: ${p.reason}` }));
+  const out: Warning[] = dead
+    .slice(0, MAX_DEAD_LISTED)
+    .map((p) => ({ code: 'dead-entry', message: `${prefix}${p.key}[${p.index}] grants nothing: ${p.reason}` }));
   if (dead.length > MAX_DEAD_LISTED) out.push({ code: 'dead-entry', message: `${prefix}${dead.length - MAX_DEAD_LISTED} more entries grant nothing` });
   return out;
 }
@@ -131,7 +133,9 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   const isOwned = (e: (typeof visible)[number]): boolean => claimed.has(e);
 
   const usernamesInUse = new Map<string, { where: string; id?: string }>();
-  for (const e of visible) if (!isOwned(e) && e.username !== '') usernamesInUse.set(e.username, { where: `${e.key}[${e.index}]`, id: e.target.kind === 'identity' ? e.target.identity.key : undefined });
+  for (const e of visible)
+    if (!isOwned(e) && e.username !== '')
+      usernamesInUse.set(e.username, { where: `${e.key}[${e.index}]`, id: e.target.kind === 'identity' ? e.target.identity.key : undefined });
   const desired = buildDesired(input.snapshot, policy, { usernamesInUse });
   const warnings: Warning[] = [...desired.warnings];
   if (owned.problem) warnings.push({ code: 'owned-annotation', message: owned.problem });
@@ -140,7 +144,8 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   const writable = (key: MapKey): boolean => ['absent', 'empty', 'ok'].includes(view[key].state);
   for (const key of MAP_KEYS) {
     const n = desired.mappings.filter((m) => m.key === key).length;
-    if (!writable(key) && n > 0) warnings.push({ code: 'unreadable-key', message: `${key} cannot be read, so ${n} managed entr${n === 1 ? 'y was' : 'ies were'} not written to it` });
+    if (!writable(key) && n > 0)
+      warnings.push({ code: 'unreadable-key', message: `${key} cannot be read, so ${n} managed entr${n === 1 ? 'y was' : 'ies were'} not written to it` });
   }
   warnings.push(...deadEntryWarnings(view, ''));
 
@@ -162,7 +167,10 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   else if (unclaimed.length > 0) {
     // A record naming no entry (removed by hand, or turned into a node mapping) could later claim a
     // hand-written entry for that identity: it is dropped, and said so.
-    warnings.push({ code: 'owned-annotation', message: `${unclaimed.length} ownership record${unclaimed.length === 1 ? '' : 's'} matched no entry (removed by hand?) and ${unclaimed.length === 1 ? 'was' : 'were'} dropped` });
+    warnings.push({
+      code: 'owned-annotation',
+      message: `${unclaimed.length} ownership record${unclaimed.length === 1 ? '' : 's'} matched no entry (removed by hand?) and ${unclaimed.length === 1 ? 'was' : 'were'} dropped`,
+    });
   }
   const rendered = renderAwsAuth({ current, view, edits: edits(decisions.rows), tokens, writeRef: owned.writeRef });
   const { next } = rendered;
@@ -184,8 +192,15 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   for (const v of AUTHENTICATOR_VERSIONS) {
     for (const [id, a] of after[v].grants) {
       if (a.kind !== 'ambiguous') continue;
-      const where = a.grants.slice(0, 5).map((g) => `${g.key}[${g.index}]`).join(', ') + (a.grants.length > 5 ? ` and ${a.grants.length - 5} more` : '');
-      warnings.push({ code: 'ambiguous', message: `${id}: authenticator ${v} picks one of ${a.grants.length} entries at random (${where}); remove the duplicates` });
+      const where =
+        a.grants
+          .slice(0, 5)
+          .map((g) => `${g.key}[${g.index}]`)
+          .join(', ') + (a.grants.length > 5 ? ` and ${a.grants.length - 5} more` : '');
+      warnings.push({
+        code: 'ambiguous',
+        message: `${id}: authenticator ${v} picks one of ${a.grants.length} entries at random (${where}); remove the duplicates`,
+      });
     }
   }
 
@@ -243,7 +258,13 @@ export interface RestorePlan {
  * resourceVersion, so that a concurrent change still gives a conflict). Unless forced, the backup
  * must be readable and must not take access from the admins, the nodes or the syncer itself.
  */
-export function planRestore(input: { current: ConfigMapObject | null; backup: ConfigMapObject; partition: string; selfArns?: readonly string[]; force?: boolean }): RestorePlan {
+export function planRestore(input: {
+  current: ConfigMapObject | null;
+  backup: ConfigMapObject;
+  partition: string;
+  selfArns?: readonly string[];
+  force?: boolean;
+}): RestorePlan {
   const { current, backup } = input;
   const base: ConfigMapObject = current ? structuredClone(current) : newAwsAuth();
   const next: ConfigMapObject = { ...base, metadata: { ...base.metadata }, data: { ...(backup.data ?? {}) } };
@@ -261,7 +282,10 @@ export function planRestore(input: { current: ConfigMapObject | null; backup: Co
   const selfIds = selfIdsOf(input.selfArns);
   const changed = comparable(current) !== comparable(next);
   const refusals = changed
-    ? checkGuards({ kind: 'restore', beforeView, afterView, before, after, selfIds, maxRemovals: Number.POSITIVE_INFINITY, roundtrip: [], nextSize: dataSize(next) }, input.force === true)
+    ? checkGuards(
+        { kind: 'restore', beforeView, afterView, before, after, selfIds, maxRemovals: Number.POSITIVE_INFINITY, roundtrip: [], nextSize: dataSize(next) },
+        input.force === true,
+      )
     : [];
   const warnings = deadEntryWarnings(afterView, "the backup's ");
   return { changed, next, refusals, changes: grantChanges(before, after), access: changed ? diffAccess(before, after, selfIds) : [], warnings };
@@ -280,7 +304,13 @@ function grantChanges(before: EffectiveAccess, after: EffectiveAccess): EntryCha
     if (ga && !gb) out.push({ op: 'add', key: ga.key, arn: ga.arn, after: { username: ga.username, groups: ga.groups } });
     else if (gb && !ga) out.push({ op: 'remove', key: gb.key, arn: gb.arn, before: { username: gb.username, groups: gb.groups } });
     else if (gb && ga && (gb.username !== ga.username || JSON.stringify([...gb.groups].sort()) !== JSON.stringify([...ga.groups].sort()))) {
-      out.push({ op: 'update', key: ga.key, arn: ga.arn, before: { username: gb.username, groups: gb.groups }, after: { username: ga.username, groups: ga.groups } });
+      out.push({
+        op: 'update',
+        key: ga.key,
+        arn: ga.arn,
+        before: { username: gb.username, groups: gb.groups },
+        after: { username: ga.username, groups: ga.groups },
+      });
     }
   }
   return sortChanges(out);

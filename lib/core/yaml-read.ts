@@ -79,8 +79,7 @@ export interface SeqLayout {
 }
 
 export type ReadResult =
-  | { ok: true; node: YNode | null; layout?: SeqLayout }
-  | { ok: false; reason: string; /** go-yaml rejects this text too */ certain: boolean };
+  { ok: true; node: YNode | null; layout?: SeqLayout } | { ok: false; reason: string; /** go-yaml rejects this text too */ certain: boolean };
 
 /** Thrown inside the reader; turned into a ReadResult by `readYaml`. */
 class Refuse extends Error {
@@ -158,9 +157,14 @@ function checkCharacters(text: string): { text: string; rejected?: Refuse } {
     }
     if (c === 0x0a) line++;
     else if (c >= 0xd800 && c <= 0xdfff) rejected ??= broken(line, 'holds a lone UTF-16 surrogate (not UTF-8 text)');
-    else if (goYamlRejects(c)) rejected ??= broken(line, `holds the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}, which the authenticator's YAML reader rejects`);
+    else if (goYamlRejects(c))
+      rejected ??= broken(
+        line,
+        `holds the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}, which the authenticator's YAML reader rejects`,
+      );
     else if (c === 0x09) throw unsure(line, 'holds a tab');
-    else if (c === 0x85 || c === 0x2028 || c === 0x2029) throw unsure(line, `holds U+${c.toString(16).toUpperCase().padStart(4, '0')}, a line break to go-yaml`);
+    else if (c === 0x85 || c === 0x2028 || c === 0x2029)
+      throw unsure(line, `holds U+${c.toString(16).toUpperCase().padStart(4, '0')}, a line break to go-yaml`);
     else if (c === 0xfeff) throw unsure(line, 'holds a byte-order mark');
     else if (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a) throw unsure(line, 'holds a carriage return that does not end a line');
   }
@@ -453,13 +457,15 @@ class Reader {
     // Indicators that cannot start a plain scalar (or that we do not accept: anchors, tags,
     // aliases, block scalars, directives, reserved characters).
     if ('&*!|>%@`,[]{}#\'"'.includes(source[0] ?? '')) throw unsure(this.li, `a value starting with ${JSON.stringify(source[0])}`);
-    if ((c === 0x2d || c === 0x3f || c === 0x3a) && isBlankOrEnd(source.charCodeAt(1))) throw unsure(this.li, `a value starting with ${JSON.stringify(source[0])}`);
+    if ((c === 0x2d || c === 0x3f || c === 0x3a) && isBlankOrEnd(source.charCodeAt(1)))
+      throw unsure(this.li, `a value starting with ${JSON.stringify(source[0])}`);
     if (context === 'flow' && /[?\s]/.test(source)) throw unsure(this.li, `a flow value with spaces or "?" (${quoted(source)})`);
     // Inside [ ] and { }, go-yaml takes a ":" that starts a value as the value indicator.
     if (context === 'flow' && c === 0x3a) throw unsure(this.li, `a flow value starting with ":" (${quoted(source)})`);
     if (source === '<<') throw unsure(this.li, 'a "<<" (merge) key');
     // sigs.k8s.io/yaml cannot turn infinity or NaN into JSON: the authenticator reads no entry of the key.
-    if (this.viaJson && /^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$/.test(source)) this.jsonless ??= broken(this.li, `${source} has no JSON form: the authenticator cannot read the key`);
+    if (this.viaJson && /^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$/.test(source))
+      this.jsonless ??= broken(this.li, `${source} has no JSON form: the authenticator cannot read the key`);
     const value = resolvePlain(source);
     this.count();
     return { kind: 'scalar', style: 'plain', source, value: value === undefined ? { opaque: source } : value };
@@ -625,7 +631,8 @@ class Reader {
         cursor.pos++;
         break;
       }
-      if (c === 0x5b || c === 0x7b || c === 0x3f || c === 0x2c || c === 0x3a) throw unsure(this.li, `unexpected ${JSON.stringify(this.text[cursor.pos])} as a flow mapping key`);
+      if (c === 0x5b || c === 0x7b || c === 0x3f || c === 0x2c || c === 0x3a)
+        throw unsure(this.li, `unexpected ${JSON.stringify(this.text[cursor.pos])} as a flow mapping key`);
       const key = this.flowScalar(cursor);
       if (typeof key.value !== 'string') throw unsure(this.li, `a mapping key that is not a string (${quoted(key.source)})`);
       if (key.value === '<<') throw unsure(this.li, 'a "<<" (merge) key');

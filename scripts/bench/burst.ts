@@ -60,7 +60,12 @@ function startLambda(live: Live, args: { queueUrl: string; batchSize: number; wi
   };
 }
 
-async function oneBurst(live: Live, lambda: ReturnType<typeof startLambda>, queueUrl: string, { tag, users, spanMs }: { tag: string; users: number; spanMs: number }) {
+async function oneBurst(
+  live: Live,
+  lambda: ReturnType<typeof startLambda>,
+  queueUrl: string,
+  { tag, users, spanMs }: { tag: string; users: number; spanMs: number },
+) {
   const names = Array.from({ length: users }, (_, i) => `${tag}-${String(i).padStart(3, '0')}`);
   await mapLimit(names, 8, (n) => retry(() => live.iam.send(new CreateUserCommand({ UserName: n, Path: '/people/' }))));
   const arns = names.map((n) => `arn:aws:iam::${ACCOUNT}:user/people/${n}`);
@@ -120,9 +125,13 @@ export const section: Section = {
       initial = await lambda.ready();
       if (initial?.error) throw new Error(`initial sync failed: ${initial.error}`);
       for (let r = 0; r < reps; r++) {
-        log(`burst: ${users} AddUserToGroup events in ${spanMs / 1000} s (burst ${r + 1}/${reps}; batch ${config.batchSize}, window ${config.windowSeconds} s)`);
+        log(
+          `burst: ${users} AddUserToGroup events in ${spanMs / 1000} s (burst ${r + 1}/${reps}; batch ${config.batchSize}, window ${config.windowSeconds} s)`,
+        );
         const b = await oneBurst(live, lambda, queueUrl, { tag: `burst${r + 1}`, users, spanMs });
-        log(`burst: ${b.invocations} invocation(s) of ${b.records.join('+')} records, ${b.discoveries} discoveries, ${b.writes} writes, aws-auth current ${secs(b.delayMs)} after the last event`);
+        log(
+          `burst: ${b.invocations} invocation(s) of ${b.records.join('+')} records, ${b.discoveries} discoveries, ${b.writes} writes, aws-auth current ${secs(b.delayMs)} after the last event`,
+        );
         bursts.push(b);
       }
     } finally {
@@ -174,7 +183,10 @@ export const section: Section = {
     md.push(
       table(
         ['run', 'events', 'invocations', 'discoveries', 'ConfigMap writes', 'backups', 'last event → aws-auth current', 'sync time', 'outcomes'],
-        [...bursts.map((b, i) => rowOf(b, `burst ${i + 1}: batch 100, window 20 s`)), ...(naive ? [rowOf(naive, 'same burst, no batching (batch 1, no window)')] : [])],
+        [
+          ...bursts.map((b, i) => rowOf(b, `burst ${i + 1}: batch 100, window 20 s`)),
+          ...(naive ? [rowOf(naive, 'same burst, no batching (batch 1, no window)')] : []),
+        ],
       ),
     );
     md.push(
@@ -186,7 +198,15 @@ export const section: Section = {
     const headline = `${users} events in ${spanMs / 1000} s → ${dStats.median} discovery and ${wStats.median} write per burst (median of ${bursts.length}; target ≤ 3 and ≤ 2: ${met ? 'met' : 'not met'}), aws-auth current ${secs(delay.median)} after the last event${naive ? `; without batching ${naive.discoveries} discoveries and ${naive.writes} writes` : ''} (event source mapping modelled).`;
     return {
       markdown: md.join('\n\n'),
-      data: { headline, users, spanMs, bursts: bursts.map((b) => ({ invocations: b.invocations, discoveries: b.discoveries, writes: b.writes, delayMs: b.delayMs })), naive: naive && { discoveries: naive.discoveries, writes: naive.writes, invocations: naive.invocations }, met, delayMedianMs: delay.median },
+      data: {
+        headline,
+        users,
+        spanMs,
+        bursts: bursts.map((b) => ({ invocations: b.invocations, discoveries: b.discoveries, writes: b.writes, delayMs: b.delayMs })),
+        naive: naive && { discoveries: naive.discoveries, writes: naive.writes, invocations: naive.invocations },
+        met,
+        delayMedianMs: delay.median,
+      },
     };
   },
 };

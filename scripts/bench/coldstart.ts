@@ -33,9 +33,23 @@ function offlineEnv(): NodeJS.ProcessEnv {
 
 /** esbuild options exactly as serverless.yml's custom.esbuild gives them to serverless-esbuild. */
 function esbuildOptions(): BuildOptions {
-  const o = (parse(readFileSync(join(REPO, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as { custom: { esbuild: Record<string, never> } }).custom.esbuild;
+  const o = (parse(readFileSync(join(REPO, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as { custom: { esbuild: Record<string, never> } }).custom
+    .esbuild;
   const { bundle, minify, keepNames, sourcemap, platform, target, format, mainFields, banner, external } = o;
-  return { bundle, minify, keepNames, sourcemap, platform, target, format, mainFields, banner, external: external ?? [], outExtension: { '.js': o.outputFileExtension ?? '.js' }, logLevel: 'error' };
+  return {
+    bundle,
+    minify,
+    keepNames,
+    sourcemap,
+    platform,
+    target,
+    format,
+    mainFields,
+    banner,
+    external: external ?? [],
+    outExtension: { '.js': o.outputFileExtension ?? '.js' },
+    logLevel: 'error',
+  };
 }
 
 /** Package name of a metafile input path. */
@@ -59,13 +73,15 @@ function closurePackages(metafile: Metafile, rootPkg: string): Set<string> {
 // Comparison bundles: one dependency at a time, imported as the product imports it.
 const ENTRIES: Record<string, string> = {
   empty: 'export const handler = async () => ({ ok: true });\n',
-  'sdk-iam': "import { IAMClient, GetAccountAuthorizationDetailsCommand } from '@aws-sdk/client-iam';\nexport const handler = async () => [IAMClient, GetAccountAuthorizationDetailsCommand].length;\n",
+  'sdk-iam':
+    "import { IAMClient, GetAccountAuthorizationDetailsCommand } from '@aws-sdk/client-iam';\nexport const handler = async () => [IAMClient, GetAccountAuthorizationDetailsCommand].length;\n",
   'sdk-4-clients':
     "import { IAMClient, GetAccountAuthorizationDetailsCommand } from '@aws-sdk/client-iam';\nimport { EKSClient, DescribeClusterCommand } from '@aws-sdk/client-eks';\nimport { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';\nimport { S3Client, PutObjectCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';\nexport const handler = async () => [IAMClient, GetAccountAuthorizationDetailsCommand, EKSClient, DescribeClusterCommand, STSClient, GetCallerIdentityCommand, S3Client, PutObjectCommand, GetObjectCommand, ListObjectsV2Command].length;\n",
   'dep-zod': "import * as z from 'zod/mini';\nexport const handler = async () => z.object({ a: z.string() }).parse({ a: 'x' });\n",
   'dep-k8s': "import { KubeConfig } from '@kubernetes/client-node';\nexport const handler = async () => new KubeConfig();\n",
   'dep-yaml': "import { Document, parseDocument, visit } from 'yaml';\nexport const handler = async () => [Document, parseDocument, visit].length;\n",
-  'dep-powertools': "import { Logger } from '@aws-lambda-powertools/logger';\nconst logger = new Logger({ serviceName: 'x' });\nexport const handler = async () => logger;\n",
+  'dep-powertools':
+    "import { Logger } from '@aws-lambda-powertools/logger';\nconst logger = new Logger({ serviceName: 'x' });\nexport const handler = async () => logger;\n",
   // What-if: the sync handler with @kubernetes/client-node's CoreV1Api connection (what the CLI
   // uses for --kubeconfig) kept alive in the bundle, as if the Lambda used it.
   'sync-with-k8s-client': `export { handler } from ${JSON.stringify(join(REPO, 'handlers/sync.ts'))};\nimport { clientNodeConnection } from ${JSON.stringify(join(REPO, 'lib/adapters/kube-client.ts'))};\nexport const connection = clientNodeConnection;\n`,
@@ -107,7 +123,12 @@ async function measure(ctx: Ctx, work: string) {
   const packCmd = `npx --no serverless package --package ${pkgDir}`;
   log(`coldstart: ${packCmd} (in a private copy of the checkout: ${copy})`);
   const t0 = performance.now();
-  const r = spawnSync('npx', ['--no', 'serverless', 'package', '--package', pkgDir], { cwd: copy, env: offlineEnv(), encoding: 'utf8', timeout: 10 * 60 * 1000 });
+  const r = spawnSync('npx', ['--no', 'serverless', 'package', '--package', pkgDir], {
+    cwd: copy,
+    env: offlineEnv(),
+    encoding: 'utf8',
+    timeout: 10 * 60 * 1000,
+  });
   const packMs = performance.now() - t0;
   if (r.status !== 0) throw new Error(`serverless package failed (exit ${r.status}): ${`${r.stdout}\n${r.stderr}`.trim().split('\n').slice(-10).join('\n')}`);
   const zips = FUNCTIONS.filter((f) => existsSync(join(pkgDir, `${f}.zip`))).map((fn) => {
@@ -115,7 +136,13 @@ async function measure(ctx: Ctx, work: string) {
     const dir = join(work, `unzipped-${fn}`);
     execFileSync('unzip', ['-q', zip, '-d', dir]);
     const mjs = join(dir, 'handlers', `${fn}.mjs`);
-    return { fn, zipBytes: statSync(zip).size, mjs, mjsBytes: existsSync(mjs) ? statSync(mjs).size : NaN, files: execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n').length };
+    return {
+      fn,
+      zipBytes: statSync(zip).size,
+      mjs,
+      mjsBytes: existsSync(mjs) ? statSync(mjs).size : NaN,
+      files: execFileSync('unzip', ['-Z1', zip], { encoding: 'utf8' }).trim().split('\n').length,
+    };
   });
   const syncZip = zips.find((z) => z.fn === 'sync');
   if (!syncZip) throw new Error('serverless package made no sync.zip');
@@ -154,7 +181,11 @@ async function measure(ctx: Ctx, work: string) {
     { name: 'sync handler (from sync.zip, serverless package)', file: syncZip.mjs, zipBytes: syncZip.zipBytes, samples: [] },
     { name: 'empty handler', file: built.empty!.file, samples: [] },
     { name: 'AWS SDK only: IAM client', file: built['sdk-iam']!.file, samples: [] },
-    { name: 'AWS SDK only: the 4 clients of the target (IAM, EKS, STS, S3; the syncer also bundles KMS for signed backups)', file: built['sdk-4-clients']!.file, samples: [] },
+    {
+      name: 'AWS SDK only: the 4 clients of the target (IAM, EKS, STS, S3; the syncer also bundles KMS for signed backups)',
+      file: built['sdk-4-clients']!.file,
+      samples: [],
+    },
     { name: 'what-if: sync with @kubernetes/client-node CoreV1Api in the bundle (see below)', file: built['sync-with-k8s-client']!.file, samples: [] },
     { name: 'one dependency only: zod/mini', file: built['dep-zod']!.file, samples: [] },
     { name: 'one dependency only: @kubernetes/client-node (KubeConfig)', file: built['dep-k8s']!.file, samples: [] },
@@ -204,7 +235,13 @@ async function measure(ctx: Ctx, work: string) {
   md.push(
     table(
       ['function', 'zip (serverless package)', 'bundle (.mjs, unzipped)', 'files in zip', 'target < 500 KB'],
-      zips.map((z) => [z.fn, `${int(z.zipBytes)} B (${bytes(z.zipBytes)})`, bytes(z.mjsBytes), z.files, z.zipBytes < ZIP_TARGET ? 'met' : `not met (+${bytes(z.zipBytes - ZIP_TARGET)})`]),
+      zips.map((z) => [
+        z.fn,
+        `${int(z.zipBytes)} B (${bytes(z.zipBytes)})`,
+        bytes(z.mjsBytes),
+        z.files,
+        z.zipBytes < ZIP_TARGET ? 'met' : `not met (+${bytes(z.zipBytes - ZIP_TARGET)})`,
+      ]),
     ),
   );
   md.push(
@@ -213,20 +250,34 @@ async function measure(ctx: Ctx, work: string) {
   md.push(
     table(
       ['handler', 'bundle', 'zip', 'module init: median (min–max, n)', 'CPU time of the init: median (min–max)', 'RSS after import'],
-      targets.map((t) => [t.name, bytes(statSync(t.file).size), t.zipBytes ? bytes(t.zipBytes) : `≈ ${bytes(zipEstimate(t.file))} (deflate estimate)`, spread(t.init), spread(t.cpu), bytes(stats(t.samples.map((s) => s.rss)).median)]),
+      targets.map((t) => [
+        t.name,
+        bytes(statSync(t.file).size),
+        t.zipBytes ? bytes(t.zipBytes) : `≈ ${bytes(zipEstimate(t.file))} (deflate estimate)`,
+        spread(t.init),
+        spread(t.cpu),
+        bytes(stats(t.samples.map((s) => s.rss)).median),
+      ]),
     ),
   );
   md.push(
     `**Targets: zip under 500 KB — ${sizeMet ? 'met' : 'not met'}** (sync.zip ${bytes(syncZip.zipBytes)}); **module init ≤ ${INIT_RATIO_TARGET}× the 4 SDK clients alone, same run — ${initMet ? 'met' : 'not met'}** (CPU time of the init, medians: sync ${ms(syncInit.cpu!.median)} / 4 SDK clients ${ms(sdk4.cpu!.median)} = **${ratio.toFixed(2)}×**; wall time ${ms(syncInit.init!.median)} / ${ms(sdk4.init!.median)} = ${wallRatio.toFixed(2)}×; the empty handler ${ms(empty.init!.median)}).`,
   );
-  md.push(`What each dependency costs in the sync bundle (esbuild metafile, minified bytes in the output; the bench's own build of handlers/sync.ts with serverless.yml's options is ${bytes(built.sync!.bytes)}, serverless package's ${bytes(syncZip.mjsBytes)}):`);
+  md.push(
+    `What each dependency costs in the sync bundle (esbuild metafile, minified bytes in the output; the bench's own build of handlers/sync.ts with serverless.yml's options is ${bytes(built.sync!.bytes)}, serverless package's ${bytes(syncZip.mjsBytes)}):`,
+  );
   md.push(
     table(
       ['package', 'bytes in bundle', 'share', 'pulled in by'],
       [...byPkg]
         .sort((a, b) => b[1] - a[1])
         .slice(0, 18)
-        .map(([k, v]) => [k, int(v), `${((v / total) * 100).toFixed(1)} %`, who[k] ?? (kubePkgs.includes(k) ? '@kubernetes/client-node (transitively)' : SDK.test(k) ? 'AWS SDK v3' : '')]),
+        .map(([k, v]) => [
+          k,
+          int(v),
+          `${((v / total) * 100).toFixed(1)} %`,
+          who[k] ?? (kubePkgs.includes(k) ? '@kubernetes/client-node (transitively)' : SDK.test(k) ? 'AWS SDK v3' : ''),
+        ]),
     ),
   );
   md.push(
@@ -238,8 +289,18 @@ async function measure(ctx: Ctx, work: string) {
       ['variant', 'bundle', 'zip (deflate estimate)', 'module init'],
       [
         ['sync as packaged', bytes(syncZip.mjsBytes), `${bytes(syncZip.zipBytes)} (real zip)`, spread(syncInit.init)],
-        [`sync with @kubernetes/client-node's KubeConfig + CoreV1Api (the CLI's connection) in the bundle: ${withKubeRatio.toFixed(2)}× the 4 SDK clients`, bytes(built['sync-with-k8s-client']!.bytes), `≈ ${bytes(withKubeZip)}`, spread(withKube.init)],
-        ['… and the AWS SDK left to the Lambda runtime (external @aws-sdk/*)', bytes(built['sync-sdk-external']!.bytes), `≈ ${bytes(zipEstimate(built['sync-sdk-external']!.file))}`, 'not measured (the runtime loads the SDK at init instead)'],
+        [
+          `sync with @kubernetes/client-node's KubeConfig + CoreV1Api (the CLI's connection) in the bundle: ${withKubeRatio.toFixed(2)}× the 4 SDK clients`,
+          bytes(built['sync-with-k8s-client']!.bytes),
+          `≈ ${bytes(withKubeZip)}`,
+          spread(withKube.init),
+        ],
+        [
+          '… and the AWS SDK left to the Lambda runtime (external @aws-sdk/*)',
+          bytes(built['sync-sdk-external']!.bytes),
+          `≈ ${bytes(zipEstimate(built['sync-sdk-external']!.file))}`,
+          'not measured (the runtime loads the SDK at init instead)',
+        ],
       ],
     ),
   );

@@ -4,7 +4,15 @@
  * approach peers use (ListRoles, then ListRoleTags per role, GetGroup per mapped group),
  * implemented here in the bench only, as the baseline.
  */
-import { GetAccountAuthorizationDetailsCommand, GetGroupCommand, IAMClient, ListRolesCommand, ListRoleTagsCommand, type Role, type Tag } from '@aws-sdk/client-iam';
+import {
+  GetAccountAuthorizationDetailsCommand,
+  GetGroupCommand,
+  IAMClient,
+  ListRolesCommand,
+  ListRoleTagsCommand,
+  type Role,
+  type Tag,
+} from '@aws-sdk/client-iam';
 import { IamAuthorizationDetailsDirectory } from '../../lib/adapters/iam.js';
 import { clients } from '../../test/integration/support/stack.js';
 import { int, log, ms, secs, spread, stats, table, type Ctx, type Section } from './lib.js';
@@ -34,12 +42,17 @@ async function baselinePass(iam: IAMClient, counter: ReturnType<typeof callCount
   const tagKey = `aws-auth-syncer/${l.cluster}/groups`.toLowerCase();
   let taggedRoles = 0;
   for (const role of roles) {
-    const tags: Tag[] = (await pages((Marker) => iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName, MaxItems: 100, Marker })))).flatMap((p) => p.Tags ?? []);
+    const tags: Tag[] = (await pages((Marker) => iam.send(new ListRoleTagsCommand({ RoleName: role.RoleName, MaxItems: 100, Marker })))).flatMap(
+      (p) => p.Tags ?? [],
+    );
     if (tags.some((t) => t.Key?.toLowerCase() === tagKey)) taggedRoles++;
   }
   let members = 0;
   for (const gm of groupMappings(l)) {
-    members += (await pages((Marker) => iam.send(new GetGroupCommand({ GroupName: gm.iamGroup, MaxItems: PAGE, Marker })))).reduce((a, p) => a + (p.Users?.length ?? 0), 0);
+    members += (await pages((Marker) => iam.send(new GetGroupCommand({ GroupName: gm.iamGroup, MaxItems: PAGE, Marker })))).reduce(
+      (a, p) => a + (p.Users?.length ?? 0),
+      0,
+    );
   }
   return { ms: performance.now() - t0, calls: counter.total(), byCommand: { ...counter.calls }, taggedRoles, members };
 }
@@ -89,7 +102,13 @@ export const section: Section = {
     const { iam: admin } = clients();
     const adminCounter = callCounter(admin);
     // The product's client, configured as lib/adapters/wire.ts does (adaptive retry, 8 attempts).
-    const ours = new IAMClient({ region: stack.region, endpoint: stack.motoEndpoint, credentials: { accessKeyId: 'AKIABENCHSYNCER00000', secretAccessKey: 'x' }, maxAttempts: 8, retryMode: 'adaptive' });
+    const ours = new IAMClient({
+      region: stack.region,
+      endpoint: stack.motoEndpoint,
+      credentials: { accessKeyId: 'AKIABENCHSYNCER00000', secretAccessKey: 'x' },
+      maxAttempts: 8,
+      retryMode: 'adaptive',
+    });
     const l: Layout = { cluster: CLUSTER, prefix: 'dev', groups: 20, mappedGroups: 10, mappedEvery: 10, taggedRoleEvery: 2, taggedUserEvery: 100 };
     const seeder = new Seeder(admin, l);
     const reps = ctx.quick ? 3 : 5;
@@ -153,7 +172,17 @@ export const section: Section = {
     );
     md.push(
       table(
-        ['account', 'ours: calls measured (moto)', 'ours: calls, real IAM (computed) / paginator at 1000/page', 'ours: wall time', 'baseline: calls measured', 'baseline: calls, real IAM (computed)', 'baseline: wall time', 'fewer calls (measured / real IAM)', 'reproduce'],
+        [
+          'account',
+          'ours: calls measured (moto)',
+          'ours: calls, real IAM (computed) / paginator at 1000/page',
+          'ours: wall time',
+          'baseline: calls measured',
+          'baseline: calls, real IAM (computed)',
+          'baseline: wall time',
+          'fewer calls (measured / real IAM)',
+          'reproduce',
+        ],
         rows.map((r) => [
           `${int(r.users)} users (${int(r.mapped)} in mapped groups), ${int(r.roles)} roles, 20 groups`,
           `${r.oursCalls} GetAccountAuthorizationDetails`,
@@ -181,7 +210,18 @@ export const section: Section = {
       data: {
         headline,
         stackVersions: stack.versions,
-        rows: rows.map((r) => ({ users: r.users, roles: r.roles, entities: r.entities, oursCalls: r.oursCalls, oursReal: r.oursReal, oursMs: r.oursStats.median, baseCalls: r.baseCalls, baseReal: r.baseReal, baseMs: r.baseStats.median, perCallMs: r.perCallMs })),
+        rows: rows.map((r) => ({
+          users: r.users,
+          roles: r.roles,
+          entities: r.entities,
+          oursCalls: r.oursCalls,
+          oursReal: r.oursReal,
+          oursMs: r.oursStats.median,
+          baseCalls: r.baseCalls,
+          baseReal: r.baseReal,
+          baseMs: r.baseStats.median,
+          perCallMs: r.perCallMs,
+        })),
         target,
       },
     };

@@ -35,7 +35,13 @@ export const section: Section = {
     }
     const rows = runs[0]!.steps.map((first, k) => {
       const ss = runs.map((r) => r.steps[k]!);
-      return { ...first, time: stats(ss.map((s) => s.ms)), outcome: [...new Set(ss.map((s) => s.outcome))].join('/'), discoveryMs: stats(ss.map((s) => s.discoveryMs)).median, rss: stats(ss.map((s) => s.rss)).median };
+      return {
+        ...first,
+        time: stats(ss.map((s) => s.ms)),
+        outcome: [...new Set(ss.map((s) => s.outcome))].join('/'),
+        discoveryMs: stats(ss.map((s) => s.discoveryMs)).median,
+        rss: stats(ss.map((s) => s.rss)).median,
+      };
     });
     const maxRss = stats(runs.map((r) => r.maxRssKiB * 1024));
     const peak = maxRss.max;
@@ -48,8 +54,28 @@ export const section: Section = {
     );
     md.push(
       table(
-        ['sync', 'wall time: median (min–max, n)', 'of which discovery (median)', 'outcome', 'changes', 'discoveries / GetAccountAuthorizationDetails calls', 'backups', 'ConfigMap writes', 'RSS after'],
-        rows.map((r) => [r.name, spread(r.time), ms(r.discoveryMs), r.outcome, r.summary ? `+${r.summary.added} −${r.summary.removed} ~${r.summary.updated}` : '', `${r.discoveries} / ${r.gaadCalls}`, r.backups, r.writes, bytes(r.rss)]),
+        [
+          'sync',
+          'wall time: median (min–max, n)',
+          'of which discovery (median)',
+          'outcome',
+          'changes',
+          'discoveries / GetAccountAuthorizationDetails calls',
+          'backups',
+          'ConfigMap writes',
+          'RSS after',
+        ],
+        rows.map((r) => [
+          r.name,
+          spread(r.time),
+          ms(r.discoveryMs),
+          r.outcome,
+          r.summary ? `+${r.summary.added} −${r.summary.removed} ~${r.summary.updated}` : '',
+          `${r.discoveries} / ${r.gaadCalls}`,
+          r.backups,
+          r.writes,
+          bytes(r.rss),
+        ]),
       ),
     );
     md.push(
@@ -62,7 +88,15 @@ export const section: Section = {
     const headline = `at ${int(live.users)} users / ${int(live.roles)} roles: sync with changes ${ms(first.time.median)} (first sync, ${int(first.summary?.added)} entries added), one-change sync ${ms(incr.time.median)}, no-op sync ${ms(noop.time.median)} (no backup, no write); peak RSS ${bytes(peak)} → ${justified} MB of Lambda memory is enough.`;
     return {
       markdown: md.join('\n\n'),
-      data: { headline, users: live.users, roles: live.roles, rows: rows.map((r) => ({ name: r.name, median: r.time.median, writes: r.writes })), peakRss: peak, justifiedMiB: justified, incrementalMs: incr.time.median },
+      data: {
+        headline,
+        users: live.users,
+        roles: live.roles,
+        rows: rows.map((r) => ({ name: r.name, median: r.time.median, writes: r.writes })),
+        peakRss: peak,
+        justifiedMiB: justified,
+        incrementalMs: incr.time.median,
+      },
     };
   },
 };

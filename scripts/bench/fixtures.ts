@@ -6,7 +6,14 @@
  * own role. About 10,000 such users fill the 1 MiB ConfigMap.
  */
 import { planSync } from '../../lib/core/plan.js';
-import { DEFAULT_ALLOWED_TAG_GROUPS, DEFAULT_MAX_REMOVALS, DEFAULT_ROLE_USERNAME, DEFAULT_TAG_PREFIX, DEFAULT_USER_USERNAME, type SyncPolicy } from '../../lib/core/policy.js';
+import {
+  DEFAULT_ALLOWED_TAG_GROUPS,
+  DEFAULT_MAX_REMOVALS,
+  DEFAULT_ROLE_USERNAME,
+  DEFAULT_TAG_PREFIX,
+  DEFAULT_USER_USERNAME,
+  type SyncPolicy,
+} from '../../lib/core/policy.js';
 import type { ConfigMapObject, IamSnapshot, IamUser } from '../../lib/core/types.js';
 import { pad } from './lib.js';
 
@@ -67,7 +74,12 @@ export const NODE_AND_ADMIN = [
 export const UNMANAGED_ROLES = `${NODE_AND_ADMIN}- rolearn: ${SELF_ARN}\n  username: aws-auth-syncer\n  groups:\n    - aws-auth-syncer\n`;
 
 export function awsAuthOf(data: Record<string, string>, annotations?: Record<string, string>): ConfigMapObject {
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: '4242', ...(annotations ? { annotations } : {}) }, data };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: '4242', ...(annotations ? { annotations } : {}) },
+    data,
+  };
 }
 
 export const planFor = (current: ConfigMapObject | null, snapshot: IamSnapshot) => planSync({ current, snapshot, policy: benchPolicy, selfArns: [SELF_ARN] });
@@ -75,5 +87,8 @@ export const planFor = (current: ConfigMapObject | null, snapshot: IamSnapshot) 
 /** The aws-auth the syncer writes for `n` users (it owns their entries), and whether it fits. */
 export function ownedAwsAuth(n: number): { cm: ConfigMapObject; tooLarge?: string } {
   const plan = planFor(awsAuthOf({ mapRoles: UNMANAGED_ROLES }), benchSnapshot(n));
-  return { cm: { ...plan.next, metadata: { ...plan.next.metadata, resourceVersion: '4242' } }, tooLarge: plan.refusals.find((r) => r.code === 'too-large')?.message };
+  return {
+    cm: { ...plan.next, metadata: { ...plan.next.metadata, resourceVersion: '4242' } },
+    tooLarge: plan.refusals.find((r) => r.code === 'too-large')?.message,
+  };
 }

@@ -66,7 +66,10 @@ export const int = (n: number | undefined): string => (n !== undefined && Number
 export const verdict = (met: boolean): string => (met ? 'met' : 'not met');
 
 export function table(headers: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  const esc = (c: unknown): string => String(c ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  const esc = (c: unknown): string =>
+    String(c ?? '')
+      .replace(/\|/g, '\\|')
+      .replace(/\n/g, ' ');
   return [`| ${headers.map(esc).join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
@@ -180,7 +183,11 @@ export type WorkerOutcome<T> =
  * Run a bench script in a fresh process; its last stdout line is its JSON result. On timeout the
  * process is killed and its peak RSS so far is reported.
  */
-export function runWorker<T>(name: string, args: unknown, opts: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; timeoutMs?: number } = {}): Promise<WorkerOutcome<T>> {
+export function runWorker<T>(
+  name: string,
+  args: unknown,
+  opts: { env?: NodeJS.ProcessEnv; nodeArgs?: string[]; timeoutMs?: number } = {},
+): Promise<WorkerOutcome<T>> {
   const loadBefore = load1();
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -243,7 +250,7 @@ export interface Ctx {
 }
 
 // Section data is JSON kept in BENCHMARKS.md and read back by later runs (peers, the summary).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export type SectionData = Record<string, any>;
 
 export interface Section {

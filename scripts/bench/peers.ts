@@ -48,7 +48,14 @@ function run(ctx: Ctx) {
   );
   md.push(
     table(
-      ['account', 'ours: IAM calls / hour idle', 'ours: all AWS calls / hour idle', `poller: ${GROUPS} GetGroup every ${POLL_S} s`, 'poller incl. ListRoleTags per role', 'ratio (groups-only poller / ours, IAM)'],
+      [
+        'account',
+        'ours: IAM calls / hour idle',
+        'ours: all AWS calls / hour idle',
+        `poller: ${GROUPS} GetGroup every ${POLL_S} s`,
+        'poller incl. ListRoleTags per role',
+        'ratio (groups-only poller / ours, IAM)',
+      ],
       rows.map((r) => [
         `${int(r.users)} users, ${int(r.roles)} roles, ${GROUPS} groups (${int(r.entities)} entities → ${r.pages} page${r.pages > 1 ? 's' : ''})`,
         r.oursIam.toFixed(2),
@@ -65,7 +72,11 @@ function run(ctx: Ctx) {
       ['', 'ours (EventBridge → SQS, 20 s window → one sync)', `poller (every ${POLL_S} s)`],
       [
         ['delivery', 'CloudTrail → EventBridge: seconds, best effort (not measurable here)', 'none: it finds the change by polling'],
-        ['waiting', 'the batching window: up to 20 s after the first event of a batch (a lone change waits the full 20 s; in a burst the later events wait less)', `up to ${POLL_S} s (${POLL_S / 2} s on average) for the next poll`],
+        [
+          'waiting',
+          'the batching window: up to 20 s after the first event of a batch (a lone change waits the full 20 s; in a burst the later events wait less)',
+          `up to ${POLL_S} s (${POLL_S / 2} s on average) for the next poll`,
+        ],
         [
           'work',
           `one sync: ${syncMs ? `${ms(syncMs)} *measured* (section 5, one-change sync at ${int(e2e.users)} users / ${int(e2e.roles)} roles)` : 'see section 5'}`,

@@ -26,13 +26,19 @@ const args = workerArgs<Args>();
 const gc = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
 const rssKiB = (): number => Math.round(process.memoryUsage().rss / 1024);
 const readCm = (file: string): ConfigMapObject => JSON.parse(readFileSync(file, 'utf8')) as ConfigMapObject;
-const annotationBytes = (cm: ConfigMapObject): number => Object.entries(cm.metadata.annotations ?? {}).reduce((a, [k, v]) => a + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+const annotationBytes = (cm: ConfigMapObject): number =>
+  Object.entries(cm.metadata.annotations ?? {}).reduce((a, [k, v]) => a + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
 const entries = (cm: ConfigMapObject): number => {
   const v = viewAwsAuth(cm, 'aws');
   return v.mapRoles.entries.length + v.mapUsers.entries.length;
 };
 /** As `kubectl create` would send it. */
-const apiObject = (cm: ConfigMapObject): ConfigMapObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', annotations: cm.metadata.annotations }, data: cm.data });
+const apiObject = (cm: ConfigMapObject): ConfigMapObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'aws-auth', namespace: 'kube-system', annotations: cm.metadata.annotations },
+  data: cm.data,
+});
 
 function time<T>(fn: () => T): { ms: number; value: T } {
   gc();
@@ -63,7 +69,18 @@ if (args.mode === 'fit') {
   const over = ownedAwsAuth(hi);
   writeFileSync(`${args.out}.fit.json`, JSON.stringify(fit));
   writeFileSync(`${args.out}.over.api.json`, JSON.stringify(apiObject(over.cm)));
-  result = { perEntryBytes: perEntry, baseBytes: base, fitN: lo, fitBytes: dataSize(fit), fitEntries: entries(fit), annotationBytes: annotationBytes(fit), overN: hi, overBytes: dataSize(over.cm), overRefusal: over.tooLarge, evaluations };
+  result = {
+    perEntryBytes: perEntry,
+    baseBytes: base,
+    fitN: lo,
+    fitBytes: dataSize(fit),
+    fitEntries: entries(fit),
+    annotationBytes: annotationBytes(fit),
+    overN: hi,
+    overBytes: dataSize(over.cm),
+    overRefusal: over.tooLarge,
+    evaluations,
+  };
 } else if (args.mode === 'make') {
   const { cm } = ownedAwsAuth(args.n);
   writeFileSync(args.out, JSON.stringify(cm));

@@ -115,7 +115,12 @@ async function runIn(ctx: Ctx, tmp: string) {
   const fitCm = JSON.parse(readFileSync(`${fitArgs.out}.fit.json`, 'utf8')) as { metadata: { annotations?: unknown }; data: Record<string, string> };
   const valueBytes = (data: Record<string, string>): number => Object.values(data).reduce((a, v) => a + Buffer.byteLength(v), 0);
   const LIMIT = 1024 * 1024;
-  const apiObject = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', annotations: fitCm.metadata.annotations }, data });
+  const apiObject = (data: Record<string, string>) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'aws-auth', namespace: 'kube-system', annotations: fitCm.metadata.annotations },
+    data,
+  });
   const padded = (values: number) => apiObject({ ...fitCm.data, mapUsers: `${fitCm.data.mapUsers}#${'x'.repeat(values - valueBytes(fitCm.data) - 2)}\n` });
   const apiserver = {
     fit: (await post(apiObject(fitCm.data))).status,
@@ -129,10 +134,18 @@ async function runIn(ctx: Ctx, tmp: string) {
   // ---------------------------------------------------------------- owned aws-auth, by size
   const sizes = [...new Set([...(quick ? [200, 1000] : [1000, 50000]), fit.fitN])].sort((a, b) => a - b);
   const reps = quick ? 3 : 7;
-  const rows: { n: number; made: { entries: number; dataBytes: number; annotationBytes: number }; file: string; cases: { label: string; churn: boolean; args: Record<string, unknown>; r: WorkerOutcome<PlanResult>; s?: Stats }[] }[] = [];
+  const rows: {
+    n: number;
+    made: { entries: number; dataBytes: number; annotationBytes: number };
+    file: string;
+    cases: { label: string; churn: boolean; args: Record<string, unknown>; r: WorkerOutcome<PlanResult>; s?: Stats }[];
+  }[] = [];
   for (const n of sizes) {
     const file = n === fit.fitN ? `${fitArgs.out}.fit.json` : join(tmp, `owned-${n}.json`);
-    const made = n === fit.fitN ? { entries: fit.fitEntries, dataBytes: fit.fitBytes, annotationBytes: fit.annotationBytes } : await worker<{ entries: number; dataBytes: number; annotationBytes: number }>('plan-worker', { mode: 'make', n, out: file });
+    const made =
+      n === fit.fitN
+        ? { entries: fit.fitEntries, dataBytes: fit.fitBytes, annotationBytes: fit.annotationBytes }
+        : await worker<{ entries: number; dataBytes: number; annotationBytes: number }>('plan-worker', { mode: 'make', n, out: file });
     const row = { n, made, file, cases: [] as (typeof rows)[number]['cases'] };
     for (const churn of [false, true]) {
       const r = n > 20000 ? Math.min(reps, 3) : reps;
@@ -140,7 +153,13 @@ async function runIn(ctx: Ctx, tmp: string) {
       log(`plan: ${n} users, ${churn ? 'with changes' : 'no change'} (${r} runs + 1 warm-up, fresh process)`);
       const out = await planCase(args, 30 * 60 * 1000);
       if (!out.ok) throw new Error(out.error);
-      row.cases.push({ label: churn ? 'changes: 5 added, 5 removed, 10 moved' : 'no change', churn, args: { ...args, current: '<file>' }, r: out, s: stats(out.value.ms) });
+      row.cases.push({
+        label: churn ? 'changes: 5 added, 5 removed, 10 moved' : 'no change',
+        churn,
+        args: { ...args, current: '<file>' },
+        r: out,
+        s: stats(out.value.ms),
+      });
     }
     rows.push(row);
   }
@@ -163,7 +182,16 @@ async function runIn(ctx: Ctx, tmp: string) {
     exponent?: number;
     projectedMs?: number;
   }
-  const hostile: { name: string; what: string; args: Record<string, unknown>; r: WorkerOutcome<PlanResult>; s?: Stats; within: boolean; hot?: string; scaling?: Scaling }[] = [];
+  const hostile: {
+    name: string;
+    what: string;
+    args: Record<string, unknown>;
+    r: WorkerOutcome<PlanResult>;
+    s?: Stats;
+    within: boolean;
+    hot?: string;
+    scaling?: Scaling;
+  }[] = [];
   for (const c of HOSTILE) {
     const args = { hostile: c.name, budget, n: 100, reps: quick ? 1 : 3, stopAfterMs: 10000 };
     log(`plan: hostile ${c.name} (${bytes(budget)})`);
@@ -189,7 +217,9 @@ async function runIn(ctx: Ctx, tmp: string) {
     if (!h.r.ok && !completed) continue;
     log(`plan: profiling hostile ${h.name}`);
     const top = await profile({ ...h.args, budget: completed?.budget ?? budget, reps: 1 }, 3, caseTimeout);
-    h.hot = top ? `${top.map((p) => `${p.fn} ${(p.share * 100).toFixed(0)} %`).join(', ')}${completed ? ` (at ${bytes(completed.budget)})` : ''}` : 'n/a (the profiled run did not finish)';
+    h.hot = top
+      ? `${top.map((p) => `${p.fn} ${(p.share * 100).toFixed(0)} %`).join(', ')}${completed ? ` (at ${bytes(completed.budget)})` : ''}`
+      : 'n/a (the profiled run did not finish)';
   }
   const timeOf = (h: (typeof hostile)[number]): number => (h.r.ok ? h.s!.median : 1e12 + (h.scaling?.projectedMs ?? 0));
   const rssOf = (h: (typeof hostile)[number]): number => (h.r.ok ? h.r.value.peakRssKiB : (h.r.peakRssKiB ?? 0));
@@ -204,7 +234,19 @@ async function runIn(ctx: Ctx, tmp: string) {
   );
   md.push(
     table(
-      ['users', 'entries', 'data bytes', 'fits 1 MiB', 'plan', 'planSync: median (min–max, n)', 'per user', 'peak RSS (before)', 'load', 'refusals', 'reproduce'],
+      [
+        'users',
+        'entries',
+        'data bytes',
+        'fits 1 MiB',
+        'plan',
+        'planSync: median (min–max, n)',
+        'per user',
+        'peak RSS (before)',
+        'load',
+        'refusals',
+        'reproduce',
+      ],
       rows.flatMap((row) =>
         row.cases.map((c) => {
           const v = (c.r as { value: PlanResult }).value;
@@ -236,16 +278,35 @@ async function runIn(ctx: Ctx, tmp: string) {
   md.push(
     `**Target: the full 1 MiB aws-auth (${int(fit.fitN)} users) plans in under ${TARGET_MS} ms median — ${verdict(targetMet)}**: ${ms(medianOf(fitRow, false))} with no change, ${ms(medianOf(fitRow, true))} with changes. **Linear growth — ${verdict(linearity < 1.5)}**: ${perUser(rows[0]!).toFixed(0)} µs per user at ${int(rows[0]!.n)}, ${perUser(rows[rows.length - 1]!).toFixed(0)} µs at ${int(rows[rows.length - 1]!.n)} (×${linearity.toFixed(2)}).`,
   );
-  md.push(`Where the time goes in the plan with changes at ${int(fit.fitN)} users: self time per function in one \`node --cpu-prof\` run of the same worker (the whole process: loading, one warm-up and 3 plans; the profiler slows it a little):`);
-  md.push(table(['function (source)', 'self time', 'share'], hot.map((p) => [p.fn, ms(p.ms), `${(p.share * 100).toFixed(1)} %`])));
+  md.push(
+    `Where the time goes in the plan with changes at ${int(fit.fitN)} users: self time per function in one \`node --cpu-prof\` run of the same worker (the whole process: loading, one warm-up and 3 plans; the profiler slows it a little):`,
+  );
+  md.push(
+    table(
+      ['function (source)', 'self time', 'share'],
+      hot.map((p) => [p.fn, ms(p.ms), `${(p.share * 100).toFixed(1)} %`]),
+    ),
+  );
   const y = (k: 'readYaml' | 'viewAwsAuth' | 'jsonParse' | 'yamlLibrary'): string => ms(stats(yaml[k]).median);
-  md.push(`Reading the ${bytes(yaml.bytes)} of mapUsers at ${int(fit.fitN)} users, median of ${yamlArgs.reps} (${reproduce({ ...yamlArgs, current: '<file>' })}): the core's strict reader \`readYaml\` ${y('readYaml')}; \`viewAwsAuth\` (read, decode every entry, identities) ${y('viewAwsAuth')}; the general \`yaml\` library's parse of the same text ${y('yamlLibrary')}; \`JSON.parse\` of the same list ${y('jsonParse')} (the floor).`);
+  md.push(
+    `Reading the ${bytes(yaml.bytes)} of mapUsers at ${int(fit.fitN)} users, median of ${yamlArgs.reps} (${reproduce({ ...yamlArgs, current: '<file>' })}): the core's strict reader \`readYaml\` ${y('readYaml')}; \`viewAwsAuth\` (read, decode every entry, identities) ${y('viewAwsAuth')}; the general \`yaml\` library's parse of the same text ${y('yamlLibrary')}; \`JSON.parse\` of the same list ${y('jsonParse')} (the floor).`,
+  );
   md.push(
     `**Hostile current aws-auth** (scripts/bench/hostile.ts): each text fills ${bytes(budget)} of ConfigMap data (leaving room for the users the plan adds), next to the usual node, admin and syncer entries; the plan is against 100 wanted users. ${quick ? 1 : 3} runs per case (fewer when one run passed 10 s), each case in a fresh process killed after ${secs(caseTimeout)}. Target (issue 9): **≤ ${secs(HOSTILE_MS)} and ≤ 256 MB peak RSS** for every case.`,
   );
   md.push(
     table(
-      ['case', 'text', 'how the syncer reads mapUsers', 'planSync: median (min–max, n)', 'peak RSS', 'load', 'refusals, warnings', 'within 2 s / 256 MB', 'hottest functions (profiled run, self time)'],
+      [
+        'case',
+        'text',
+        'how the syncer reads mapUsers',
+        'planSync: median (min–max, n)',
+        'peak RSS',
+        'load',
+        'refusals, warnings',
+        'within 2 s / 256 MB',
+        'hottest functions (profiled run, self time)',
+      ],
       hostile.map((h) => {
         const v = h.r.ok ? h.r.value : undefined;
         return [
@@ -269,7 +330,9 @@ async function runIn(ctx: Ctx, tmp: string) {
       `\`${h.name}\` did not finish at ${bytes(budget)}; the same text at smaller sizes: ${s.points.map((p) => `${bytes(p.budget)} ${p.ms !== undefined ? ms(p.ms) : `> ${secs(caseTimeout)}`} (peak ${mib(p.rssKiB)}, load ${p.load})`).join('; ')}${s.exponent ? ` — time grows as size^${s.exponent.toFixed(1)}, which projects to about ${secs(s.projectedMs)} at ${bytes(budget)}` : ''}.`,
     );
   }
-  const slowText = slowest.r.ok ? ms(slowest.s!.median) : `more than ${secs(caseTimeout)}${slowest.scaling?.projectedMs ? ` (≈ ${secs(slowest.scaling.projectedMs)} projected)` : ''}`;
+  const slowText = slowest.r.ok
+    ? ms(slowest.s!.median)
+    : `more than ${secs(caseTimeout)}${slowest.scaling?.projectedMs ? ` (≈ ${secs(slowest.scaling.projectedMs)} projected)` : ''}`;
   md.push(
     `**Target: every hostile aws-auth up to 1 MiB plans in ≤ 2 s and ≤ 256 MB — ${verdict(hostileMet)}** (${hostile.filter((h) => h.within).length} of ${hostile.length} cases within). Worst input by time: \`${slowest.name}\` (${slowest.what}): ${slowText}. Worst by memory: \`${fattest.name}\`: peak RSS ${mib(rssOf(fattest))}.`,
   );

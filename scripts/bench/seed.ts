@@ -20,10 +20,12 @@ export interface Layout {
 }
 
 export const groupName = (g: number): string => `team-${pad(g, 2)}`;
-export const groupMappings = (l: Layout) => Array.from({ length: l.mappedGroups }, (_, g) => ({ iamGroup: groupName(g), kubernetesGroups: [`k8s-team-${pad(g, 2)}`] }));
+export const groupMappings = (l: Layout) =>
+  Array.from({ length: l.mappedGroups }, (_, g) => ({ iamGroup: groupName(g), kubernetesGroups: [`k8s-team-${pad(g, 2)}`] }));
 const groupOfUser = (l: Layout, i: number): number | undefined => (i % l.mappedEvery === 0 ? Math.floor(i / l.mappedEvery) % l.mappedGroups : undefined);
 /** Members of mapped groups among the first `users` users. */
-export const mappedUsers = (l: Layout, users: number): number => Array.from({ length: users }, (_, i) => groupOfUser(l, i)).filter((g) => g !== undefined).length;
+export const mappedUsers = (l: Layout, users: number): number =>
+  Array.from({ length: users }, (_, i) => groupOfUser(l, i)).filter((g) => g !== undefined).length;
 
 export class Seeder {
   private users = 0;
@@ -53,7 +55,10 @@ export class Seeder {
     await mapLimit(range(this.users, users), 8, async (i) => {
       const g = groupOfUser(l, i);
       const tags: Record<string, string> = { team: `t${i % 50}`, ...(i % l.taggedUserEvery === 1 ? { [clusterTag]: 'viewers' } : {}) };
-      await count(() => createUser(iam, `${l.prefix}-${pad(i)}`, { path: '/people/', tags, groups: g === undefined ? [] : [groupName(g)] }), g === undefined ? 1 : 2);
+      await count(
+        () => createUser(iam, `${l.prefix}-${pad(i)}`, { path: '/people/', tags, groups: g === undefined ? [] : [groupName(g)] }),
+        g === undefined ? 1 : 2,
+      );
       tick();
     });
     await mapLimit(range(this.roles, roles), 8, async (i) => {

@@ -25,17 +25,33 @@ export function sqs(endpoint: string) {
     return (text ? JSON.parse(text) : {}) as T;
   };
   return {
-    createQueue: async (name: string, attributes: Record<string, string> = {}) => (await call<{ QueueUrl: string }>('CreateQueue', { QueueName: name, Attributes: attributes })).QueueUrl,
+    createQueue: async (name: string, attributes: Record<string, string> = {}) =>
+      (await call<{ QueueUrl: string }>('CreateQueue', { QueueName: name, Attributes: attributes })).QueueUrl,
     send: (url: string, body: string) => call('SendMessage', { QueueUrl: url, MessageBody: body }),
     receive: async (url: string, { max = 10, waitSeconds = 1, visibility }: { max?: number; waitSeconds?: number; visibility?: number } = {}) =>
-      (await call<{ Messages?: Message[] }>('ReceiveMessage', { QueueUrl: url, MaxNumberOfMessages: max, WaitTimeSeconds: waitSeconds, ...(visibility ? { VisibilityTimeout: visibility } : {}), MessageSystemAttributeNames: ['All'], AttributeNames: ['All'] })).Messages ?? [],
+      (
+        await call<{ Messages?: Message[] }>('ReceiveMessage', {
+          QueueUrl: url,
+          MaxNumberOfMessages: max,
+          WaitTimeSeconds: waitSeconds,
+          ...(visibility ? { VisibilityTimeout: visibility } : {}),
+          MessageSystemAttributeNames: ['All'],
+          AttributeNames: ['All'],
+        })
+      ).Messages ?? [],
     deleteBatch: async (url: string, messages: Message[]) => {
       for (let i = 0; i < messages.length; i += 10) {
-        await call('DeleteMessageBatch', { QueueUrl: url, Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })) });
+        await call('DeleteMessageBatch', {
+          QueueUrl: url,
+          Entries: messages.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })),
+        });
       }
     },
     depth: async (url: string) => {
-      const r = await call<{ Attributes?: Record<string, string> }>('GetQueueAttributes', { QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] });
+      const r = await call<{ Attributes?: Record<string, string> }>('GetQueueAttributes', {
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      });
       return Number(r.Attributes?.ApproximateNumberOfMessages ?? 0) + Number(r.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
     },
   };

@@ -26,7 +26,17 @@ async function step(name: string, event: unknown): Promise<void> {
   steps.push({ name, ms, outcome: reply.outcome, summary: reply.summary, principals: reply.principals, ...counts, rss: process.memoryUsage().rss });
 }
 const iamEvent = (name: string, id: string) => ({
-  Records: [{ messageId: id, body: JSON.stringify({ id, source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 'iam.amazonaws.com', eventName: name, eventID: `ct-${id}` } }) }],
+  Records: [
+    {
+      messageId: id,
+      body: JSON.stringify({
+        id,
+        source: 'aws.iam',
+        'detail-type': 'AWS API Call via CloudTrail',
+        detail: { eventSource: 'iam.amazonaws.com', eventName: name, eventID: `ct-${id}` },
+      }),
+    },
+  ],
 });
 await step('sync with changes (first sync: every principal added)', {});
 await step('no-op sync', {});

@@ -85,17 +85,30 @@ beforeAll(async () => {
   // The cluster creator's entry, as EKS bootstraps it: an admin the syncer does not own.
   const eks = clients().eks;
   await eks.send(new CreateAccessEntryCommand({ clusterName: stack().cluster as string, principalArn: creatorArn, type: 'STANDARD' }));
-  await eks.send(new AssociateAccessPolicyCommand({ clusterName: stack().cluster as string, principalArn: creatorArn, policyArn: ADMIN, accessScope: { type: 'cluster' } }));
+  await eks.send(
+    new AssociateAccessPolicyCommand({ clusterName: stack().cluster as string, principalArn: creatorArn, policyArn: ADMIN, accessScope: { type: 'cluster' } }),
+  );
   await actAsSyncer();
   const s = stack();
-  deps = createLiveDeps({ cluster: s.cluster as string, region: s.region, bucket, prefix: 'aws-auth-backups', macKey: await backupMacKey(), timeoutMs: 10000, clock: systemClock, log: silentLog });
+  deps = createLiveDeps({
+    cluster: s.cluster as string,
+    region: s.region,
+    bucket,
+    prefix: 'aws-auth-backups',
+    macKey: await backupMacKey(),
+    timeoutMs: 10000,
+    clock: systemClock,
+    log: silentLog,
+  });
 });
 
 afterAll(async () => {
   // Leave aas-local's entries as other test files expect them: none of this file's.
   for (const e of (await deps.entries.read()).entries) {
     if (e.tags[OWNED_TAG] === stack().cluster || e.principalArn.includes(run)) {
-      await clients().eks.send(new DeleteAccessEntryCommand({ clusterName: stack().cluster as string, principalArn: e.principalArn })).catch(() => undefined);
+      await clients()
+        .eks.send(new DeleteAccessEntryCommand({ clusterName: stack().cluster as string, principalArn: e.principalArn }))
+        .catch(() => undefined);
     }
   }
 });
@@ -145,12 +158,24 @@ describe('access-entries target on the real stack', () => {
     const eks = clients().eks;
     // bob is in the mapped group, but someone made his entry by hand.
     await eks.send(new DeleteAccessEntryCommand({ clusterName: stack().cluster as string, principalArn: ids.bob!.arn }));
-    await eks.send(new CreateAccessEntryCommand({ clusterName: stack().cluster as string, principalArn: ids.bob!.arn, kubernetesGroups: ['by-hand'], username: 'bob-by-hand' }));
+    await eks.send(
+      new CreateAccessEntryCommand({
+        clusterName: stack().cluster as string,
+        principalArn: ids.bob!.arn,
+        kubernetesGroups: ['by-hand'],
+        username: 'bob-by-hand',
+      }),
+    );
     const r = await sync();
     expect(r.plan.conflicts).toEqual([{ principalArn: ids.bob!.arn, reason: expect.stringContaining('does not own') }]);
     expect(r.plan.calls).toEqual([]);
     expect((await describeEntry(ids.bob!.arn)).accessEntry).toMatchObject({ kubernetesGroups: ['by-hand'], username: 'bob-by-hand', tags: {} });
-    expect(await eventually(() => whoami(ids.bob!), (v) => v.username === 'bob-by-hand')).toMatchObject({ status: 201, groups: ['by-hand'] });
+    expect(
+      await eventually(
+        () => whoami(ids.bob!),
+        (v) => v.username === 'bob-by-hand',
+      ),
+    ).toMatchObject({ status: 201, groups: ['by-hand'] });
     const creator = await eks.send(new ListAssociatedAccessPoliciesCommand({ clusterName: stack().cluster as string, principalArn: creatorArn }));
     expect(creator.associatedAccessPolicies?.map((p) => p.policyArn)).toEqual([ADMIN]);
   });
@@ -185,7 +210,10 @@ describe('access-entries target on the real stack', () => {
     expect(r.plan.warnings.map((w) => w.code)).toContain('recreate');
     const after = (await describeEntry(ssoArn)).accessEntry!.tags![PRINCIPAL_ID_TAG];
     expect(after).not.toBe(before);
-    expect(await eventually(() => whoami(session), accepted)).toMatchObject({ username: 'sso-admin:after-recreate', groups: ['eks-access-policy:AmazonEKSClusterAdminPolicy'] });
+    expect(await eventually(() => whoami(session), accepted)).toMatchObject({
+      username: 'sso-admin:after-recreate',
+      groups: ['eks-access-policy:AmazonEKSClusterAdminPolicy'],
+    });
   });
 });
 
@@ -202,7 +230,16 @@ describe('authentication modes', () => {
   const depsFor = async (name: string) => {
     await actAsSyncer();
     const s = stack();
-    return createLiveDeps({ cluster: name, region: s.region, bucket, prefix: 'aws-auth-backups', macKey: await backupMacKey(), timeoutMs: 5000, clock: systemClock, log: silentLog });
+    return createLiveDeps({
+      cluster: name,
+      region: s.region,
+      bucket,
+      prefix: 'aws-auth-backups',
+      macKey: await backupMacKey(),
+      timeoutMs: 5000,
+      clock: systemClock,
+      log: silentLog,
+    });
   };
 
   test('aws-auth target on an API-mode cluster: a clear error before anything is read or written', async () => {
@@ -211,14 +248,18 @@ describe('authentication modes', () => {
     const d = await depsFor(name);
     const err = await syncAwsAuth(d, { policy: { ...config(), cluster: name } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as Error).message).toMatch(new RegExp(`cluster ${name} uses authentication mode API: EKS ignores the aws-auth ConfigMap.*target: access-entries`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`cluster ${name} uses authentication mode API: EKS ignores the aws-auth ConfigMap.*target: access-entries`),
+    );
   });
 
   test('access-entries target on a CONFIG_MAP cluster (no accessConfig: one from before access entries): a clear error', async () => {
     const name = unique('cm');
     await cluster(name);
     const d = await depsFor(name);
-    await expect(syncAccessEntries(d, { policy: { ...config(), cluster: name } })).rejects.toThrow(/uses authentication mode CONFIG_MAP: EKS does not use access entries there/);
+    await expect(syncAccessEntries(d, { policy: { ...config(), cluster: name } })).rejects.toThrow(
+      /uses authentication mode CONFIG_MAP: EKS does not use access entries there/,
+    );
   });
 
   test('API_AND_CONFIG_MAP: an aws-auth mapping shadowed by an access entry is a warning in the aws-auth plan', async () => {

@@ -35,7 +35,19 @@ async function assume(who: Identity, roleArn: string, session: string): Promise<
 
 const iamEvent = (eventName: string) => {
   const id = unique('evt');
-  return { Records: [{ messageId: id, body: JSON.stringify({ id, source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventSource: 'iam.amazonaws.com', eventName, eventID: `ct-${id}` } }) }] };
+  return {
+    Records: [
+      {
+        messageId: id,
+        body: JSON.stringify({
+          id,
+          source: 'aws.iam',
+          'detail-type': 'AWS API Call via CloudTrail',
+          detail: { eventSource: 'iam.amazonaws.com', eventName, eventID: `ct-${id}` },
+        }),
+      },
+    ],
+  };
 };
 const accepted = (v: { status: number }) => v.status === 201;
 const rejected = (v: { status: number }) => v.status === 401;

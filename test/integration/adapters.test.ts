@@ -38,10 +38,17 @@ describe('IAM discovery on moto: 1,000+ users, 500+ roles', () => {
     await createGroup(iam, `${run}-a`);
     await createGroup(iam, `${run}-b`);
     await mapLimit([...Array(USERS).keys()], 16, (i) =>
-      createUser(iam, `${run}-u${i}`, { path: i % 10 === 0 ? '/eng/' : undefined, groups: [i % 2 ? `${run}-a` : `${run}-b`], tags: i % 100 === 0 ? { [`aws-auth-syncer/${run}/groups`]: 'viewers' } : undefined }),
+      createUser(iam, `${run}-u${i}`, {
+        path: i % 10 === 0 ? '/eng/' : undefined,
+        groups: [i % 2 ? `${run}-a` : `${run}-b`],
+        tags: i % 100 === 0 ? { [`aws-auth-syncer/${run}/groups`]: 'viewers' } : undefined,
+      }),
     );
     await mapLimit([...Array(ROLES).keys()], 16, (i) =>
-      createRole(iam, `${run}-r${i}`, { path: i % 5 === 0 ? '/aws-reserved/sso.amazonaws.com/' : undefined, tags: i % 2 ? { [`aws-auth-syncer/${run}/groups`]: 'devs ops' } : undefined }),
+      createRole(iam, `${run}-r${i}`, {
+        path: i % 5 === 0 ? '/aws-reserved/sso.amazonaws.com/' : undefined,
+        tags: i % 2 ? { [`aws-auth-syncer/${run}/groups`]: 'devs ops' } : undefined,
+      }),
     );
   }, 600000);
 
@@ -70,7 +77,12 @@ describe('S3 backups on moto (versioned bucket)', () => {
   beforeAll(async () => {
     await createVersionedBucket(clients().s3, bucket);
   });
-  const cm = (rv: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: rv }, data: { mapRoles: '[]\n' } });
+  const cm = (rv: string) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: rv },
+    data: { mapRoles: '[]\n' },
+  });
 
   test('save, list newest first, get back exactly; labels; an altered object is refused and the original is still a version', async () => {
     const { s3 } = clients();
@@ -100,23 +112,28 @@ describe.each(CONNECTIONS)('aws-auth on the real kube-apiserver through %s, as t
   test('missing → null; create (opt-in rbac-create-aws-auth.yaml); read exactly; replace with resourceVersion; a real 409 for a stale one', async () => {
     await allowSyncerCreate();
     try {
-    await resetAwsAuth();
-    const store = syncerStore();
-    expect(await store.read()).toBeNull();
-    const created = await store.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: '[]\n' } });
-    const read = (await store.read())!;
-    expect(read.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
-    expect(read.metadata.uid).toBe(created.metadata.uid);
-    expect(typeof read.metadata.creationTimestamp).toBe('string'); // as served, not a Date
+      await resetAwsAuth();
+      const store = syncerStore();
+      expect(await store.read()).toBeNull();
+      const created = await store.create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'aws-auth', namespace: 'kube-system' },
+        data: { mapRoles: '[]\n' },
+      });
+      const read = (await store.read())!;
+      expect(read.metadata.resourceVersion).toBe(created.metadata.resourceVersion);
+      expect(read.metadata.uid).toBe(created.metadata.uid);
+      expect(typeof read.metadata.creationTimestamp).toBe('string'); // as served, not a Date
 
-    const next = structuredClone(read);
-    next.data = { mapRoles: '[]\n', mapAccounts: '- "111122223333"\n' };
-    const replaced = await store.replace(next);
-    expect(replaced.metadata.resourceVersion).not.toBe(read.metadata.resourceVersion);
-    expect(replaced.data).toEqual(next.data);
-    // `next` still carries the old resourceVersion: the apiserver answers 409.
-    await expect(store.replace(next)).rejects.toBeInstanceOf(WriteConflictError);
-    await expect(store.create(next)).rejects.toBeInstanceOf(WriteConflictError);
+      const next = structuredClone(read);
+      next.data = { mapRoles: '[]\n', mapAccounts: '- "111122223333"\n' };
+      const replaced = await store.replace(next);
+      expect(replaced.metadata.resourceVersion).not.toBe(read.metadata.resourceVersion);
+      expect(replaced.data).toEqual(next.data);
+      // `next` still carries the old resourceVersion: the apiserver answers 409.
+      await expect(store.replace(next)).rejects.toBeInstanceOf(WriteConflictError);
+      await expect(store.create(next)).rejects.toBeInstanceOf(WriteConflictError);
     } finally {
       await disallowSyncerCreate();
     }

@@ -17,7 +17,12 @@ import { createVersionedBucket } from './support/seed.js';
 import { clients, getAwsAuth, putAwsAuth, stack, unique } from './support/stack.js';
 
 const PREFIX = 'aws-auth-backups';
-const cm = (rv: string, mapRoles = '[]\n') => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: rv }, data: { mapRoles } });
+const cm = (rv: string, mapRoles = '[]\n') => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: rv },
+  data: { mapRoles },
+});
 const EVIL = '- rolearn: arn:aws:iam::123456789012:role/mallory\n  username: mallory\n  groups:\n    - system:masters\n';
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const bodyOf = (o: unknown) => `${JSON.stringify(o, null, 2)}\n`;
@@ -53,7 +58,14 @@ describe('restore refuses what the syncer did not write, or what changed since (
   test('planted without a signature, checksum right', async () => {
     const body = bodyOf(cm('2', EVIL));
     const key = keyAt('c1', '2026-01-02T00:00:00Z', '2');
-    await plant(key, body, { format: 'aws-auth-syncer/configmap@1', cluster: 'c1', reason: 'sync', 'resource-version': '2', 'taken-at': '2026-01-02T00:00:00.000Z', sha256: sha256(body) });
+    await plant(key, body, {
+      format: 'aws-auth-syncer/configmap@1',
+      cluster: 'c1',
+      reason: 'sync',
+      'resource-version': '2',
+      'taken-at': '2026-01-02T00:00:00.000Z',
+      sha256: sha256(body),
+    });
     const err = await store.get(key).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackupIntegrityError);
     expect((err as Error).message).toMatch(/carries no signature/);
@@ -63,13 +75,19 @@ describe('restore refuses what the syncer did not write, or what changed since (
     const body = bodyOf(cm('3', EVIL));
     const key = keyAt('c1', '2026-01-03T00:00:00Z', '3');
     await plant(key, body, {
-      format: 'aws-auth-syncer/configmap@1', cluster: 'c1', reason: 'sync', 'resource-version': '3', 'taken-at': '2026-01-03T00:00:00.000Z',
-      sha256: sha256(body), signature: randomBytes(32).toString('base64'), 'signature-alg': 'HMAC_SHA_256',
+      format: 'aws-auth-syncer/configmap@1',
+      cluster: 'c1',
+      reason: 'sync',
+      'resource-version': '3',
+      'taken-at': '2026-01-03T00:00:00.000Z',
+      sha256: sha256(body),
+      signature: randomBytes(32).toString('base64'),
+      'signature-alg': 'HMAC_SHA_256',
     });
     await expect(store.get(key)).rejects.toThrow(/signature does not verify/);
   });
 
-  test('signed with another KMS HMAC key (the attacker\'s own, or another deployment\'s)', async () => {
+  test("signed with another KMS HMAC key (the attacker's own, or another deployment's)", async () => {
     const theirs = new S3BackupStore(clients().s3, kmsClient(), { bucket, prefix: PREFIX, macKeyId: (await createMacKey('someone else')).id });
     const rec = await theirs.save({ cluster: 'c1', configMap: cm('4', EVIL), reason: 'sync', eventIds: [], takenAt: new Date('2026-01-04T00:00:00Z') });
     await expect(theirs.get(rec.key)).resolves.toBeDefined(); // valid under their key…
@@ -107,7 +125,14 @@ describe('restore refuses what the syncer did not write, or what changed since (
     const futurePlanted = keyAt('c3', '2099-12-31T00:00:00Z', '12');
     await plant(futurePlanted, body, { format: 'aws-auth-syncer/configmap@1', cluster: 'c3', sha256: sha256(body) });
     const unsigned = keyAt('c3', '2026-01-20T00:00:00Z', '13');
-    await plant(unsigned, body, { format: 'aws-auth-syncer/configmap@1', cluster: 'c3', reason: 'sync', 'resource-version': '13', 'taken-at': '2026-01-20T00:00:00.000Z', sha256: sha256(body) });
+    await plant(unsigned, body, {
+      format: 'aws-auth-syncer/configmap@1',
+      cluster: 'c3',
+      reason: 'sync',
+      'resource-version': '13',
+      'taken-at': '2026-01-20T00:00:00.000Z',
+      sha256: sha256(body),
+    });
     const other = await store.save({ cluster: 'c4', configMap: cm('14', EVIL), reason: 'sync', eventIds: [], takenAt: new Date('2026-01-25T00:00:00Z') });
     const copied = other.key.replace('/c4/', '/c3/');
     await clients().s3.send(new CopyObjectCommand({ Bucket: bucket, Key: copied, CopySource: `${bucket}/${other.key}`, MetadataDirective: 'COPY' }));
@@ -138,7 +163,19 @@ describe('restore "latest" as the syncer, on the real stack', () => {
     const body = bodyOf({ ...current, data: { ...current.data, mapRoles: EVIL } });
     const planted = `${PREFIX}/${cluster}/${keyTime(new Date())}-rv999-sync.json`;
     await clients().s3.send(
-      new PutObjectCommand({ Bucket: b, Key: planted, Body: body, Metadata: { format: 'aws-auth-syncer/configmap@1', cluster, reason: 'sync', 'resource-version': '999', 'taken-at': new Date().toISOString(), sha256: sha256(body) } }),
+      new PutObjectCommand({
+        Bucket: b,
+        Key: planted,
+        Body: body,
+        Metadata: {
+          format: 'aws-auth-syncer/configmap@1',
+          cluster,
+          reason: 'sync',
+          'resource-version': '999',
+          'taken-at': new Date().toISOString(),
+          sha256: sha256(body),
+        },
+      }),
     );
     const r = await restoreAwsAuth(deps, { cluster, partition: 'aws', backup: 'latest', dryRun: true });
     expect(r.restoredFrom.key).toBe(genuine.key);

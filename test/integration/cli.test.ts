@@ -31,7 +31,10 @@ const run = unique('cli');
 const bucket = unique('cli');
 let configFile: string;
 let kubeconfig: string;
-const mapped = (cm: unknown) => entriesOf(cm as never).map((e) => e.arn).filter((a) => a.includes(run));
+const mapped = (cm: unknown) =>
+  entriesOf(cm as never)
+    .map((e) => e.arn)
+    .filter((a) => a.includes(run));
 
 beforeAll(async () => {
   const s = stack();
@@ -43,7 +46,13 @@ beforeAll(async () => {
   configFile = join(tmp, 'config.yaml');
   writeFileSync(
     configFile,
-    JSON.stringify({ cluster: s.cluster, region: s.region, tagPrefix: unique('t'), groupMappings: [{ iamGroup: `${run}-devs`, kubernetesGroups: ['devs'] }], backup: { bucket, macKey: (await backupMacKey()).id } }),
+    JSON.stringify({
+      cluster: s.cluster,
+      region: s.region,
+      tagPrefix: unique('t'),
+      groupMappings: [{ iamGroup: `${run}-devs`, kubernetesGroups: ['devs'] }],
+      backup: { bucket, macKey: (await backupMacKey()).id },
+    }),
   );
   // Same least-privilege RBAC as the syncer's STS identity (deploy/rbac.yaml), as a static token.
   kubeconfig = writeKubeconfig(tmp, s.syncerToken);
@@ -69,7 +78,9 @@ describe('aws-auth-syncer live commands on the real stack', () => {
     const reply = r.json();
     expect(reply).toMatchObject({ outcome: 'replaced', attempts: 1 });
     expect(mapped(await getAwsAuth())).toHaveLength(2);
-    const backup = await new S3BackupStore(clients().s3, kmsClient(), { bucket, prefix: 'aws-auth-backups', macKeyId: (await backupMacKey()).id }).get(reply.backupKey);
+    const backup = await new S3BackupStore(clients().s3, kmsClient(), { bucket, prefix: 'aws-auth-backups', macKeyId: (await backupMacKey()).id }).get(
+      reply.backupKey,
+    );
     expect(JSON.stringify(backup.configMap)).toBe(JSON.stringify(before));
   });
 
@@ -96,6 +107,9 @@ describe('aws-auth-syncer live commands on the real stack', () => {
   test('a kubeconfig whose token the cluster rejects: an {"outcome": "error"} document naming the 401, exit 1', async () => {
     const r = await cli('sync', '--config', configFile, '--kubeconfig', writeKubeconfig(tmp, 'not-a-valid-token'), '--dry-run', '--output', 'json');
     expect(r.code).toBe(1);
-    expect(r.json()).toMatchObject({ outcome: 'error', error: { name: 'ClusterAccessError', message: expect.stringMatching(/kubeconfig user syncer's token \(401 Unauthorized\)/) } });
+    expect(r.json()).toMatchObject({
+      outcome: 'error',
+      error: { name: 'ClusterAccessError', message: expect.stringMatching(/kubeconfig user syncer's token \(401 Unauthorized\)/) },
+    });
   });
 });

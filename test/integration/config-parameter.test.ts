@@ -31,13 +31,28 @@ let ssm: SSMClient;
 let sqs: SQSClient;
 let queueUrl: string;
 
-const config = (group: string, extra: Record<string, unknown> = {}) => JSON.stringify({ cluster: stack().cluster, tagPrefix, groupMappings: [{ iamGroup: group, kubernetesGroups: ['devs'] }], ...extra });
+const config = (group: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ cluster: stack().cluster, tagPrefix, groupMappings: [{ iamGroup: group, kubernetesGroups: ['devs'] }], ...extra });
 const putConfig = (value: string, type: 'String' | 'SecureString' = 'String') =>
   ssm.send(new PutParameterCommand({ Name: parameter, Value: value, Type: type, Overwrite: true }));
 const sqsBatch = () => ({
-  Records: [{ messageId: unique('m'), body: JSON.stringify({ id: unique('e'), source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'AddUserToGroup', eventID: unique('ct') } }) }],
+  Records: [
+    {
+      messageId: unique('m'),
+      body: JSON.stringify({
+        id: unique('e'),
+        source: 'aws.iam',
+        'detail-type': 'AWS API Call via CloudTrail',
+        detail: { eventName: 'AddUserToGroup', eventID: unique('ct') },
+      }),
+    },
+  ],
 });
-const userArns = async () => ((await getAwsAuth()).data.mapUsers as string).split('\n').filter((l) => l.includes(`:user/${run}-`)).map((l) => l.replace(/.*:user\//, ''));
+const userArns = async () =>
+  ((await getAwsAuth()).data.mapUsers as string)
+    .split('\n')
+    .filter((l) => l.includes(`:user/${run}-`))
+    .map((l) => l.replace(/.*:user\//, ''));
 /** Past the parameter cache, so the next invocation must ask SSM again. */
 const pastCache = () => new Promise((r) => setTimeout(r, CONFIG_CACHE_MS + 200));
 
@@ -131,7 +146,10 @@ describe('config from SSM Parameter Store (moto), read on every invocation', () 
     await ssm.send(new DeleteParameterCommand({ Name: parameter }));
     await pastCache();
     const { result, lines } = await captureStdout(() => sync({}));
-    expect(result).toEqual({ outcome: 'error', error: { name: 'ConfigError', message: `SSM parameter ${parameter} (SYNCER_CONFIG_PARAMETER) does not exist` } });
+    expect(result).toEqual({
+      outcome: 'error',
+      error: { name: 'ConfigError', message: `SSM parameter ${parameter} (SYNCER_CONFIG_PARAMETER) does not exist` },
+    });
     expect(points(emfOf(lines), METRIC.configInvalid).map((p) => p.value)).toEqual([1]);
     expect((await getAwsAuth()).metadata.resourceVersion).toBe(before.metadata.resourceVersion);
   }, 60000);

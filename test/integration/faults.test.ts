@@ -47,11 +47,14 @@ async function world(): Promise<World> {
   const policy = toPolicy(validateConfig({ cluster, tagPrefix, groupMappings: [{ iamGroup: `${run}-devs`, kubernetesGroups: ['devs'] }] }));
   // A store as wire.ts builds it (real token), optionally pointed elsewhere or with a fixed token.
   const store = (token?: string, server?: string, timeoutMs = 3000) =>
-    new KubeAwsAuthStore(async () => {
-      const ep = await describeClusterEndpoint(new EKSClient({ region: s.region }), cluster);
-      const live = await new StsTokenSource(new STSClient({ region: s.region }), cluster, s.region, systemClock).token();
-      return httpsConnection({ server: server ?? ep.endpoint, caData: ep.caData, token: token ?? live });
-    }, { timeoutMs });
+    new KubeAwsAuthStore(
+      async () => {
+        const ep = await describeClusterEndpoint(new EKSClient({ region: s.region }), cluster);
+        const live = await new StsTokenSource(new STSClient({ region: s.region }), cluster, s.region, systemClock).token();
+        return httpsConnection({ server: server ?? ep.endpoint, caData: ep.caData, token: token ?? live });
+      },
+      { timeoutMs },
+    );
   // The syncer as in Lambda (own IAM identity, DescribeCluster, STS-presigned token through
   // the real authenticator); individual cases swap one adapter for a faulty one.
   await actAsSyncer();
@@ -60,7 +63,8 @@ async function world(): Promise<World> {
     ...createLiveDeps({ cluster, region: s.region, bucket, prefix: 'aws-auth-backups', macKey, timeoutMs: 3000, clock: systemClock, log: silentLog }),
     ...over,
   });
-  const backupKeys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `aws-auth-backups/${cluster}/` }))).Contents ?? []).map((o) => o.Key!).sort();
+  const backupKeys = async () =>
+    ((await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `aws-auth-backups/${cluster}/` }))).Contents ?? []).map((o) => o.Key!).sort();
   return { cluster, bucket, policy, store, deps, backupKeys };
 }
 
@@ -157,11 +161,18 @@ describe('the API server fails', () => {
     const s = stack();
     let calls = 0;
     const sixteenMinutesAgo = { now: () => new Date(Date.now() - 16 * 60 * 1000) };
-    const store = new KubeAwsAuthStore(async () => {
-      const clock = ++calls === 1 ? sixteenMinutesAgo : systemClock;
-      const ep = await describeClusterEndpoint(new EKSClient({ region: s.region }), s.cluster as string);
-      return httpsConnection({ server: ep.endpoint, caData: ep.caData, token: await new StsTokenSource(new STSClient({ region: s.region }), s.cluster as string, s.region, clock).token() });
-    }, { timeoutMs: 3000 });
+    const store = new KubeAwsAuthStore(
+      async () => {
+        const clock = ++calls === 1 ? sixteenMinutesAgo : systemClock;
+        const ep = await describeClusterEndpoint(new EKSClient({ region: s.region }), s.cluster as string);
+        return httpsConnection({
+          server: ep.endpoint,
+          caData: ep.caData,
+          token: await new StsTokenSource(new STSClient({ region: s.region }), s.cluster as string, s.region, clock).token(),
+        });
+      },
+      { timeoutMs: 3000 },
+    );
     const r = await syncAwsAuth(w.deps({ store }), { policy: w.policy });
     expect(r.outcome).toBe('replaced');
     expect(calls).toBe(2);
@@ -172,7 +183,14 @@ describe('the API server fails', () => {
     before = await putAwsAuth({ mapRoles: NODE }, undefined, false);
     // The authenticator sees the edit within about a second: wait until the syncer is really out.
     const syncer = await actAsSyncer();
-    expect((await eventually(() => whoami(syncer), (v) => v.status === 401)).status).toBe(401);
+    expect(
+      (
+        await eventually(
+          () => whoami(syncer),
+          (v) => v.status === 401,
+        )
+      ).status,
+    ).toBe(401);
     const err = await syncAwsAuth(w.deps(), { policy: w.policy }).catch((e) => e);
     expect(err).toBeInstanceOf(ClusterAccessError);
     expect(err.message).toMatch(/401 Unauthorized.*aws-auth mapping may have been removed.*restore.*access entry/);
@@ -239,7 +257,11 @@ describe('concurrent writers', () => {
 describe('S3 fails', () => {
   test('bucket missing (PutObject refused): nothing written', async () => {
     const s = stack();
-    const backups = new S3BackupStore(new S3Client({ region: s.region, endpoint: s.motoEndpoint, forcePathStyle: true }), kmsClient(), { bucket: unique('no-such-bucket'), prefix: 'p', macKeyId: (await backupMacKey()).id });
+    const backups = new S3BackupStore(new S3Client({ region: s.region, endpoint: s.motoEndpoint, forcePathStyle: true }), kmsClient(), {
+      bucket: unique('no-such-bucket'),
+      prefix: 'p',
+      macKeyId: (await backupMacKey()).id,
+    });
     const err = await syncAwsAuth(w.deps({ backups }), { policy: w.policy }).catch((e) => e);
     expect(err).toBeInstanceOf(BackupError);
     expect(err.message).toMatch(/NoSuchBucket.*nothing was written/);
@@ -249,7 +271,11 @@ describe('S3 fails', () => {
   test('S3 unreachable: nothing written', async () => {
     const port = await closedPort();
     const s = stack();
-    const backups = new S3BackupStore(new S3Client({ region: s.region, endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, maxAttempts: 2 }), kmsClient(), { bucket: w.bucket, prefix: 'p', macKeyId: (await backupMacKey()).id });
+    const backups = new S3BackupStore(
+      new S3Client({ region: s.region, endpoint: `http://127.0.0.1:${port}`, forcePathStyle: true, maxAttempts: 2 }),
+      kmsClient(),
+      { bucket: w.bucket, prefix: 'p', macKeyId: (await backupMacKey()).id },
+    );
     const err = await syncAwsAuth(w.deps({ backups }), { policy: w.policy }).catch((e) => e);
     expect(err).toBeInstanceOf(BackupError);
     await expectUnchanged();
@@ -259,7 +285,9 @@ describe('S3 fails', () => {
 describe('IAM fails', () => {
   test('throttled twice: retried with backoff, then the sync completes', async () => {
     let throttled = 0;
-    const proxy = await faultProxy(({ action }) => (action === 'GetAccountAuthorizationDetails' && throttled++ < 2 ? { status: 400, body: throttlingXml } : undefined));
+    const proxy = await faultProxy(({ action }) =>
+      action === 'GetAccountAuthorizationDetails' && throttled++ < 2 ? { status: 400, body: throttlingXml } : undefined,
+    );
     try {
       process.env.AWS_ENDPOINT_URL_IAM = proxy.url;
       const r = await syncAwsAuth(w.deps(), { policy: w.policy });
@@ -287,7 +315,9 @@ describe('IAM fails', () => {
 
   test('a truncated page set (IsTruncated without a Marker): DiscoveryError, nothing written', async () => {
     const proxy = await faultProxy(({ action }) =>
-      action === 'GetAccountAuthorizationDetails' ? { rewrite: (t) => t.replace(/<IsTruncated>false<\/IsTruncated>/, '<IsTruncated>true</IsTruncated>') } : undefined,
+      action === 'GetAccountAuthorizationDetails'
+        ? { rewrite: (t) => t.replace(/<IsTruncated>false<\/IsTruncated>/, '<IsTruncated>true</IsTruncated>') }
+        : undefined,
     );
     try {
       process.env.AWS_ENDPOINT_URL_IAM = proxy.url;

@@ -38,7 +38,10 @@ type Handler = (event: unknown) => Promise<any>;
 
 const s = stack();
 const second = s.secondCluster as { name: string; arn: string; kubeEndpoint: string } | undefined;
-if (!second) throw new Error('test/integration/fleet.test.ts needs the stack\'s second cluster: start it with AAS_CLUSTERS=2 (the global setup does unless AAS_CLUSTERS=1)');
+if (!second)
+  throw new Error(
+    "test/integration/fleet.test.ts needs the stack's second cluster: start it with AAS_CLUSTERS=2 (the global setup does unless AAS_CLUSTERS=1)",
+  );
 const C1 = s.cluster as string;
 const C2 = second.name;
 const run = unique('fleet');
@@ -63,7 +66,7 @@ let cluster: Handler;
 let sqs: SQSClient;
 let queueUrl: string;
 let roleArn: string;
-let records: Record<string, { messageId: string; body: string; attributes: Record<string, string> }> = {};
+const records: Record<string, { messageId: string; body: string; attributes: Record<string, string> }> = {};
 let snapshotKey: string;
 
 const users = (cm: any) => entriesOf(cm, 'mapUsers').map((e) => e.arn.replace(/.*:user\//, ''));
@@ -74,7 +77,13 @@ const getAwsAuth2 = async () => (await kube('GET', AWS_AUTH_PATH, s.adminToken, 
 /** Replace aws-auth on the second apiserver (admin). */
 async function putAwsAuth2(data: Record<string, string>): Promise<any> {
   await kube('DELETE', AWS_AUTH_PATH, s.adminToken, undefined, second!.kubeEndpoint);
-  const r = await kube('POST', '/api/v1/namespaces/kube-system/configmaps', s.adminToken, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data }, second!.kubeEndpoint);
+  const r = await kube(
+    'POST',
+    '/api/v1/namespaces/kube-system/configmaps',
+    s.adminToken,
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data },
+    second!.kubeEndpoint,
+  );
   if (r.status !== 201) throw new Error(`create aws-auth on ${C2}: ${r.status} ${JSON.stringify(r.json)}`);
   return r.json;
 }
@@ -106,7 +115,15 @@ async function bindings() {
   const { fleetCluster } = await import('../../lib/adapters/fleet-wire.js');
   return (rt: any): FleetCluster =>
     rt.policy.cluster === C2
-      ? fleetCluster({ ...rt, deps: { ...rt.deps, store: new KubeAwsAuthStore(async () => httpsConnection({ server: second!.kubeEndpoint, caData: s.caData, token: s.syncerToken }), { timeoutMs: 10000 }) } })
+      ? fleetCluster({
+          ...rt,
+          deps: {
+            ...rt.deps,
+            store: new KubeAwsAuthStore(async () => httpsConnection({ server: second!.kubeEndpoint, caData: s.caData, token: s.syncerToken }), {
+              timeoutMs: 10000,
+            }),
+          },
+        })
       : fleetCluster(rt);
 }
 
@@ -135,15 +152,22 @@ beforeAll(async () => {
   // "Another account"'s role: moto has one account, so it lives in this one; the syncer reaches
   // aas-local only through it (AssumeRole, as for a member account).
   roleArn = await createRole(iam, `${run}-access`);
-  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${run}-clusters.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '30' } }))).QueueUrl!;
+  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${run}-clusters.fifo`, Attributes: { FifoQueue: 'true', VisibilityTimeout: '30' } })))
+    .QueueUrl!;
 
   const syncer = await actAsSyncer();
   // aas-local maps the role only (not the syncer's own user): only the assumed session gets in.
   await putAwsAuth({ mapRoles: `${NODES}- rolearn: ${roleArn}\n  username: aws-auth-syncer\n  groups:\n    - aws-auth-syncer\n` }, undefined, false);
   const sts = new STSClient({ region: s.region, endpoint: s.motoEndpoint, credentials: syncer.credentials });
   const session = (await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'aws-auth-syncer-probe' }))).Credentials!;
-  const viaRole: Identity = { arn: roleArn, credentials: { accessKeyId: session.AccessKeyId!, secretAccessKey: session.SecretAccessKey!, sessionToken: session.SessionToken! } };
-  const me = await eventually(() => whoami(viaRole), (v) => v.status === 201);
+  const viaRole: Identity = {
+    arn: roleArn,
+    credentials: { accessKeyId: session.AccessKeyId!, secretAccessKey: session.SecretAccessKey!, sessionToken: session.SessionToken! },
+  };
+  const me = await eventually(
+    () => whoami(viaRole),
+    (v) => v.status === 201,
+  );
   if (me.status !== 201) throw new Error(`the role's session is not accepted by ${C1} (${me.status})`);
   expect((await whoami(syncer)).status).toBe(401);
   await putAwsAuth2({ mapRoles: UNREADABLE });
@@ -172,7 +196,19 @@ afterAll(() => {
 
 describe('two clusters from one run', () => {
   test('an IAM event: IAM read once, the snapshot stored, one message per cluster on the FIFO queue (message group = cluster)', async () => {
-    const event = { Records: [{ messageId: unique('m'), body: JSON.stringify({ id: `${run}-e1`, source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'AddUserToGroup', eventID: `${run}-ct1` } }) }] };
+    const event = {
+      Records: [
+        {
+          messageId: unique('m'),
+          body: JSON.stringify({
+            id: `${run}-e1`,
+            source: 'aws.iam',
+            'detail-type': 'AWS API Call via CloudTrail',
+            detail: { eventName: 'AddUserToGroup', eventID: `${run}-ct1` },
+          }),
+        },
+      ],
+    };
     const { calls, value } = await recorded(() => captureStdout(() => sync(event)));
     const reply = value.result;
     expect(reply).toMatchObject({ outcome: 'queued', clusters: [C1, C2], eventIds: [`${run}-e1`, `${run}-ct1`] });
@@ -183,13 +219,20 @@ describe('two clusters from one run', () => {
 
     const got: Message[] = [];
     for (let i = 0; i < 5 && got.length < 2; i++) {
-      const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['MessageGroupId'] }));
+      const r = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['MessageGroupId'] }),
+      );
       got.push(...(r.Messages ?? []));
     }
     expect(got.map((m) => m.Attributes?.MessageGroupId).sort()).toEqual([C1, C2].sort());
     for (const m of got) {
       const body = JSON.parse(m.Body!);
-      expect(body).toMatchObject({ version: 1, cluster: m.Attributes!.MessageGroupId, trigger: 'iam', snapshot: { key: snapshotKey, sha256: reply.snapshot.sha256 } });
+      expect(body).toMatchObject({
+        version: 1,
+        cluster: m.Attributes!.MessageGroupId,
+        trigger: 'iam',
+        snapshot: { key: snapshotKey, sha256: reply.snapshot.sha256 },
+      });
       expect(body.snapshot.versionId).toBeTruthy();
       // As Lambda's event source does once the function succeeds or the message is dead-lettered.
       await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
@@ -199,7 +242,10 @@ describe('two clusters from one run', () => {
 
   test(`${'aas-local'} written through its assumed role, ${'aas-local-2'} refused: each with its own backups and metrics, neither holding up the other, no IAM call`, async () => {
     const before2 = await getAwsAuth2();
-    const { calls, value } = await recorded(async () => ({ one: await captureStdout(() => cluster({ Records: [records[C1]] })), two: await runWithStaticSecond(records[C2]) }));
+    const { calls, value } = await recorded(async () => ({
+      one: await captureStdout(() => cluster({ Records: [records[C1]] })),
+      two: await runWithStaticSecond(records[C2]),
+    }));
     const { one, two } = value;
     // aas-local: replaced, through the role's session (aws-auth maps nothing else)
     expect(one.error).toBeUndefined();
@@ -240,7 +286,11 @@ describe('two clusters from one run', () => {
     await putAwsAuth2({ mapRoles: NODES });
     // Someone overwrites the snapshot's key (the bucket policy forbids it in AWS; moto does not
     // enforce bucket policies): the message names the version the run wrote, so this is ignored.
-    const planted = JSON.stringify({ users: [{ arn: `arn:aws:iam::${ACCOUNT}:user/mallory`, userName: 'mallory', path: '/', groups: [`${run}-admins`], tags: {} }], roles: [], groups: [] });
+    const planted = JSON.stringify({
+      users: [{ arn: `arn:aws:iam::${ACCOUNT}:user/mallory`, userName: 'mallory', path: '/', groups: [`${run}-admins`], tags: {} }],
+      roles: [],
+      groups: [],
+    });
     await clients().s3.send(new PutObjectCommand({ Bucket: bucket, Key: snapshotKey, Body: planted }));
     const { result, error } = await runWithStaticSecond(records[C2]);
     expect(error).toBeUndefined();
@@ -251,7 +301,7 @@ describe('two clusters from one run', () => {
     expect(await backupsOf(C1)).toHaveLength(1);
   }, 60000);
 
-  test('a person\'s dry run: IAM read once, one reply with a report per cluster; nothing written', async () => {
+  test("a person's dry run: IAM read once, one reply with a report per cluster; nothing written", async () => {
     const before1 = await getAwsAuth();
     const before2 = await getAwsAuth2();
     const { calls, value } = await recorded(() => captureStdout(() => sync({ dryRun: true })));
@@ -276,18 +326,36 @@ describe('a list mixing targets', () => {
   const receiveAll = async (n: number) => {
     const got: Message[] = [];
     for (let i = 0; i < 5 && got.length < n; i++) {
-      const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['MessageGroupId'] }));
+      const r = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['MessageGroupId'] }),
+      );
       got.push(...(r.Messages ?? []));
     }
     for (const m of got) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
-    return Object.fromEntries(got.map((m) => [m.Attributes!.MessageGroupId!, { messageId: m.MessageId!, body: m.Body!, attributes: { MessageGroupId: m.Attributes!.MessageGroupId! } }]));
+    return Object.fromEntries(
+      got.map((m) => [
+        m.Attributes!.MessageGroupId!,
+        { messageId: m.MessageId!, body: m.Body!, attributes: { MessageGroupId: m.Attributes!.MessageGroupId! } },
+      ]),
+    );
   };
 
   beforeAll(async () => {
     await clients().eks.send(
-      new CreateClusterCommand({ name: E, roleArn: `arn:aws:iam::${ACCOUNT}:role/${E}`, resourcesVpcConfig: { subnetIds: ['subnet-1'] }, accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' } }),
+      new CreateClusterCommand({
+        name: E,
+        roleArn: `arn:aws:iam::${ACCOUNT}:role/${E}`,
+        resourcesVpcConfig: { subnetIds: ['subnet-1'] },
+        accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' },
+      }),
     );
-    process.env.SYNCER_CONFIG = JSON.stringify({ ...JSON.parse(process.env.SYNCER_CONFIG!), clusters: [{ cluster: C1, roleArn }, { cluster: E, target: 'access-entries' }] });
+    process.env.SYNCER_CONFIG = JSON.stringify({
+      ...JSON.parse(process.env.SYNCER_CONFIG!),
+      clusters: [
+        { cluster: C1, roleArn },
+        { cluster: E, target: 'access-entries' },
+      ],
+    });
   });
 
   test('the dry run plans each cluster with its own target; the cluster function writes access entries for one and leaves the other as it is', async () => {
@@ -301,7 +369,19 @@ describe('a list mixing targets', () => {
     expect(creates.sort()).toEqual([arnOf(`${run}-alice`), arnOf(`${run}-bob`)]);
     expect((await clients().eks.send(new ListAccessEntriesCommand({ clusterName: E }))).accessEntries ?? []).toEqual([]);
 
-    const event = { Records: [{ messageId: unique('m'), body: JSON.stringify({ id: `${run}-e2`, source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'AddUserToGroup', eventID: `${run}-ct2` } }) }] };
+    const event = {
+      Records: [
+        {
+          messageId: unique('m'),
+          body: JSON.stringify({
+            id: `${run}-e2`,
+            source: 'aws.iam',
+            'detail-type': 'AWS API Call via CloudTrail',
+            detail: { eventName: 'AddUserToGroup', eventID: `${run}-ct2` },
+          }),
+        },
+      ],
+    };
     const out = await captureStdout(() => sync(event));
     expect(out.result).toMatchObject({ outcome: 'queued', clusters: [C1, E] });
     const queued = await receiveAll(2);

@@ -50,7 +50,10 @@ async function scenario() {
 }
 
 /** The entries' ARNs, without the syncer's own bootstrap entry. */
-const arns = (cm: any) => entriesOf(cm).map((e) => e.arn).filter((a) => !a.includes('aws-auth-syncer-'));
+const arns = (cm: any) =>
+  entriesOf(cm)
+    .map((e) => e.arn)
+    .filter((a) => !a.includes('aws-auth-syncer-'));
 
 describe('sync and restore flows on the real stack', () => {
   let s: Awaited<ReturnType<typeof scenario>>;
@@ -153,7 +156,9 @@ describe('missing ConfigMap', () => {
       // so this one test reaches the apiserver with the syncer's static token, bound to the same
       // least-privilege RBAC (never the admin token).
       const st = stack();
-      s.deps.store = new KubeAwsAuthStore(async () => httpsConnection({ server: st.kubeEndpoint, caData: st.caData, token: st.syncerToken }), { timeoutMs: 10000 });
+      s.deps.store = new KubeAwsAuthStore(async () => httpsConnection({ server: st.kubeEndpoint, caData: st.caData, token: st.syncerToken }), {
+        timeoutMs: 10000,
+      });
       const r = await syncAwsAuth(s.deps, { policy: s.policy });
       expect(r.outcome).toBe('created');
       expect(arns(await getAwsAuth())).toHaveLength(3);

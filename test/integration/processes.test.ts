@@ -20,7 +20,11 @@ let syncer: Identity;
 let config: Record<string, unknown>;
 let macKeyArn: string;
 
-function handlerProcess(name: string, event: unknown, extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string; reply: any }> {
+function handlerProcess(
+  name: string,
+  event: unknown,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string; reply: any }> {
   const s = stack();
   const env = {
     PATH: process.env.PATH ?? '',

@@ -15,8 +15,14 @@ import { allowSyncerCreate, disallowSyncerCreate } from './support/rbac.js';
 import { getAwsAuth, kube, resetAwsAuth, stack, unique } from './support/stack.js';
 
 const CM = '/api/v1/namespaces/kube-system/configmaps';
-const configMap = (name: string, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...extra }, data: { k: 'v' } });
-const syncerStore = () => new KubeAwsAuthStore(async () => httpsConnection({ server: stack().kubeEndpoint, caData: stack().caData, token: stack().syncerToken }), { timeoutMs: 10000 });
+const configMap = (name: string, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, ...extra },
+  data: { k: 'v' },
+});
+const syncerStore = () =>
+  new KubeAwsAuthStore(async () => httpsConnection({ server: stack().kubeEndpoint, caData: stack().caData, token: stack().syncerToken }), { timeoutMs: 10000 });
 const AWS_AUTH = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: '[]\n' } };
 
 describe('default RBAC (deploy/rbac.yaml): no create', () => {
@@ -30,7 +36,9 @@ describe('default RBAC (deploy/rbac.yaml): no create', () => {
     expect(await store.read()).toBeNull();
     const err = await store.create(AWS_AUTH).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClusterAccessError);
-    expect((err as Error).message).toMatch(/^kube-system\/aws-auth does not exist and the syncer may not create it \(403 Forbidden: .*cannot create resource "configmaps"/);
+    expect((err as Error).message).toMatch(
+      /^kube-system\/aws-auth does not exist and the syncer may not create it \(403 Forbidden: .*cannot create resource "configmaps"/,
+    );
     expect((err as Error).message).toMatch(/kubectl apply -f deploy\/rbac-create-aws-auth\.yaml/);
     expect(await getAwsAuth()).toBeNull();
   });
@@ -68,7 +76,9 @@ describe('opt-in deploy/rbac-create-aws-auth.yaml: create held to kube-system/aw
     // …the admission policy says no.
     const r = await kube('POST', CM, stack().syncerToken, configMap(name));
     expect(r.status).toBe(403);
-    expect(r.json.message).toMatch(/ValidatingAdmissionPolicy 'aws-auth-syncer-creates-only-aws-auth'.*denied request: the aws-auth-syncer group may create only the ConfigMap kube-system\/aws-auth/);
+    expect(r.json.message).toMatch(
+      /ValidatingAdmissionPolicy 'aws-auth-syncer-creates-only-aws-auth'.*denied request: the aws-auth-syncer group may create only the ConfigMap kube-system\/aws-auth/,
+    );
     expect((await kube('GET', `${CM}/${name}`, stack().adminToken)).status).toBe(404);
   });
 

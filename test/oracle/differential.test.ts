@@ -65,7 +65,12 @@ const randomProbe: fc.Arbitrary<string> = fc
     name: fc.oneof(fc.constantFrom(...NAMES), fc.stringMatching(/^[a-z0-9+=,.@_-]{2,12}$/)),
   })
   .map(({ account, kind, name }) =>
-    (kind === 'root' ? `arn:aws:iam::${account}:root` : kind === 'federated-user' ? `arn:aws:sts::${account}:federated-user/${name}` : `arn:aws:iam::${account}:${kind}/${name}`).toLowerCase(),
+    (kind === 'root'
+      ? `arn:aws:iam::${account}:root`
+      : kind === 'federated-user'
+        ? `arn:aws:sts::${account}:federated-user/${name}`
+        : `arn:aws:iam::${account}:${kind}/${name}`
+    ).toLowerCase(),
   );
 
 interface Case {
@@ -122,7 +127,17 @@ interface Stats {
   /** Decision rows by action, over all plans. */
   rows: Record<string, number>;
 }
-const stats: Stats = { cases: 0, keys: { mapRoles: {}, mapUsers: {}, mapAccounts: {} }, p2: 0, p3: 0, p3Refusing: 0, p3Restore: 0, p3RestoreRefusing: 0, refused: 0, rows: {} };
+const stats: Stats = {
+  cases: 0,
+  keys: { mapRoles: {}, mapUsers: {}, mapAccounts: {} },
+  p2: 0,
+  p3: 0,
+  p3Refusing: 0,
+  p3Restore: 0,
+  p3RestoreRefusing: 0,
+  refused: 0,
+  rows: {},
+};
 
 function count(view: AwsAuthView): void {
   for (const k of ['mapRoles', 'mapUsers', 'mapAccounts'] as const) stats.keys[k]![view[k].state] = (stats.keys[k]![view[k].state] ?? 0) + 1;
@@ -152,7 +167,8 @@ function judge(p: Prepared, goBefore: Readings, goAfter: Readings | undefined, r
       if (plan.next.data?.[key] === c.input.current?.data?.[key]) continue;
       // A rewritten key reads, to both, without an error its kept entries do not explain: no
       // YAML error, a decode error only from a kept item (compareKeys), no new Validate error.
-      if (nextView[key].state !== 'ok' && nextView[key].state !== 'empty') out.push(`P2 next: ${key} was rewritten and is ${nextView[key].state} to the syncer: ${nextView[key].reason}`);
+      if (nextView[key].state !== 'ok' && nextView[key].state !== 'empty')
+        out.push(`P2 next: ${key} was rewritten and is ${nextView[key].state} to the syncer: ${nextView[key].reason}`);
       for (const v of AUTHENTICATOR_VERSIONS) {
         const now = goAfter[v].keys[key];
         if (now.yamlError !== null) out.push(`P2 next: ${v} ${key} was rewritten and the authenticator cannot read it: ${now.yamlError}`);
@@ -180,10 +196,12 @@ function judge(p: Prepared, goBefore: Readings, goAfter: Readings | undefined, r
   if (record && planned.length) stats.p3Refusing++;
   const rebuilt = codes(checkGuards(ctx, c.input.force === true));
   // The adapter must first reproduce the plan's own verdicts from the syncer's readings.
-  if (JSON.stringify(rebuilt) !== JSON.stringify(planned)) out.push(`P3 (test adapter) guards rebuilt from the plan give ${JSON.stringify(rebuilt)}, the plan said ${JSON.stringify(planned)}`);
+  if (JSON.stringify(rebuilt) !== JSON.stringify(planned))
+    out.push(`P3 (test adapter) guards rebuilt from the plan give ${JSON.stringify(rebuilt)}, the plan said ${JSON.stringify(planned)}`);
   const goCtx = { ...ctx, before: goAccess(goBefore, plan.before['v0.7.18'].unknownKeys), after: goAccess(goAfter, plan.after['v0.7.18'].unknownKeys) };
   const overGo = codes(checkGuards(goCtx, c.input.force === true));
-  if (JSON.stringify(overGo) !== JSON.stringify(planned)) out.push(`P3 guards over the authenticator's readings refuse ${JSON.stringify(overGo)}, the plan ${JSON.stringify(planned)}`);
+  if (JSON.stringify(overGo) !== JSON.stringify(planned))
+    out.push(`P3 guards over the authenticator's readings refuse ${JSON.stringify(overGo)}, the plan ${JSON.stringify(planned)}`);
 
   // P3 for restores: putting the current object back over the next one (both read already).
   const current = c.input.current;
@@ -194,15 +212,35 @@ function judge(p: Prepared, goBefore: Readings, goAfter: Readings | undefined, r
   const rAfter = effectiveAccess(restoredView);
   const sameKeys = (a: readonly string[], b: readonly string[]): boolean => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
   // The oracle read each object without the keys the syncer left out of it; compare only then.
-  if (!sameKeys(rBefore['v0.7.18'].unknownKeys, plan.after['v0.7.18'].unknownKeys) || !sameKeys(rAfter['v0.7.18'].unknownKeys, plan.before['v0.7.18'].unknownKeys)) return out;
+  if (
+    !sameKeys(rBefore['v0.7.18'].unknownKeys, plan.after['v0.7.18'].unknownKeys) ||
+    !sameKeys(rAfter['v0.7.18'].unknownKeys, plan.before['v0.7.18'].unknownKeys)
+  )
+    return out;
   if (record) stats.p3Restore++;
-  const rctx = { ...ctx, kind: 'restore' as const, beforeView: ctx.afterView, afterView: restoredView, before: rBefore, after: rAfter, maxRemovals: Number.POSITIVE_INFINITY, nextSize: dataSize(restore.next) };
+  const rctx = {
+    ...ctx,
+    kind: 'restore' as const,
+    beforeView: ctx.afterView,
+    afterView: restoredView,
+    before: rBefore,
+    after: rAfter,
+    maxRemovals: Number.POSITIVE_INFINITY,
+    nextSize: dataSize(restore.next),
+  };
   const restored = codes(restore.refusals);
   if (record && restored.length) stats.p3RestoreRefusing++;
   const rRebuilt = codes(checkGuards(rctx, c.input.force === true));
-  if (JSON.stringify(rRebuilt) !== JSON.stringify(restored)) out.push(`P3 restore (test adapter) guards rebuilt give ${JSON.stringify(rRebuilt)}, the restore plan said ${JSON.stringify(restored)}`);
-  const rGo = codes(checkGuards({ ...rctx, before: goAccess(goAfter, rBefore['v0.7.18'].unknownKeys), after: goAccess(goBefore, rAfter['v0.7.18'].unknownKeys) }, c.input.force === true));
-  if (JSON.stringify(rGo) !== JSON.stringify(restored)) out.push(`P3 restore: guards over the authenticator's readings refuse ${JSON.stringify(rGo)}, the restore plan ${JSON.stringify(restored)}`);
+  if (JSON.stringify(rRebuilt) !== JSON.stringify(restored))
+    out.push(`P3 restore (test adapter) guards rebuilt give ${JSON.stringify(rRebuilt)}, the restore plan said ${JSON.stringify(restored)}`);
+  const rGo = codes(
+    checkGuards(
+      { ...rctx, before: goAccess(goAfter, rBefore['v0.7.18'].unknownKeys), after: goAccess(goBefore, rAfter['v0.7.18'].unknownKeys) },
+      c.input.force === true,
+    ),
+  );
+  if (JSON.stringify(rGo) !== JSON.stringify(restored))
+    out.push(`P3 restore: guards over the authenticator's readings refuse ${JSON.stringify(rGo)}, the restore plan ${JSON.stringify(restored)}`);
   return out;
 }
 
@@ -220,9 +258,13 @@ describe('the syncer reads aws-auth as aws-iam-authenticator v0.6.13 and v0.7.18
     const cms = names.map((n) => ({ metadata: { name: 'aws-auth' }, data: EVERYDAY_TEXTS[n]! }) as ConfigMapObject);
     const views = cms.map((cm) => viewAwsAuth(cm, 'aws'));
     const access = views.map((v) => effectiveAccess(v));
-    const readings = await oracle.readAll(cms.map((cm, i) => ({ data: cm.data!, probes: probesFor(access[i], probesInText(cm.data!.mapRoles, cm.data!.mapUsers)) })));
+    const readings = await oracle.readAll(
+      cms.map((cm, i) => ({ data: cm.data!, probes: probesFor(access[i], probesInText(cm.data!.mapRoles, cm.data!.mapUsers)) })),
+    );
     const problems = names.flatMap((n, i) => {
-      const states = (['mapRoles', 'mapUsers', 'mapAccounts'] as const).filter((k) => cms[i]!.data![k] !== undefined).map((k) => [k, views[i]![k].state] as const);
+      const states = (['mapRoles', 'mapUsers', 'mapAccounts'] as const)
+        .filter((k) => cms[i]!.data![k] !== undefined)
+        .map((k) => [k, views[i]![k].state] as const);
       return [
         ...states.filter(([, s]) => s !== 'ok' && s !== 'empty').map(([k, s]) => `${n}: ${k} is ${s}: ${views[i]![k].reason}`),
         ...compareKeys(views[i]!, readings[i]!).map((m) => `${n}: ${m}`),
@@ -251,7 +293,11 @@ describe('the syncer reads aws-auth as aws-iam-authenticator v0.6.13 and v0.7.18
           const violations = judge(p, goBefore, goAfter, true);
           if (violations.length && SURVEY) {
             for (const v of violations) {
-              const kind = v.replace(/arn:[^ ,]*/g, 'ARN').replace(/"[^"]*"/g, '"…"').replace(/\[[^\]]*\]/g, '[…]').slice(0, 160);
+              const kind = v
+                .replace(/arn:[^ ,]*/g, 'ARN')
+                .replace(/"[^"]*"/g, '"…"')
+                .replace(/\[[^\]]*\]/g, '[…]')
+                .slice(0, 160);
               const seen = (survey[kind] ??= { count: 0, example: JSON.stringify({ violations, case: p.c }) });
               seen.count++;
             }
@@ -262,14 +308,19 @@ describe('the syncer reads aws-auth as aws-iam-authenticator v0.6.13 and v0.7.18
         }
       }
       const seconds = (Date.now() - started) / 1000;
-      const present = (k: string): number => Object.entries(stats.keys[k]!).filter(([s]) => s !== 'absent').reduce((a, [, x]) => a + x, 0);
+      const present = (k: string): number =>
+        Object.entries(stats.keys[k]!)
+          .filter(([s]) => s !== 'absent')
+          .reduce((a, [, x]) => a + x, 0);
       const unsure = ['mapRoles', 'mapUsers', 'mapAccounts'].map((k) => `${k} ${stats.keys[k]!.unsure ?? 0}/${present(k)}`).join(', ');
       console.log(
         `differential: ${stats.cases} cases in ${seconds.toFixed(1)} s (seed ${SEED}); P2 on ${stats.p2} written plans, P3 on ${stats.p3} changed plans (${stats.refused} refused, ${stats.p3Refusing} by an access guard) and ${stats.p3Restore} restores (${stats.p3RestoreRefusing} refused by an access guard); ` +
           `unsure keys (of those present): ${unsure}; states ${JSON.stringify(stats.keys)}; rows ${JSON.stringify(stats.rows)}`,
       );
       if (SURVEY && Object.keys(survey).length) {
-        const lines = Object.entries(survey).sort((a, b) => b[1].count - a[1].count).map(([k, v]) => `${v.count}× ${k}\n    e.g. ${v.example.slice(0, 600)}`);
+        const lines = Object.entries(survey)
+          .sort((a, b) => b[1].count - a[1].count)
+          .map(([k, v]) => `${v.count}× ${k}\n    e.g. ${v.example.slice(0, 600)}`);
         if (process.env.FUZZ_SURVEY_FILE) writeFileSync(process.env.FUZZ_SURVEY_FILE, JSON.stringify(survey, null, 1));
         throw new Error(`violations:\n${lines.join('\n')}`);
       }
@@ -292,10 +343,22 @@ describe('the syncer reads aws-auth as aws-iam-authenticator v0.6.13 and v0.7.18
 
 // A case that exercises the runner's own failure path: isCallerArn must know canonical ARNs.
 test('caller ARNs are the canonical ones', () => {
-  for (const ok of ['arn:aws:iam::111122223333:role/a', 'arn:aws:iam::111122223333:user/team/x/bob', 'arn:aws:iam::111122223333:root', 'arn:aws:sts::111122223333:federated-user/bob']) {
+  for (const ok of [
+    'arn:aws:iam::111122223333:role/a',
+    'arn:aws:iam::111122223333:user/team/x/bob',
+    'arn:aws:iam::111122223333:root',
+    'arn:aws:sts::111122223333:federated-user/bob',
+  ]) {
     expect(isCallerArn(ok)).toBe(true);
   }
-  for (const no of ['arn:aws:iam::111122223333:role/team/a', 'arn:aws:sts::111122223333:assumed-role/a/s', 'arn:aws-cn:iam::111122223333:role/a', 'arn:aws:iam::1:role/a', 'arn:aws:iam::111122223333:role/a ', 'arn:aws:iam::111122223333:group/g']) {
+  for (const no of [
+    'arn:aws:iam::111122223333:role/team/a',
+    'arn:aws:sts::111122223333:assumed-role/a/s',
+    'arn:aws-cn:iam::111122223333:role/a',
+    'arn:aws:iam::1:role/a',
+    'arn:aws:iam::111122223333:role/a ',
+    'arn:aws:iam::111122223333:group/g',
+  ]) {
     expect(isCallerArn(no)).toBe(false);
   }
 });

@@ -72,7 +72,12 @@ function cell(f, e) {
     const keys = [...e.store.roles, ...e.store.users].map((s) => q(s.key, 70));
     if (keys.length) lines.push(`store keys ${keys.join(' ')}`);
   }
-  const probes = [...f.probes, ...Object.keys(e.identities).filter((p) => !f.probes.includes(p)).sort()];
+  const probes = [
+    ...f.probes,
+    ...Object.keys(e.identities)
+      .filter((p) => !f.probes.includes(p))
+      .sort(),
+  ];
   for (const p of probes) {
     const derived = !f.probes.includes(p) ? ' (found)' : '';
     lines.push(`${code(lit(p, 70))}${derived} → ${answer(e.identities[p])}`);
@@ -87,10 +92,7 @@ function input(data) {
 }
 
 export function render(facts) {
-  const rows = [
-    '| # | case | input | v0.6.13 | v0.7.18 |',
-    '| --- | --- | --- | --- | --- |',
-  ];
+  const rows = ['| # | case | input | v0.6.13 | v0.7.18 |', '| --- | --- | --- | --- | --- |'];
   facts.forEach((f, i) => {
     const [a, b] = VERSIONS.map((v) => cell(f, f.expect[v]));
     const name = `**${f.name.replaceAll('|', '\\|')}**${a === b ? '' : ' ≠'}<br>${f.note.replaceAll('|', '\\|')}`;

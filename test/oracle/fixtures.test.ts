@@ -7,7 +7,16 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PARSE_FIXTURES, fixtureNames, loadFixture, readRecording, recordingCases, recordingPath, recordingText, toRecording } from '../support/authenticator-fixtures.js';
+import {
+  PARSE_FIXTURES,
+  fixtureNames,
+  loadFixture,
+  readRecording,
+  recordingCases,
+  recordingPath,
+  recordingText,
+  toRecording,
+} from '../support/authenticator-fixtures.js';
 import { AuthenticatorOracle } from '../support/authenticator-oracle.js';
 
 const RECORD = process.env.RECORD_FIXTURES === '1';
@@ -24,7 +33,11 @@ describe(`parse fixtures: recorded authenticator readings${RECORD ? ' (recording
   test.each(fixtureNames())('%s', async (name) => {
     const { input, probes, cases } = recordingCases(loadFixture(name));
     const readings = await oracle.readAll(cases.map((c) => c.request));
-    const fresh = toRecording(input, probes, cases.map((c, i) => ({ subset: c.subset, readings: readings[i]! })));
+    const fresh = toRecording(
+      input,
+      probes,
+      cases.map((c, i) => ({ subset: c.subset, readings: readings[i]! })),
+    );
     if (RECORD) writeFileSync(recordingPath(name), recordingText(fresh));
     const recorded = readRecording(name);
     if (recorded === undefined) throw new Error(`${name}.authenticator.json is missing: run npm run fixtures:record`);

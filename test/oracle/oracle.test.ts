@@ -23,10 +23,9 @@ const read = async (data: Record<string, string>, probes: string[] = []): Promis
 
 describe('authenticator oracle (v0.6.13, v0.7.18)', () => {
   test('duplicate rolearn: the later entry wins in both versions', async () => {
-    const r = await read(
-      { mapRoles: `- rolearn: ${role('a')}\n  username: first\n- rolearn: ${role('a')}\n  username: second\n  groups: [g2]\n` },
-      [role('a')],
-    );
+    const r = await read({ mapRoles: `- rolearn: ${role('a')}\n  username: first\n- rolearn: ${role('a')}\n  username: second\n  groups: [g2]\n` }, [
+      role('a'),
+    ]);
     for (const v of ['v0.6.13', 'v0.7.18'] as const) {
       expect(r[v].keys.mapRoles).toMatchObject({ parsed: 2, stored: 1, yamlError: null, decodeError: null });
       expect(r[v].identities[role('a')]).toEqual({ mapped: true, from: 'mapRoles', arn: role('a'), username: 'second', groups: ['g2'] });
@@ -34,9 +33,7 @@ describe('authenticator oracle (v0.6.13, v0.7.18)', () => {
   });
 
   test('user ARNs differing only in case: v0.6.13 keeps the last, v0.7.18 answers by map order', async () => {
-    const r = await read({ mapUsers: `- userarn: ${user('Bob')}\n  username: first\n- userarn: ${user('bob')}\n  username: second\n` }, [
-      user('bob'),
-    ]);
+    const r = await read({ mapUsers: `- userarn: ${user('Bob')}\n  username: first\n- userarn: ${user('bob')}\n  username: second\n` }, [user('bob')]);
     expect(r['v0.6.13'].identities[user('bob')]).toMatchObject({ mapped: true, username: 'second' });
     expect(r['v0.7.18'].keys.mapUsers.stored).toBe(2);
     expect(r['v0.7.18'].identities[user('bob')]).toEqual({
@@ -48,10 +45,9 @@ describe('authenticator oracle (v0.6.13, v0.7.18)', () => {
   });
 
   test('rolearn together with sso: v0.7.18 drops the entry (Validate), v0.6.13 maps it', async () => {
-    const r = await read(
-      { mapRoles: `- rolearn: ${role('a')}\n  sso:\n    permissionSetName: Admin\n    accountID: '111122223333'\n  username: u\n` },
-      [role('a')],
-    );
+    const r = await read({ mapRoles: `- rolearn: ${role('a')}\n  sso:\n    permissionSetName: Admin\n    accountID: '111122223333'\n  username: u\n` }, [
+      role('a'),
+    ]);
     expect(r['v0.6.13'].identities[role('a')]).toMatchObject({ mapped: true, username: 'u' });
     expect(r['v0.7.18'].keys.mapRoles.validateErrors).toEqual(['only one of rolearn or SSO can be supplied']);
     expect(r['v0.7.18'].identities[role('a')]).toEqual({ mapped: false });
@@ -102,10 +98,10 @@ describe('authenticator oracle (v0.6.13, v0.7.18)', () => {
   });
 
   test('a raw DEL anywhere makes go-yaml reject the whole key; mapUsers still loads', async () => {
-    const r = await read(
-      { mapRoles: `- rolearn: ${role('a')}\n  username: x\u007fy\n`, mapUsers: `- userarn: ${user('u')}\n  username: u\n` },
-      [role('a'), user('u')],
-    );
+    const r = await read({ mapRoles: `- rolearn: ${role('a')}\n  username: x\u007fy\n`, mapUsers: `- userarn: ${user('u')}\n  username: u\n` }, [
+      role('a'),
+      user('u'),
+    ]);
     for (const v of ['v0.6.13', 'v0.7.18'] as const) {
       expect(r[v].keys.mapRoles).toMatchObject({ yamlError: 'yaml: control characters are not allowed', stored: 0 });
       expect(r[v].identities[role('a')]).toEqual({ mapped: false });

@@ -22,7 +22,6 @@ import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lib/adapters/metrics.j
 import { parseClusterSetText } from '../../lib/config-clusters.js';
 import { lintPolicy, parliamentPath } from '../support/iam-policy.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Cfn = Record<string, any>;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -52,7 +51,9 @@ function privateCheckout(dir: string): string {
 function pack(cwd: string, out: string, params: Record<string, string>): Promise<{ ok: boolean; output: string }> {
   const args = ['--no', 'serverless', 'package', '--package', out, ...Object.entries(params).flatMap(([k, v]) => ['--param', `${k}=${v}`])];
   return new Promise((resolve) =>
-    execFile('npx', args, { cwd, env: offlineEnv(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => resolve({ ok: !err, output: `${stdout}\n${stderr}` })),
+    execFile('npx', args, { cwd, env: offlineEnv(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      resolve({ ok: !err, output: `${stdout}\n${stderr}` }),
+    ),
   );
 }
 
@@ -82,7 +83,11 @@ class Template {
     if (typeof x !== 'object' || x === null) return x;
     if ('Fn::If' in x) return this.resolve(this.condition(x['Fn::If'][0]) ? x['Fn::If'][1] : x['Fn::If'][2]);
     if (x.Ref === 'AWS::NoValue') return undefined;
-    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, this.resolve(v)]).filter(([, v]) => v !== undefined));
+    return Object.fromEntries(
+      Object.entries(x)
+        .map(([k, v]) => [k, this.resolve(v)])
+        .filter(([, v]) => v !== undefined),
+    );
   }
   ofType(type: string): [string, Cfn][] {
     return Object.keys(this.resources)
@@ -94,17 +99,21 @@ class Template {
   allowed(role: string): { Action: string[]; Resource: unknown[]; Condition?: Cfn; policy: string }[] {
     const out: { Action: string[]; Resource: unknown[]; Condition?: Cfn; policy: string }[] = [];
     const add = (policy: string, doc: Cfn) => {
-      for (const s of asArray<Cfn>(this.resolve(doc).Statement)) if (s.Effect === 'Allow') out.push({ Action: asArray(s.Action), Resource: asArray(s.Resource), Condition: s.Condition, policy });
+      for (const s of asArray<Cfn>(this.resolve(doc).Statement))
+        if (s.Effect === 'Allow') out.push({ Action: asArray(s.Action), Resource: asArray(s.Resource), Condition: s.Condition, policy });
     };
     for (const p of asArray<Cfn>(this.deployed(role)?.Properties.Policies)) add(`${role}/${p.PolicyName}`, p.PolicyDocument);
-    for (const [id, p] of this.ofType('AWS::IAM::Policy')) if (asArray<Cfn>(p.Properties.Roles).some((x) => x.Ref === role)) add(id, p.Properties.PolicyDocument);
+    for (const [id, p] of this.ofType('AWS::IAM::Policy'))
+      if (asArray<Cfn>(p.Properties.Roles).some((x) => x.Ref === role)) add(id, p.Properties.PolicyDocument);
     return out;
   }
   actions(role: string): string[] {
     return [...new Set(this.allowed(role).flatMap((s) => s.Action))].sort();
   }
   resourcesFor(role: string, action: string): unknown[] {
-    return this.allowed(role).filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource);
+    return this.allowed(role)
+      .filter((s) => s.Action.includes(action))
+      .flatMap((s) => s.Resource);
   }
 }
 
@@ -131,7 +140,13 @@ beforeAll(async () => {
   if (!r.ok) throw new Error(`serverless package failed:\n${r.output}`);
   fleet = new Template(JSON.parse(readFileSync(join(dir, 'fleet', 'cloudformation-template-update-stack.json'), 'utf8')) as Cfn);
   const { execFileSync } = await import('node:child_process');
-  zipEntries = execFileSync('python3', ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', join(dir, 'fleet', 'cluster.zip')], { encoding: 'utf8' }).trim().split('\n');
+  zipEntries = execFileSync(
+    'python3',
+    ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', join(dir, 'fleet', 'cluster.zip')],
+    { encoding: 'utf8' },
+  )
+    .trim()
+    .split('\n');
   member = parseYaml(readFileSync(join(ROOT, 'deploy/member-account.yaml'), 'utf8'), { customTags: CFN_TAGS }) as Cfn;
 }, 400_000);
 
@@ -175,33 +190,47 @@ describe('a config file with clusters deploys the fan-out', () => {
       Resource: getAtt('ClusterQueue'),
       Condition: { ArnNotEquals: { 'aws:PrincipalArn': getAtt('SyncRole') } },
     });
-    expect(statements.find((s) => s.Sid === 'DenyInsecureTransport')).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    expect(statements.find((s) => s.Sid === 'DenyInsecureTransport')).toMatchObject({
+      Effect: 'Deny',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
   });
 
   it('the cluster function takes one message per invocation, with its own role; sync is told the queue', () => {
     const fn = fleet.deployed('ClusterLambdaFunction')!.Properties;
     expect(fn).toMatchObject({ Handler: 'handlers/cluster.handler', Role: getAtt('ClusterRole'), Runtime: 'nodejs22.x', TracingConfig: { Mode: 'Active' } });
     expect(fn.ReservedConcurrentExecutions).toBeGreaterThanOrEqual(1);
-    const mappings = fleet.ofType('AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties).filter((p) => p.FunctionName['Fn::GetAtt'][0] === 'ClusterLambdaFunction');
+    const mappings = fleet
+      .ofType('AWS::Lambda::EventSourceMapping')
+      .map(([, m]) => m.Properties)
+      .filter((p) => p.FunctionName['Fn::GetAtt'][0] === 'ClusterLambdaFunction');
     expect(mappings).toHaveLength(1);
     expect(mappings[0]).toMatchObject({ EventSourceArn: getAtt('ClusterQueue'), BatchSize: 1 });
     expect(fleet.resolve(fleet.deployed('SyncLambdaFunction')!.Properties.Environment.Variables).SYNCER_CLUSTER_QUEUE_URL).toEqual(ref('ClusterQueue'));
     // every function protects the cluster function's role too (guard self-mapping)
     for (const f of ['SyncLambdaFunction', 'RestoreLambdaFunction', 'BackupsLambdaFunction', 'ClusterLambdaFunction']) {
-      expect([f, fleet.resolve(fleet.deployed(f)!.Properties.Environment.Variables).SYNCER_SELF_ARNS]).toEqual([f, { 'Fn::Join': [',', [getAtt('SyncRole'), getAtt('RestoreRole'), getAtt('ClusterRole')]] }]);
+      expect([f, fleet.resolve(fleet.deployed(f)!.Properties.Environment.Variables).SYNCER_SELF_ARNS]).toEqual([
+        f,
+        { 'Fn::Join': [',', [getAtt('SyncRole'), getAtt('RestoreRole'), getAtt('ClusterRole')]] },
+      ]);
     }
     expect(zipEntries).toEqual(expect.arrayContaining(['handlers/cluster.mjs', FLEET_CONFIG]));
     // a first run may come at once: the functions are created after the rights they use
-    for (const f of ['SyncLambdaFunction', 'RestoreLambdaFunction', 'ClusterLambdaFunction']) expect([f, fleet.deployed(f)!.DependsOn]).toEqual([f, expect.arrayContaining(['ClusterAccessPolicy'])]);
+    for (const f of ['SyncLambdaFunction', 'RestoreLambdaFunction', 'ClusterLambdaFunction'])
+      expect([f, fleet.deployed(f)!.DependsOn]).toEqual([f, expect.arrayContaining(['ClusterAccessPolicy'])]);
     expect(fleet.resolve(fleet.deployed('SyncLambdaFunction')!.Metadata.ConditionalDependencies)).toContainEqual(ref('FanOutPolicy'));
   });
 
   it("a run's IAM snapshots expire (they are input for an hour, not backups)", () => {
     const rules = fleet.deployed('BackupBucket')!.Properties.LifecycleConfiguration.Rules as Cfn[];
-    expect(rules.find((r) => r.Id === 'expire-iam-snapshots')).toMatchObject({ Status: 'Enabled', Prefix: 'aws-auth-backups/_iam-snapshots/', ExpirationInDays: 2 });
+    expect(rules.find((r) => r.Id === 'expire-iam-snapshots')).toMatchObject({
+      Status: 'Enabled',
+      Prefix: 'aws-auth-backups/_iam-snapshots/',
+      ExpirationInDays: 2,
+    });
   });
 
-  it('the central bus takes the member accounts\' IAM events (memberAccounts)', () => {
+  it("the central bus takes the member accounts' IAM events (memberAccounts)", () => {
     const p = fleet.deployed('MemberAccountsEventBusPolicy')!.Properties;
     expect(p.Statement).toEqual({
       Effect: 'Allow',
@@ -213,30 +242,35 @@ describe('a config file with clusters deploys the fan-out', () => {
 });
 
 describe('each role reaches the listed clusters and no further', () => {
-  const local = config.clusters.filter((c) => !c.roleArn).map((c) => sub(`arn:\${AWS::Partition}:eks:${c.config.region}:\${AWS::AccountId}:cluster/${c.config.cluster}`));
-  const entries = config.clusters.filter((c) => !c.roleArn).map((c) => sub(`arn:\${AWS::Partition}:eks:${c.config.region}:\${AWS::AccountId}:access-entry/${c.config.cluster}/*`));
+  const local = config.clusters
+    .filter((c) => !c.roleArn)
+    .map((c) => sub(`arn:\${AWS::Partition}:eks:${c.config.region}:\${AWS::AccountId}:cluster/${c.config.cluster}`));
+  const entries = config.clusters
+    .filter((c) => !c.roleArn)
+    .map((c) => sub(`arn:\${AWS::Partition}:eks:${c.config.region}:\${AWS::AccountId}:access-entry/${c.config.cluster}/*`));
   const objects = config.clusters.map((c) => sub(`\${BackupBucket.Arn}/aws-auth-backups/${c.config.cluster}/*`));
   const SNAPSHOTS = sub('${BackupBucket.Arn}/aws-auth-backups/_iam-snapshots/*');
 
-  it('sync, restore and the cluster function describe this account\'s clusters and assume the member role; backups reaches none', () => {
+  it("sync, restore and the cluster function describe this account's clusters and assume the member role; backups reaches none", () => {
     for (const role of ['SyncRole', 'RestoreRole', 'ClusterRole']) {
       expect([role, fleet.resourcesFor(role, 'eks:DescribeCluster')]).toEqual([role, local]);
       expect([role, fleet.resourcesFor(role, 'sts:AssumeRole')]).toEqual([role, [MEMBER_ROLE]]);
       // access entries (each cluster of a list may be on target access-entries): the listed clusters' own
       for (const a of ['eks:ListAccessEntries', 'eks:CreateAccessEntry']) expect([role, a, fleet.resourcesFor(role, a)]).toEqual([role, a, local]);
-      for (const a of ['eks:DeleteAccessEntry', 'eks:AssociateAccessPolicy', 'eks:TagResource']) expect([role, a, fleet.resourcesFor(role, a)]).toEqual([role, a, entries]);
+      for (const a of ['eks:DeleteAccessEntry', 'eks:AssociateAccessPolicy', 'eks:TagResource'])
+        expect([role, a, fleet.resourcesFor(role, a)]).toEqual([role, a, entries]);
     }
     expect(fleet.actions('BackupsRole').filter((a) => a.startsWith('eks:') || a.startsWith('sts:'))).toEqual([]);
   });
 
-  it('sync reads IAM, writes only the run\'s snapshot and sends the cluster messages; it writes no backup', () => {
+  it("sync reads IAM, writes only the run's snapshot and sends the cluster messages; it writes no backup", () => {
     expect(fleet.resourcesFor('SyncRole', 'iam:GetAccountAuthorizationDetails')).toEqual(['*']);
     for (const a of ['s3:PutObject', 's3:PutObjectTagging']) expect([a, fleet.resourcesFor('SyncRole', a)]).toEqual([a, [SNAPSHOTS]]);
     expect(fleet.actions('SyncRole').filter((a) => a.startsWith('s3:'))).toEqual(['s3:PutObject', 's3:PutObjectTagging']);
     expect(fleet.resourcesFor('SyncRole', 'sqs:SendMessage')).toEqual([getAtt('FailedInvocationsQueue'), getAtt('ClusterQueue')]);
   });
 
-  it('the cluster function reads the snapshot by version, writes backups under each cluster\'s prefix, consumes its queue, and never reads IAM', () => {
+  it("the cluster function reads the snapshot by version, writes backups under each cluster's prefix, consumes its queue, and never reads IAM", () => {
     expect(fleet.actions('ClusterRole').filter((a) => a.startsWith('iam:'))).toEqual([]);
     for (const a of ['s3:GetObject', 's3:GetObjectVersion']) expect([a, fleet.resourcesFor('ClusterRole', a)]).toEqual([a, [SNAPSHOTS]]);
     for (const a of ['s3:PutObject', 's3:PutObjectTagging']) expect([a, fleet.resourcesFor('ClusterRole', a)]).toEqual([a, objects]);
@@ -245,7 +279,7 @@ describe('each role reaches the listed clusters and no further', () => {
     for (const a of consume) expect([a, fleet.resourcesFor('ClusterRole', a)]).toEqual([a, [getAtt('ClusterQueue')]]);
   });
 
-  it('restore and backups list and read only under the listed clusters\' prefixes', () => {
+  it("restore and backups list and read only under the listed clusters' prefixes", () => {
     for (const role of ['RestoreRole', 'BackupsRole']) {
       const list = fleet.allowed(role).filter((s) => s.Action.includes('s3:ListBucket'));
       expect(list.map((s) => s.Condition)).toEqual([{ StringLike: { 's3:prefix': config.clusters.map((c) => `aws-auth-backups/${c.config.cluster}/*`) } }]);
@@ -253,13 +287,15 @@ describe('each role reaches the listed clusters and no further', () => {
     expect(fleet.resourcesFor('RestoreRole', 's3:GetObject')).toEqual(objects);
   });
 
-  it('the cluster function signs backups and may write them; nobody else beyond the syncer\'s roles', () => {
+  it("the cluster function signs backups and may write them; nobody else beyond the syncer's roles", () => {
     const key = fleet.resolve(fleet.deployed('BackupMacKey')!.Properties).KeyPolicy.Statement as Cfn[];
     const writers = [getAtt('SyncRole'), getAtt('RestoreRole'), getAtt('ClusterRole')];
     expect(key.find((s) => s.Sid === 'SyncAndRestoreSignBackups')!.Principal.AWS).toEqual(writers);
     expect(key.find((s) => s.Sid === 'NobodyElseSigns')!.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual(writers);
     const bucket = fleet.ofType('AWS::S3::BucketPolicy').find(([, p]) => p.Properties.Bucket.Ref === 'BackupBucket')![1];
-    expect((bucket.Properties.PolicyDocument.Statement as Cfn[]).find((s) => s.Sid === 'OnlyTheSyncerWritesBackups')!.Condition.ArnNotEquals['aws:PrincipalArn']).toEqual(writers);
+    expect(
+      (bucket.Properties.PolicyDocument.Statement as Cfn[]).find((s) => s.Sid === 'OnlyTheSyncerWritesBackups')!.Condition.ArnNotEquals['aws:PrincipalArn'],
+    ).toEqual(writers);
   });
 });
 
@@ -267,7 +303,9 @@ describe('alarms and dashboard for any number of clusters', () => {
   const alarm = (id: string): Cfn => fleet.resolve(fleet.deployed(id)!.Properties);
 
   it('refused automatic syncs and "no successful sync" watch the fleet-wide totals (an alarm cannot SEARCH per cluster)', () => {
-    const refused = (alarm('RefusedAutomaticSyncAlarm').Metrics as Cfn[]).filter((m) => m.MetricStat).map((m) => [m.MetricStat.Metric.MetricName, dims(m.MetricStat.Metric)]);
+    const refused = (alarm('RefusedAutomaticSyncAlarm').Metrics as Cfn[])
+      .filter((m) => m.MetricStat)
+      .map((m) => [m.MetricStat.Metric.MetricName, dims(m.MetricStat.Metric)]);
     expect(refused).toEqual([
       [SYNC_OUTCOME_METRICS.refused, { service: METRICS_SERVICE, trigger: 'iam' }],
       [SYNC_OUTCOME_METRICS.refused, { service: METRICS_SERVICE, trigger: 'schedule' }],
@@ -276,11 +314,17 @@ describe('alarms and dashboard for any number of clusters', () => {
     expect([none.Namespace, none.MetricName, dims(none)]).toEqual([METRICS_NAMESPACE, METRIC.syncSucceeded, { service: METRICS_SERVICE }]);
   });
 
-  it('a cluster that fails on its own: the cluster function\'s errors and the cluster dead-letter queue raise alarms to the topic', () => {
+  it("a cluster that fails on its own: the cluster function's errors and the cluster dead-letter queue raise alarms to the topic", () => {
     const errors = alarm('ClusterErrorsAlarm');
     expect([errors.Namespace, errors.MetricName, dims(errors)]).toEqual(['AWS/Lambda', 'Errors', { FunctionName: ref('ClusterLambdaFunction') }]);
     const dlq = alarm('ClusterDlqDepthAlarm');
-    expect([dlq.Namespace, dlq.MetricName, dims(dlq), dlq.Threshold, dlq.ComparisonOperator]).toEqual(['AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: getAtt('ClusterDlq', 'QueueName') }, 0, 'GreaterThanThreshold']);
+    expect([dlq.Namespace, dlq.MetricName, dims(dlq), dlq.Threshold, dlq.ComparisonOperator]).toEqual([
+      'AWS/SQS',
+      'ApproximateNumberOfMessagesVisible',
+      { QueueName: getAtt('ClusterDlq', 'QueueName') },
+      0,
+      'GreaterThanThreshold',
+    ]);
     for (const a of [errors, dlq]) expect([a.AlarmActions, a.OKActions]).toEqual([[ref('AlarmTopic')], [ref('AlarmTopic')]]);
     const invalid = alarm('ConfigInvalidAlarm').Metrics as Cfn[];
     expect(invalid.filter((m) => m.MetricStat).map((m) => dims(m.MetricStat.Metric).function_name)).toContainEqual(ref('ClusterLambdaFunction'));
@@ -289,9 +333,13 @@ describe('alarms and dashboard for any number of clusters', () => {
 
   it('every deployed function has an Errors alarm; every dead-letter queue a depth alarm', () => {
     const alarms = fleet.ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    for (const [f] of fleet.ofType('AWS::Lambda::Function')) expect([f, alarms.filter((a) => a.MetricName === 'Errors' && dims(a).FunctionName?.Ref === f).length]).toEqual([f, 1]);
+    for (const [f] of fleet.ofType('AWS::Lambda::Function'))
+      expect([f, alarms.filter((a) => a.MetricName === 'Errors' && dims(a).FunctionName?.Ref === f).length]).toEqual([f, 1]);
     for (const q of ['EventsDlq', 'FailedInvocationsQueue', 'ClusterDlq']) {
-      expect([q, alarms.filter((a) => a.Namespace === 'AWS/SQS' && JSON.stringify(dims(a)) === JSON.stringify({ QueueName: getAtt(q, 'QueueName') })).length]).toEqual([q, 1]);
+      expect([
+        q,
+        alarms.filter((a) => a.Namespace === 'AWS/SQS' && JSON.stringify(dims(a)) === JSON.stringify({ QueueName: getAtt(q, 'QueueName') })).length,
+      ]).toEqual([q, 1]);
     }
   });
 
@@ -300,9 +348,23 @@ describe('alarms and dashboard for any number of clusters', () => {
     const [text, vars] = fleet.deployed('FleetDashboard')!.Properties.DashboardBody['Fn::Sub'] as [string, Record<string, string>];
     const body = JSON.parse(text.replace(/\$\{([^}]+)\}/g, (_, name: string) => vars[name] ?? `<${name}>`)) as Cfn;
     const shown = (body.widgets as Cfn[]).find((w) => w.type === 'alarm')!.properties.alarms as string[];
-    expect(shown.sort()).toEqual(fleet.ofType('AWS::CloudWatch::Alarm').map(([id]) => `<${id}.Arn>`).sort());
+    expect(shown.sort()).toEqual(
+      fleet
+        .ofType('AWS::CloudWatch::Alarm')
+        .map(([id]) => `<${id}.Arn>`)
+        .sort(),
+    );
     const all = JSON.stringify(body);
-    for (const name of [FLEET_METRIC.clustersQueued, FLEET_METRIC.clusterQueueFailed, 'SyncRefused', 'SyncError', 'Refusals', 'IdentitiesAdded', 'WriteDuration']) expect([name, all.includes(name)]).toEqual([name, true]);
+    for (const name of [
+      FLEET_METRIC.clustersQueued,
+      FLEET_METRIC.clusterQueueFailed,
+      'SyncRefused',
+      'SyncError',
+      'Refusals',
+      'IdentitiesAdded',
+      'WriteDuration',
+    ])
+      expect([name, all.includes(name)]).toEqual([name, true]);
     expect(all).toContain("SEARCH('{AwsAuthSyncer,cluster,service}");
   });
 });
@@ -310,7 +372,7 @@ describe('alarms and dashboard for any number of clusters', () => {
 describe('the member stack (deploy/member-account.yaml)', () => {
   const resources = () => member.Resources as Cfn;
 
-  it('its role trusts only the central roles, only for the syncer\'s sessions, and may only describe the listed clusters', () => {
+  it("its role trusts only the central roles, only for the syncer's sessions, and may only describe the listed clusters", () => {
     const role = resources().AccessRole.Properties;
     expect(role.AssumeRolePolicyDocument.Statement).toEqual([
       {
@@ -330,8 +392,23 @@ describe('the member stack (deploy/member-account.yaml)', () => {
       ['ManageEntries', ref('ClusterArns'), ref('AWS::NoValue')],
       ['ManageEntries', ref('AccessEntryArns'), ref('AWS::NoValue')],
     ]);
-    expect(statements.slice(1).flatMap((st) => st['Fn::If'][1].Action).sort()).toEqual(
-      ['eks:ListAccessEntries', 'eks:CreateAccessEntry', 'eks:DescribeAccessEntry', 'eks:ListAssociatedAccessPolicies', 'eks:UpdateAccessEntry', 'eks:DeleteAccessEntry', 'eks:AssociateAccessPolicy', 'eks:DisassociateAccessPolicy', 'eks:TagResource'].sort(),
+    expect(
+      statements
+        .slice(1)
+        .flatMap((st) => st['Fn::If'][1].Action)
+        .sort(),
+    ).toEqual(
+      [
+        'eks:ListAccessEntries',
+        'eks:CreateAccessEntry',
+        'eks:DescribeAccessEntry',
+        'eks:ListAssociatedAccessPolicies',
+        'eks:UpdateAccessEntry',
+        'eks:DeleteAccessEntry',
+        'eks:AssociateAccessPolicy',
+        'eks:DisassociateAccessPolicy',
+        'eks:TagResource',
+      ].sort(),
     );
     expect(statements).toHaveLength(3);
     expect(member.Outputs.AccessRoleArn.Value).toEqual(getAtt('AccessRole'));
@@ -349,8 +426,13 @@ describe('the member stack (deploy/member-account.yaml)', () => {
     expect(rule.Properties.Targets).toEqual([{ Id: 'central-event-bus', Arn: bus, RoleArn: getAtt('ForwarderRole') }]);
     const forwarder = resources().ForwarderRole;
     expect(forwarder.Condition).toBe('Forward');
-    expect(forwarder.Properties.AssumeRolePolicyDocument.Statement[0]).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } } });
-    expect(forwarder.Properties.Policies[0].PolicyDocument.Statement).toEqual([{ Sid: 'PutOnTheCentralBus', Effect: 'Allow', Action: 'events:PutEvents', Resource: bus }]);
+    expect(forwarder.Properties.AssumeRolePolicyDocument.Statement[0]).toMatchObject({
+      Principal: { Service: 'events.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') } },
+    });
+    expect(forwarder.Properties.Policies[0].PolicyDocument.Statement).toEqual([
+      { Sid: 'PutOnTheCentralBus', Effect: 'Allow', Action: 'events:PutEvents', Resource: bus },
+    ]);
   });
 });
 
@@ -359,7 +441,12 @@ describe('parliament lints every policy document of the fleet stack and the memb
   beforeAll(() => {
     parliament = parliamentPath();
   }, 300_000);
-  const PSEUDO: Record<string, string> = { 'AWS::Partition': 'aws', 'AWS::AccountId': '111122223333', 'AWS::Region': 'us-east-1', CentralAccountId: '111122223333' };
+  const PSEUDO: Record<string, string> = {
+    'AWS::Partition': 'aws',
+    'AWS::AccountId': '111122223333',
+    'AWS::Region': 'us-east-1',
+    CentralAccountId: '111122223333',
+  };
   const FAKE: Record<string, string> = {
     SyncRole: 'arn:aws:iam::111122223333:role/sync',
     RestoreRole: 'arn:aws:iam::111122223333:role/restore',
@@ -397,13 +484,22 @@ describe('parliament lints every policy document of the fleet stack and the memb
 
   it('every finding is explained, every explanation still applies', () => {
     const docs: [string, Cfn][] = [];
-    for (const [id, r] of fleet.ofType('AWS::IAM::Role')) for (const p of asArray<Cfn>(r.Properties.Policies)) docs.push([`${id}/${p.PolicyName}`, p.PolicyDocument]);
+    for (const [id, r] of fleet.ofType('AWS::IAM::Role'))
+      for (const p of asArray<Cfn>(r.Properties.Policies)) docs.push([`${id}/${p.PolicyName}`, p.PolicyDocument]);
     for (const [id, p] of fleet.ofType('AWS::IAM::Policy')) docs.push([id, p.Properties.PolicyDocument]);
     for (const [id, r] of Object.entries(member.Resources as Cfn)) {
       if (r.Type !== 'AWS::IAM::Role') continue;
       for (const p of asArray<Cfn>(r.Properties.Policies)) docs.push([`member ${id}/${p.PolicyName}`, p.PolicyDocument]);
     }
-    expect(docs.map(([n]) => n)).toEqual(expect.arrayContaining(['ClusterRole/cluster', 'ClusterAccessPolicy', 'FanOutPolicy', 'member AccessRole/describe-the-clusters', 'member ForwarderRole/put-on-the-central-bus']));
+    expect(docs.map(([n]) => n)).toEqual(
+      expect.arrayContaining([
+        'ClusterRole/cluster',
+        'ClusterAccessPolicy',
+        'FanOutPolicy',
+        'member AccessRole/describe-the-clusters',
+        'member ForwarderRole/put-on-the-central-bus',
+      ]),
+    );
     const findings = docs.flatMap(([name, doc]) => lintPolicy(parliament, literal(doc)).map((f) => ({ name, issue: f.issue, detail: f.detail })));
     expect(findings.filter((f) => !EXPLAINED.some((e) => e.doc.test(f.name) && e.issue === f.issue))).toEqual([]);
     expect(EXPLAINED.filter((e) => !findings.some((f) => e.doc.test(f.name) && e.issue === f.issue))).toEqual([]);
@@ -411,7 +507,10 @@ describe('parliament lints every policy document of the fleet stack and the memb
 });
 
 describe('deploy/clusters.cjs refuses at package time what it cannot scope', () => {
-  const { clustersOf, MAX_CLUSTERS } = createRequire(import.meta.url)('../../deploy/clusters.cjs') as { clustersOf: (doc: unknown, file: string, region: string) => unknown; MAX_CLUSTERS: number };
+  const { clustersOf, MAX_CLUSTERS } = createRequire(import.meta.url)('../../deploy/clusters.cjs') as {
+    clustersOf: (doc: unknown, file: string, region: string) => unknown;
+    MAX_CLUSTERS: number;
+  };
   it.each([
     [{ cluster: 'a', clusters: [{ cluster: 'b' }] }, 'config file c.yaml: name either cluster (one cluster) or clusters (a list), not both or neither'],
     [{ clusters: [{ cluster: 'a' }, { cluster: 'a' }] }, 'config file c.yaml: clusters[1].cluster a is listed twice'],

@@ -15,7 +15,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { METRIC, SYNC_OUTCOME_METRICS } from '../../lib/app/observe.js';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../../lib/adapters/metrics.js';
 
- 
 type Cfn = Record<string, any>;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -49,7 +48,8 @@ function offlineEnv(): NodeJS.ProcessEnv {
 function privateCheckout(dir: string): string {
   const copy = join(dir, 'checkout');
   mkdirSync(copy, { recursive: true });
-  for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'aws-auth-syncer.config.example.yaml']) cpSync(join(ROOT, f), join(copy, f));
+  for (const f of ['serverless.yml', 'package.json', 'tsconfig.json', 'tsconfig.build.json', 'aws-auth-syncer.config.example.yaml'])
+    cpSync(join(ROOT, f), join(copy, f));
   for (const d of ['lib', 'handlers', 'deploy']) cpSync(join(ROOT, d), join(copy, d), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'), 'dir');
   return copy;
@@ -107,7 +107,11 @@ class Template {
     if (typeof x !== 'object' || x === null) return x;
     if ('Fn::If' in x) return this.resolve(this.condition(x['Fn::If'][0]) ? x['Fn::If'][1] : x['Fn::If'][2]);
     if (x.Ref === 'AWS::NoValue') return undefined;
-    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, this.resolve(v)]).filter(([, v]) => v !== undefined));
+    return Object.fromEntries(
+      Object.entries(x)
+        .map(([k, v]) => [k, this.resolve(v)])
+        .filter(([, v]) => v !== undefined),
+    );
   }
 
   ofType(type: string): [string, Cfn][] {
@@ -124,11 +128,13 @@ class Template {
   allowed(role: string): { Action: string[]; Resource: unknown[]; Condition?: Cfn; policy: string }[] {
     const out: { Action: string[]; Resource: unknown[]; Condition?: Cfn; policy: string }[] = [];
     const add = (policy: string, doc: Cfn) => {
-      for (const s of asArray<Cfn>(this.resolve(doc).Statement)) if (s.Effect === 'Allow') out.push({ Action: asArray(s.Action), Resource: asArray(s.Resource), Condition: s.Condition, policy });
+      for (const s of asArray<Cfn>(this.resolve(doc).Statement))
+        if (s.Effect === 'Allow') out.push({ Action: asArray(s.Action), Resource: asArray(s.Resource), Condition: s.Condition, policy });
     };
     const r = this.deployed(role);
     for (const p of asArray<Cfn>(r?.Properties.Policies)) add(`${role}/${p.PolicyName}`, p.PolicyDocument);
-    for (const [id, p] of this.ofType('AWS::IAM::Policy')) if (asArray<Cfn>(p.Properties.Roles).some((x) => x.Ref === role)) add(id, p.Properties.PolicyDocument);
+    for (const [id, p] of this.ofType('AWS::IAM::Policy'))
+      if (asArray<Cfn>(p.Properties.Roles).some((x) => x.Ref === role)) add(id, p.Properties.PolicyDocument);
     return out;
   }
 }
@@ -153,7 +159,7 @@ afterAll(() => {
 const dims = (m: Cfn): Record<string, unknown> => Object.fromEntries(asArray<Cfn>(m.Dimensions).map((d) => [d.Name, d.Value]));
 
 describe('alarm topic', () => {
-  it('exists; only this stack\'s alarms may publish to it (service principal, source ARN), over TLS only', () => {
+  it("exists; only this stack's alarms may publish to it (service principal, source ARN), over TLS only", () => {
     expect(base.deployed('AlarmTopic')?.Type).toBe('AWS::SNS::Topic');
     const policy = base.ofType('AWS::SNS::TopicPolicy').find(([, p]) => JSON.stringify(p.Properties.Topics) === JSON.stringify([ref('AlarmTopic')]))![1];
     const statements = policy.Properties.PolicyDocument.Statement as Cfn[];
@@ -165,7 +171,9 @@ describe('alarm topic', () => {
         Principal: { Service: 'cloudwatch.amazonaws.com' },
         Action: 'sns:Publish',
         Resource: ref('AlarmTopic'),
-        Condition: { ArnLike: { 'aws:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-*' } } },
+        Condition: {
+          ArnLike: { 'aws:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-*' } },
+        },
       },
     ]);
     expect(statements.find((s) => s.Effect === 'Deny')).toMatchObject({ Principal: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
@@ -236,24 +244,44 @@ describe('alarms', () => {
   it('every dead-letter queue in the template has a depth alarm (> 0)', () => {
     // Dead-letter targets: SQS redrive policies, EventBridge target DLQs, Lambda on-failure destinations.
     const targets = new Set<string>();
-    for (const [, q] of base.ofType('AWS::SQS::Queue')) if (q.Properties.RedrivePolicy) targets.add(q.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
-    for (const [, r] of base.ofType('AWS::Events::Rule')) for (const tg of asArray<Cfn>(r.Properties.Targets)) if (tg.DeadLetterConfig) targets.add(tg.DeadLetterConfig.Arn['Fn::GetAtt'][0]);
+    for (const [, q] of base.ofType('AWS::SQS::Queue'))
+      if (q.Properties.RedrivePolicy) targets.add(q.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0]);
+    for (const [, r] of base.ofType('AWS::Events::Rule'))
+      for (const tg of asArray<Cfn>(r.Properties.Targets)) if (tg.DeadLetterConfig) targets.add(tg.DeadLetterConfig.Arn['Fn::GetAtt'][0]);
     for (const [, c] of base.ofType('AWS::Lambda::EventInvokeConfig')) targets.add(c.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0]);
     expect([...targets].sort()).toEqual(['EventsDlq', 'FailedInvocationsQueue']);
     for (const queue of targets) {
-      const depth = base.alarms().filter(([, a]) => a.Namespace === 'AWS/SQS' && JSON.stringify(dims(a)) === JSON.stringify({ QueueName: getAtt(queue, 'QueueName') }));
+      const depth = base
+        .alarms()
+        .filter(([, a]) => a.Namespace === 'AWS/SQS' && JSON.stringify(dims(a)) === JSON.stringify({ QueueName: getAtt(queue, 'QueueName') }));
       expect([queue, depth.length]).toEqual([queue, 1]);
-      expect(depth[0]![1]).toMatchObject({ MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Maximum', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0, TreatMissingData: 'notBreaching' });
+      expect(depth[0]![1]).toMatchObject({
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Statistic: 'Maximum',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        TreatMissingData: 'notBreaching',
+      });
     }
   });
 
   it('every function has an Errors alarm', () => {
-    const functions = base.ofType('AWS::Lambda::Function').map(([id]) => id).sort();
+    const functions = base
+      .ofType('AWS::Lambda::Function')
+      .map(([id]) => id)
+      .sort();
     expect(functions).toEqual([...FUNCTIONS].sort());
     for (const f of functions) {
-      const errors = base.alarms().filter(([, a]) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors' && JSON.stringify(dims(a)) === JSON.stringify({ FunctionName: ref(f) }));
+      const errors = base
+        .alarms()
+        .filter(([, a]) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors' && JSON.stringify(dims(a)) === JSON.stringify({ FunctionName: ref(f) }));
       expect([f, errors.length]).toEqual([f, 1]);
-      expect(errors[0]![1]).toMatchObject({ Statistic: 'Sum', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, TreatMissingData: 'notBreaching' });
+      expect(errors[0]![1]).toMatchObject({
+        Statistic: 'Sum',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+      });
     }
   });
 
@@ -279,9 +307,23 @@ describe('dashboard', () => {
   it('is valid JSON showing every alarm, the sync outcomes, refusals by guard, changes, drift, durations and the DLQs', () => {
     const widgets = body().widgets as Cfn[];
     const alarms = widgets.find((w) => w.type === 'alarm')!.properties.alarms as string[];
-    expect(alarms.sort()).toEqual(base.alarms().map(([id]) => `<${id}.Arn>`).sort());
+    expect(alarms.sort()).toEqual(
+      base
+        .alarms()
+        .map(([id]) => `<${id}.Arn>`)
+        .sort(),
+    );
     const text = JSON.stringify(widgets);
-    for (const name of [...Object.values(SYNC_OUTCOME_METRICS), 'Refusals', 'EntriesAdded', 'IdentitiesAdded', 'DriftFound', 'DiscoveryDuration', 'PlanDuration', 'WriteDuration']) {
+    for (const name of [
+      ...Object.values(SYNC_OUTCOME_METRICS),
+      'Refusals',
+      'EntriesAdded',
+      'IdentitiesAdded',
+      'DriftFound',
+      'DiscoveryDuration',
+      'PlanDuration',
+      'WriteDuration',
+    ]) {
       expect([name, text.includes(`"${name}`)]).toEqual([name, true]);
     }
     expect(text).toContain('<EventsDlq.QueueName>');
@@ -310,7 +352,9 @@ describe('change notices (notifyChanges)', () => {
 
   it('on: the sync function (only) gets the topic and may publish to it, nowhere else', () => {
     expect(topicEnv(all, 'SyncLambdaFunction')).toEqual(ref('AlarmTopic'));
-    expect(all.allowed('SyncRole').filter((s) => s.Action.includes('sns:Publish'))).toEqual([{ Action: ['sns:Publish'], Resource: [ref('AlarmTopic')], Condition: undefined, policy: 'ChangeNoticePublishPolicy' }]);
+    expect(all.allowed('SyncRole').filter((s) => s.Action.includes('sns:Publish'))).toEqual([
+      { Action: ['sns:Publish'], Resource: [ref('AlarmTopic')], Condition: undefined, policy: 'ChangeNoticePublishPolicy' },
+    ]);
     for (const role of ['RestoreRole', 'BackupsRole']) expect(all.allowed(role).flatMap((s) => s.Action)).not.toContain('sns:Publish');
     for (const f of ['RestoreLambdaFunction', 'BackupsLambdaFunction']) expect(topicEnv(all, f)).toBeUndefined();
     // the function is created after its permission
@@ -321,7 +365,13 @@ describe('change notices (notifyChanges)', () => {
 describe('config parameter (configParameter)', () => {
   it('off by default: empty SYNCER_CONFIG_PARAMETER (the bundled file is used), no SSM permission', () => {
     for (const f of FUNCTIONS) expect(base.deployed(f)!.Properties.Environment.Variables.SYNCER_CONFIG_PARAMETER).toBe('');
-    for (const role of ['SyncRole', 'RestoreRole', 'BackupsRole']) expect(base.allowed(role).flatMap((s) => s.Action).filter((a) => a.startsWith('ssm:') || a.startsWith('kms:'))).toEqual([]);
+    for (const role of ['SyncRole', 'RestoreRole', 'BackupsRole'])
+      expect(
+        base
+          .allowed(role)
+          .flatMap((s) => s.Action)
+          .filter((a) => a.startsWith('ssm:') || a.startsWith('kms:')),
+      ).toEqual([]);
   });
 
   it('on: every function reads exactly that parameter; kms:Decrypt only for its key and only through SSM', () => {
@@ -331,7 +381,12 @@ describe('config parameter (configParameter)', () => {
       const statements = all.allowed(role).filter((s) => s.Action.some((a) => a.startsWith('ssm:') || a.startsWith('kms:')));
       expect(statements).toEqual([
         { Action: ['ssm:GetParameter'], Resource: [arn], Condition: undefined, policy: 'ConfigParameterReadPolicy' },
-        { Action: ['kms:Decrypt'], Resource: [KEY_ARN], Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } }, policy: 'ConfigParameterKeyPolicy' },
+        {
+          Action: ['kms:Decrypt'],
+          Resource: [KEY_ARN],
+          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' } } },
+          policy: 'ConfigParameterKeyPolicy',
+        },
       ]);
     }
   });
@@ -350,18 +405,32 @@ describe('private clusters (vpcSubnetIds, vpcSecurityGroupIds)', () => {
       expect(all.resolve(all.deployed(f)!.Metadata.ConditionalDependencies)).toContainEqual(ref('LambdaVpcAccessPolicy'));
     }
     expect(all.resolve(all.deployed('BackupsLambdaFunction')!.Properties).VpcConfig).toBeUndefined();
-    const eni = ['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:UnassignPrivateIpAddresses'];
+    const eni = [
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:CreateNetworkInterface',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSubnets',
+      'ec2:UnassignPrivateIpAddresses',
+    ];
     for (const role of ['SyncRole', 'RestoreRole']) {
       const ec2 = all.allowed(role).filter((s) => s.Action.some((a) => a.startsWith('ec2:')));
       expect(ec2.map((s) => [[...s.Action].sort(), s.Resource, s.policy])).toEqual([[eni, ['*'], 'LambdaVpcAccessPolicy']]);
     }
-    expect(all.allowed('BackupsRole').flatMap((s) => s.Action).filter((a) => a.startsWith('ec2:'))).toEqual([]);
+    expect(
+      all
+        .allowed('BackupsRole')
+        .flatMap((s) => s.Action)
+        .filter((a) => a.startsWith('ec2:')),
+    ).toEqual([]);
   });
 
   it('with every option on, Resource "*" is still only where IAM allows nothing else', () => {
     for (const role of ['SyncRole', 'RestoreRole', 'BackupsRole']) {
       for (const s of all.allowed(role).filter((x) => x.Resource.includes('*'))) {
-        expect([role, s.policy, s.Action.every((a) => a === 'iam:GetAccountAuthorizationDetails' || a.startsWith('xray:Put') || a.startsWith('ec2:'))]).toEqual([role, s.policy, true]);
+        expect([role, s.policy, s.Action.every((a) => a === 'iam:GetAccountAuthorizationDetails' || a.startsWith('xray:Put') || a.startsWith('ec2:'))]).toEqual(
+          [role, s.policy, true],
+        );
       }
     }
   });
@@ -392,9 +461,16 @@ describe('params checked at package time (deploy/params.cjs)', () => {
 
   it('VPC: both lists or neither; ids are checked', () => {
     expect(params.vpcConfig('', '')).toEqual({ Ref: 'AWS::NoValue' });
-    expect(params.vpcConfig(' subnet-0123456789abcdef0 , subnet-89abcdef ', 'sg-0123456789abcdef0')).toEqual({ SubnetIds: ['subnet-0123456789abcdef0', 'subnet-89abcdef'], SecurityGroupIds: ['sg-0123456789abcdef0'] });
-    expect(() => params.vpcConfig('subnet-0123456789abcdef0', '')).toThrow('params vpcSubnetIds and vpcSecurityGroupIds: give both (comma-separated ids) or neither');
-    expect(() => params.vpcConfig('vpc-0123456789abcdef0', 'sg-0123456789abcdef0')).toThrow('param vpcSubnetIds: "vpc-0123456789abcdef0" is not a subnet id (subnet-…)');
+    expect(params.vpcConfig(' subnet-0123456789abcdef0 , subnet-89abcdef ', 'sg-0123456789abcdef0')).toEqual({
+      SubnetIds: ['subnet-0123456789abcdef0', 'subnet-89abcdef'],
+      SecurityGroupIds: ['sg-0123456789abcdef0'],
+    });
+    expect(() => params.vpcConfig('subnet-0123456789abcdef0', '')).toThrow(
+      'params vpcSubnetIds and vpcSecurityGroupIds: give both (comma-separated ids) or neither',
+    );
+    expect(() => params.vpcConfig('vpc-0123456789abcdef0', 'sg-0123456789abcdef0')).toThrow(
+      'param vpcSubnetIds: "vpc-0123456789abcdef0" is not a subnet id (subnet-…)',
+    );
   });
 
   it('config parameter names and ARNs become the ARN that ssm:GetParameter is scoped to', () => {

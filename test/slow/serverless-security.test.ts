@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { iamLike, lintPolicy, parliamentPath } from '../support/iam-policy.js';
 
- 
 type Cfn = Record<string, any>;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -76,9 +75,12 @@ function principals(c: Cfn, v: any): string[] {
 }
 
 /** Roles deployed with these params (the cluster function's exists only for a list of clusters). */
-const deployedRoles = (c: Cfn): [string, Cfn][] => ofType(c, 'AWS::IAM::Role').filter(([, r]) => r.Condition === undefined || evalCondition(c, c.resources.Conditions[r.Condition]));
+const deployedRoles = (c: Cfn): [string, Cfn][] =>
+  ofType(c, 'AWS::IAM::Role').filter(([, r]) => r.Condition === undefined || evalCondition(c, c.resources.Conditions[r.Condition]));
 const roleStatements = (c: Cfn): Cfn[] =>
-  deployedRoles(c).flatMap(([id, r]) => asArray<Cfn>(r.Properties.Policies).flatMap((p) => asArray<Cfn>(p.PolicyDocument.Statement).map((s): Cfn => ({ role: id, ...s }))));
+  deployedRoles(c).flatMap(([id, r]) =>
+    asArray<Cfn>(r.Properties.Policies).flatMap((p) => asArray<Cfn>(p.PolicyDocument.Statement).map((s): Cfn => ({ role: id, ...s }))),
+  );
 
 describe('every IAM role the stack creates', () => {
   test('the functions bring their own roles: the framework creates none of its own', () => {
@@ -88,7 +90,11 @@ describe('every IAM role the stack creates', () => {
 
   test('--param rolePath / permissionsBoundary reach every role', () => {
     for (const [id, r] of ofType(withParams, 'AWS::IAM::Role')) {
-      expect({ id, path: r.Properties.Path, boundary: resolveIf(withParams, r.Properties.PermissionsBoundary) }).toEqual({ id, path: ROLE_PATH, boundary: BOUNDARY });
+      expect({ id, path: r.Properties.Path, boundary: resolveIf(withParams, r.Properties.PermissionsBoundary) }).toEqual({
+        id,
+        path: ROLE_PATH,
+        boundary: BOUNDARY,
+      });
     }
   });
 
@@ -100,7 +106,7 @@ describe('every IAM role the stack creates', () => {
 });
 
 describe('S3 rights stop at <prefix>/<cluster>/', () => {
-  test('object actions only on the cluster\'s own keys; listing only under its prefix', () => {
+  test("object actions only on the cluster's own keys; listing only under its prefix", () => {
     const s3 = roleStatements(withParams).filter((s) => s.Effect === 'Allow' && asArray<string>(s.Action).some((a) => a.startsWith('s3:')));
     expect(s3.length).toBeGreaterThan(0);
     for (const s of s3) {
@@ -117,7 +123,8 @@ describe('S3 rights stop at <prefix>/<cluster>/', () => {
 });
 
 describe('backups: only the syncer writes them, nobody deletes them, and they are signed', () => {
-  const bucketPolicyOf = (c: Cfn) => ofType(c, 'AWS::S3::BucketPolicy').find(([, r]) => r.Properties.Bucket?.Ref === 'BackupBucket')![1].Properties.PolicyDocument;
+  const bucketPolicyOf = (c: Cfn) =>
+    ofType(c, 'AWS::S3::BucketPolicy').find(([, r]) => r.Properties.Bucket?.Ref === 'BackupBucket')![1].Properties.PolicyDocument;
   const bucketPolicy = () => bucketPolicyOf(withParams);
   const sid = (doc: Cfn, id: string) => asArray<Cfn>(doc.Statement).find((s) => s.Sid === id)!;
 
@@ -144,8 +151,11 @@ describe('backups: only the syncer writes them, nobody deletes them, and they ar
       Resource: { 'Fn::Sub': '${BackupBucket.Arn}/*' },
     });
     // Denying s3:PutBucketPolicy would break stack updates and could lock the account out.
-    const denied = asArray<Cfn>(doc.Statement).filter((s) => s.Effect === 'Deny').flatMap((s) => asArray<string>(s.Action));
-    for (const a of ['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutLifecycleConfiguration']) expect(denied.some((d) => iamLike(d, a) && d !== 's3:*')).toBe(false);
+    const denied = asArray<Cfn>(doc.Statement)
+      .filter((s) => s.Effect === 'Deny')
+      .flatMap((s) => asArray<string>(s.Action));
+    for (const a of ['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutLifecycleConfiguration'])
+      expect(denied.some((d) => iamLike(d, a) && d !== 's3:*')).toBe(false);
   });
 
   test('the signing key is an HMAC key; only sync and restore (and the CLI roles) sign, only restore verifies, the account cannot use it', () => {
@@ -214,7 +224,8 @@ describe('parliament lints every policy document in the stack', () => {
     Object.entries(resources(withParams)).flatMap(([id, r]): [string, Cfn][] => {
       if (r.Type === 'AWS::IAM::Role') return asArray<Cfn>(r.Properties.Policies).map((p) => [`${id}/${p.PolicyName}`, p.PolicyDocument]);
       if (r.Type === 'AWS::IAM::Policy') return [[id, r.Properties.PolicyDocument]];
-      if (r.Type === 'AWS::S3::BucketPolicy' || r.Type === 'AWS::SQS::QueuePolicy' || r.Type === 'AWS::SNS::TopicPolicy') return [[id, r.Properties.PolicyDocument]];
+      if (r.Type === 'AWS::S3::BucketPolicy' || r.Type === 'AWS::SQS::QueuePolicy' || r.Type === 'AWS::SNS::TopicPolicy')
+        return [[id, r.Properties.PolicyDocument]];
       if (r.Type === 'AWS::KMS::Key') return [[id, r.Properties.KeyPolicy]];
       return [];
     });
@@ -227,7 +238,12 @@ describe('parliament lints every policy document in the stack', () => {
     // The same statement denies s3:* under s3:TlsVersion; a few s3 actions (replication, access
     // point settings) do not document that key, so for them the deny never applies — harmless,
     // they are not object reads or writes; AWS's own example of this statement uses s3:*.
-    { doc: /Bucket(Policy)?$/, issue: 'UNKNOWN_CONDITION_FOR_ACTION', detail: /^Unknown condition s3:TlsVersion for action s3:/, why: 's3:* with s3:TlsVersion' },
+    {
+      doc: /Bucket(Policy)?$/,
+      issue: 'UNKNOWN_CONDITION_FOR_ACTION',
+      detail: /^Unknown condition s3:TlsVersion for action s3:/,
+      why: 's3:* with s3:TlsVersion',
+    },
     // A key policy's Resource is always "*": it means this key, and no other value is allowed.
     { doc: /^BackupMacKey$/, issue: 'RESOURCE_STAR', why: 'key policies must say Resource "*" (this key)' },
     // The account administers the key (policy, grants, rotation, deletion) but may not use it;
@@ -242,7 +258,9 @@ describe('parliament lints every policy document in the stack', () => {
     const seen = new Set<string>();
     const unexplained: unknown[] = [];
     const docs = documents();
-    expect(docs.map(([n]) => n)).toEqual(expect.arrayContaining(['SyncRole/sync', 'RestoreRole/restore', 'BackupsRole/backups-read-only', 'BackupBucketPolicy', 'BackupMacKey']));
+    expect(docs.map(([n]) => n)).toEqual(
+      expect.arrayContaining(['SyncRole/sync', 'RestoreRole/restore', 'BackupsRole/backups-read-only', 'BackupBucketPolicy', 'BackupMacKey']),
+    );
     for (const [name, doc] of docs) {
       for (const f of lintPolicy(parliament, literal(doc))) {
         const e = EXPLAINED.find((x) => x.doc.test(name) && x.issue === f.issue && (!x.detail || x.detail.test(String(f.detail))));

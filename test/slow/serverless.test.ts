@@ -14,7 +14,6 @@ import { parse as parseYaml } from 'yaml';
 import { parseConfigText } from '../../lib/config.js';
 import { IAM_EVENT_NAMES } from '../../lib/app/events.js';
 
- 
 type Cfn = Record<string, any>;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -67,7 +66,9 @@ const holds = (expr: any): boolean => {
 };
 /** Resources of a type that these params deploy (no condition, or one that holds: not the cluster queue and function of a list of clusters). */
 const ofType = (type: string): [string, Cfn][] =>
-  Object.entries(resources).filter(([, r]) => (r as Cfn).Type === type && ((r as Cfn).Condition === undefined || holds(template.Conditions[(r as Cfn).Condition]))) as [string, Cfn][];
+  Object.entries(resources).filter(
+    ([, r]) => (r as Cfn).Type === type && ((r as Cfn).Condition === undefined || holds(template.Conditions[(r as Cfn).Condition])),
+  ) as [string, Cfn][];
 const one = (type: string, pred: (r: Cfn) => boolean = () => true): Cfn => {
   const found = ofType(type).filter(([, r]) => pred(r));
   expect(found).toHaveLength(1);
@@ -94,7 +95,8 @@ interface Statement {
 function iamStatements(): Statement[] {
   const out: Statement[] = [];
   const add = (role: string, doc: Cfn | undefined) => {
-    for (const s of asArray<Cfn>(doc?.Statement)) out.push({ role, Effect: s.Effect, Action: asArray(s.Action), Resource: asArray(s.Resource), Condition: s.Condition });
+    for (const s of asArray<Cfn>(doc?.Statement))
+      out.push({ role, Effect: s.Effect, Action: asArray(s.Action), Resource: asArray(s.Resource), Condition: s.Condition });
   };
   for (const [id, r] of ofType('AWS::IAM::Role')) for (const p of asArray<Cfn>(r.Properties.Policies)) add(id, p.PolicyDocument);
   for (const [id, r] of [...ofType('AWS::IAM::Policy'), ...ofType('AWS::IAM::ManagedPolicy')]) {
@@ -106,8 +108,14 @@ function iamStatements(): Statement[] {
   return out;
 }
 const allowed = (role: string): Statement[] => iamStatements().filter((s) => s.role === role && s.Effect === 'Allow');
-const actionsOf = (role: string): string[] => allowed(role).flatMap((s) => s.Action).sort();
-const resourcesFor = (role: string, action: string): unknown[] => allowed(role).filter((s) => s.Action.includes(action)).flatMap((s) => s.Resource);
+const actionsOf = (role: string): string[] =>
+  allowed(role)
+    .flatMap((s) => s.Action)
+    .sort();
+const resourcesFor = (role: string, action: string): unknown[] =>
+  allowed(role)
+    .filter((s) => s.Action.includes(action))
+    .flatMap((s) => s.Resource);
 
 const BUCKET_ARN = getAtt('BackupBucket');
 const BUCKET_OBJECTS = { 'Fn::Sub': '${BackupBucket.Arn}/*' };
@@ -337,7 +345,7 @@ describe('serverless package (offline, default params)', () => {
       expect(actionsOf('SyncRole').filter((a) => a.startsWith('iam:'))).toEqual(['iam:GetAccountAuthorizationDetails']);
     });
 
-    it('describes one cluster only: the config file\'s cluster in its region; access entries of that cluster only', () => {
+    it("describes one cluster only: the config file's cluster in its region; access entries of that cluster only", () => {
       const config = parseYaml(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8')) as Cfn;
       const expected = { 'Fn::Sub': `arn:\${AWS::Partition}:eks:${config.region}:\${AWS::AccountId}:cluster/${config.cluster}` };
       const entries = { 'Fn::Sub': `arn:\${AWS::Partition}:eks:${config.region}:\${AWS::AccountId}:access-entry/${config.cluster}/*` };
@@ -353,7 +361,11 @@ describe('serverless package (offline, default params)', () => {
       for (const role of ['SyncRole', 'RestoreRole']) {
         for (const a of ['eks:DescribeCluster', 'eks:ListAccessEntries', 'eks:CreateAccessEntry']) expect([a, resourcesFor(role, a)]).toEqual([a, [expected]]);
         for (const a of onEntries) expect([a, resourcesFor(role, a)]).toEqual([a, [entries]]);
-        expect(actionsOf(role).filter((a) => a.startsWith('eks:')).sort()).toEqual(['eks:CreateAccessEntry', 'eks:DescribeCluster', 'eks:ListAccessEntries', ...onEntries].sort());
+        expect(
+          actionsOf(role)
+            .filter((a) => a.startsWith('eks:'))
+            .sort(),
+        ).toEqual(['eks:CreateAccessEntry', 'eks:DescribeCluster', 'eks:ListAccessEntries', ...onEntries].sort());
       }
       expect(actionsOf('BackupsRole').filter((a) => a.startsWith('eks:'))).toEqual([]);
     });
@@ -382,7 +394,7 @@ describe('serverless package (offline, default params)', () => {
       for (const role of ['SyncRole', 'RestoreRole']) expect(resourcesFor(role, 'sqs:SendMessage')).toEqual([getAtt('FailedInvocationsQueue')]);
     });
 
-    it('writes logs only to the function\'s own log group', () => {
+    it("writes logs only to the function's own log group", () => {
       for (const name of FUNCTIONS) {
         const role = `${name[0]!.toUpperCase()}${name.slice(1)}Role`;
         const res = resourcesFor(role, 'logs:PutLogEvents') as Cfn[];
@@ -404,8 +416,10 @@ describe('serverless package (offline, default params)', () => {
       const bytes = statSync(path).size;
       const entries = readZip(path);
       const bundle = entries.find((e) => e.name === `handlers/${name}.mjs`);
-       
-      console.log(`${name}.zip: ${(bytes / 1024).toFixed(0)} KB zipped, bundle ${((bundle?.size ?? 0) / 1024).toFixed(0)} KB; entries: ${entries.map((e) => e.name).join(', ')}`);
+
+      console.log(
+        `${name}.zip: ${(bytes / 1024).toFixed(0)} KB zipped, bundle ${((bundle?.size ?? 0) / 1024).toFixed(0)} KB; entries: ${entries.map((e) => e.name).join(', ')}`,
+      );
       expect(bytes).toBeLessThan(MAX_ZIP_BYTES);
 
       // the file SYNCER_CONFIG_FILE names is in the zip, byte for byte
@@ -417,28 +431,36 @@ describe('serverless package (offline, default params)', () => {
       expect(bundle).toBeDefined();
     });
 
-    it.each(FUNCTIONS)('%s bundle loads on its own (no node_modules) and exports handler', async (name) => {
-      // Unpack into an empty directory and import it there, as Lambda would: a dependency left
-      // out of the bundle, or CommonJS code needing `require`, fails right here.
-      const dir = mkdtempSync(join(tmpdir(), `aws-auth-syncer-${name}-`));
-      try {
-        for (const e of readZip(join(outDir, `${name}.zip`))) {
-          mkdirSync(dirname(join(dir, e.name)), { recursive: true });
-          writeFileSync(join(dir, e.name), e.read());
+    it.each(FUNCTIONS)(
+      '%s bundle loads on its own (no node_modules) and exports handler',
+      async (name) => {
+        // Unpack into an empty directory and import it there, as Lambda would: a dependency left
+        // out of the bundle, or CommonJS code needing `require`, fails right here.
+        const dir = mkdtempSync(join(tmpdir(), `aws-auth-syncer-${name}-`));
+        try {
+          for (const e of readZip(join(outDir, `${name}.zip`))) {
+            mkdirSync(dirname(join(dir, e.name)), { recursive: true });
+            writeFileSync(join(dir, e.name), e.read());
+          }
+          const script = `const m = await import('./handlers/${name}.mjs'); console.log(typeof m.handler);`;
+          const stdout = await new Promise<string>((resolve, reject) => {
+            execFile(
+              process.execPath,
+              ['--input-type=module', '-e', script],
+              {
+                cwd: dir,
+                env: { PATH: process.env.PATH ?? '', SYNCER_CONFIG_FILE: EXAMPLE_CONFIG, BACKUP_BUCKET: 'example-bucket', AWS_REGION: 'us-east-1' },
+                timeout: 60_000,
+              },
+              (err, out, errOut) => (err ? reject(new Error(`${name} bundle failed to load: ${err.message}\n${errOut}`)) : resolve(out)),
+            );
+          });
+          expect(stdout.trim()).toBe('function');
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
         }
-        const script = `const m = await import('./handlers/${name}.mjs'); console.log(typeof m.handler);`;
-        const stdout = await new Promise<string>((resolve, reject) => {
-          execFile(
-            process.execPath,
-            ['--input-type=module', '-e', script],
-            { cwd: dir, env: { PATH: process.env.PATH ?? '', SYNCER_CONFIG_FILE: EXAMPLE_CONFIG, BACKUP_BUCKET: 'example-bucket', AWS_REGION: 'us-east-1' }, timeout: 60_000 },
-            (err, out, errOut) => (err ? reject(new Error(`${name} bundle failed to load: ${err.message}\n${errOut}`)) : resolve(out)),
-          );
-        });
-        expect(stdout.trim()).toBe('function');
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    }, 90_000);
+      },
+      90_000,
+    );
   });
 });

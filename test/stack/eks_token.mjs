@@ -19,9 +19,7 @@ if (!existsSync(dist)) {
 }
 const { createEksToken } = await import(pathToFileURL(dist).href);
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
-);
+const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
 const cluster = args.cluster ?? process.env.AAS_CLUSTER;
 const region = args.region ?? process.env.AAS_REGION;
 const accessKeyId = process.env.AWS_ACCESS_KEY_ID;

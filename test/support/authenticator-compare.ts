@@ -9,7 +9,16 @@
  * ARNs are callers: `isCallerArn` is written from the authenticator's Canonicalize and IAM's
  * naming rules.
  */
-import { AUTHENTICATOR_VERSIONS, mappedIdentities, outcomeOf, type AccessReading, type Answer as CoreAnswer, type EffectiveAccess, type Grant, type Outcome } from '../../lib/core/access.js';
+import {
+  AUTHENTICATOR_VERSIONS,
+  mappedIdentities,
+  outcomeOf,
+  type AccessReading,
+  type Answer as CoreAnswer,
+  type EffectiveAccess,
+  type Grant,
+  type Outcome,
+} from '../../lib/core/access.js';
 import type { AwsAuthView, MapKeyView } from '../../lib/core/awsauth.js';
 import type { MapKey } from '../../lib/core/types.js';
 import type { Answer, AuthVersion, Reading } from './authenticator-oracle.js';
@@ -39,7 +48,9 @@ export function probesInText(...texts: (string | undefined)[]): string[] {
   const out = new Set<string>();
   // Double-quoted scalars may spell characters as escapes (`\x7f`): read them both ways.
   const unescaped = (t: string): string =>
-    t.replace(/\\x([0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, a?: string, b?: string, c?: string) => String.fromCodePoint(parseInt((a ?? b ?? c)!, 16)));
+    t.replace(/\\x([0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, a?: string, b?: string, c?: string) =>
+      String.fromCodePoint(parseInt((a ?? b ?? c)!, 16)),
+    );
   for (const t of texts.flatMap((x) => (x === undefined ? [] : [x, unescaped(x)]))) {
     for (const [token] of t.toLowerCase().matchAll(/arn:[a-z0-9-]+:(?:iam|sts)::\d{12}:[\x21-\x7f]+/g)) {
       const arn = token.replace(/["',\]}]+$/, '');
@@ -172,14 +183,21 @@ export function compareKeys(view: AwsAuthView, go: GoReadings): string[] {
     const syncerAccounts = JSON.stringify([...new Set(a.accounts)].sort());
     const goAccounts = JSON.stringify([...new Set(go[v].accounts)].sort());
     if (a.state === 'broken' && ga.error === null) out.push(`${v} mapAccounts is broken to the syncer (${a.reason}), but the authenticator reads it`);
-    if ((a.state === 'ok' || a.state === 'empty') && ga.error !== null) out.push(`${v} mapAccounts is ${a.state} to the syncer, but the authenticator fails: ${ga.error}`);
+    if ((a.state === 'ok' || a.state === 'empty') && ga.error !== null)
+      out.push(`${v} mapAccounts is ${a.state} to the syncer, but the authenticator fails: ${ga.error}`);
     if (a.state === 'absent' && ga.present) out.push(`${v} mapAccounts is absent to the syncer, present to the authenticator`);
     if (syncerAccounts !== goAccounts) out.push(`${v} mapAccounts: syncer allows ${syncerAccounts}, authenticator ${goAccounts}`);
   }
   return out;
 }
 
-const grantOf = (m: { from: MapKey; arn: string; username: string; groups: string[] }): Grant => ({ username: m.username, groups: m.groups, key: m.from, index: -1, arn: m.arn });
+const grantOf = (m: { from: MapKey; arn: string; username: string; groups: string[] }): Grant => ({
+  username: m.username,
+  groups: m.groups,
+  key: m.from,
+  index: -1,
+  arn: m.arn,
+});
 
 /**
  * The effective access as the authenticator's answers give it (for the guards): every caller ARN

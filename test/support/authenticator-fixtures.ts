@@ -54,7 +54,8 @@ export function readKeys(cm: ConfigMapObject): Record<string, string> {
   return out;
 }
 
-export const subsetName = (keys: readonly string[]): string => (keys.length ? [...keys].sort((a, b) => READ_KEYS.indexOf(a as never) - READ_KEYS.indexOf(b as never)).join('+') : 'none');
+export const subsetName = (keys: readonly string[]): string =>
+  keys.length ? [...keys].sort((a, b) => READ_KEYS.indexOf(a as never) - READ_KEYS.indexOf(b as never)).join('+') : 'none';
 
 /** The oracle cases to record for a fixture: one per subset of its keys. */
 export function recordingCases(cm: ConfigMapObject): { input: string; probes: string[]; cases: { subset: string; request: OracleCase }[] } {
@@ -78,7 +79,13 @@ export function readRecording(name: string): Recording | undefined {
 
 /** The recording of these readings (stable key order, so that re-recording is a no-op). */
 export function toRecording(input: string, probes: string[], readings: { subset: string; readings: Readings }[]): Recording {
-  const keep = (r: Reading): RecordedReading => ({ keys: r.keys, parseError: r.parseError, accounts: r.accounts, derived: r.derived, identities: r.identities });
+  const keep = (r: Reading): RecordedReading => ({
+    keys: r.keys,
+    parseError: r.parseError,
+    accounts: r.accounts,
+    derived: r.derived,
+    identities: r.identities,
+  });
   return {
     input,
     probes,

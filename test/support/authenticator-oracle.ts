@@ -245,9 +245,7 @@ export class AuthenticatorOracle {
    */
   static async start(opts: { binaries?: Partial<Record<AuthVersion, string>>; caseTimeout?: string } = {}): Promise<AuthenticatorOracle> {
     const given = opts.binaries ?? {};
-    const bins: Record<AuthVersion, string> = AUTH_VERSIONS.every((v) => given[v])
-      ? (given as Record<AuthVersion, string>)
-      : { ...oracleBinaries(), ...given };
+    const bins: Record<AuthVersion, string> = AUTH_VERSIONS.every((v) => given[v]) ? (given as Record<AuthVersion, string>) : { ...oracleBinaries(), ...given };
     for (const v of AUTH_VERSIONS) {
       if (!existsSync(bins[v])) {
         throw new OracleError(

@@ -45,7 +45,8 @@ const json = (line: string): Record<string, unknown> | undefined => {
 export const emfOf = (lines: string[]): Emf[] => lines.map(json).filter((o): o is Emf => o !== undefined && '_aws' in o);
 
 /** The structured log lines (Powertools logger) among the lines. */
-export const logsOf = (lines: string[]): Record<string, unknown>[] => lines.map(json).filter((o): o is Record<string, unknown> => o !== undefined && 'level' in o);
+export const logsOf = (lines: string[]): Record<string, unknown>[] =>
+  lines.map(json).filter((o): o is Record<string, unknown> => o !== undefined && 'level' in o);
 
 /** A metric as CloudWatch would see it: its value(s), unit, dimension sets and dimension values. */
 export interface Point {
@@ -71,4 +72,5 @@ export function points(emf: Emf[], name: string): Point[] {
 }
 
 /** All metric names in the EMF objects, sorted. */
-export const metricNames = (emf: Emf[]): string[] => [...new Set(emf.flatMap((o) => o._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name))))].sort();
+export const metricNames = (emf: Emf[]): string[] =>
+  [...new Set(emf.flatMap((o) => o._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => m.Name))))].sort();

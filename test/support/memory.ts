@@ -3,7 +3,19 @@
  * hook to simulate a concurrent writer), a backup store that keeps exact copies, a fixed IAM.
  */
 import { createHash } from 'node:crypto';
-import type { AwsAuthStore, BackupRecord, BackupStore, Clock, ClusterMessage, ClusterQueue, IamDirectory, LatestBackup, Log, SnapshotRef, SnapshotStore } from '../../lib/app/ports.js';
+import type {
+  AwsAuthStore,
+  BackupRecord,
+  BackupStore,
+  Clock,
+  ClusterMessage,
+  ClusterQueue,
+  IamDirectory,
+  LatestBackup,
+  Log,
+  SnapshotRef,
+  SnapshotStore,
+} from '../../lib/app/ports.js';
 import type { ConfigMapObject, IamSnapshot } from '../../lib/core/types.js';
 import { BackupError, BackupIntegrityError, WriteConflictError } from '../../lib/errors.js';
 
@@ -159,7 +171,12 @@ export function iam(spec: {
       groups: u.groups ?? [],
       tags: u.tags ?? {},
     })),
-    roles: (spec.roles ?? []).map((r) => ({ arn: `arn:aws:iam::${acct}:role${r.path ?? '/'}${r.name}`, roleName: r.name, path: r.path ?? '/', tags: r.tags ?? {} })),
+    roles: (spec.roles ?? []).map((r) => ({
+      arn: `arn:aws:iam::${acct}:role${r.path ?? '/'}${r.name}`,
+      roleName: r.name,
+      path: r.path ?? '/',
+      tags: r.tags ?? {},
+    })),
     groups: (spec.groups ?? []).map((g) => ({ arn: `arn:aws:iam::${acct}:group/${g}`, groupName: g, path: '/' })),
   };
 }
@@ -191,7 +208,8 @@ export class MemorySnapshotStore implements SnapshotStore {
     this.gets++;
     const body = this.bodies.get(ref.key);
     if (body === undefined) throw new BackupIntegrityError(`snapshot ${ref.key} does not exist`);
-    if (createHash('sha256').update(body).digest('hex') !== ref.sha256) throw new BackupIntegrityError(`snapshot ${ref.key} is not the one the run stored (SHA-256 differs)`);
+    if (createHash('sha256').update(body).digest('hex') !== ref.sha256)
+      throw new BackupIntegrityError(`snapshot ${ref.key} is not the one the run stored (SHA-256 differs)`);
     return JSON.parse(body) as IamSnapshot;
   }
 }

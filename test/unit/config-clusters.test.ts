@@ -41,7 +41,13 @@ describe('config: one cluster or a list of clusters', () => {
     const set = parseClusterSetText(FLEET);
     expect(set.kind).toBe('fleet');
     const [prod, staging] = set.clusters;
-    expect(prod!.config).toMatchObject({ cluster: 'prod', region: 'eu-west-1', target: 'aws-auth', guards: { maxRemovals: 5 }, backup: { prefix: 'team/backups' } });
+    expect(prod!.config).toMatchObject({
+      cluster: 'prod',
+      region: 'eu-west-1',
+      target: 'aws-auth',
+      guards: { maxRemovals: 5 },
+      backup: { prefix: 'team/backups' },
+    });
     expect(prod!.config.groupMappings).toEqual([{ iamGroup: 'eks-admins', kubernetesGroups: ['system:masters'] }]);
     expect(prod!.config.usernames).toEqual({ role: 'arn:{partition}:sts::{accountId}:assumed-role/{roleName}/{{SessionName}}', user: 'iam:{userName}' });
     expect(prod!.roleArn).toBeUndefined();
@@ -57,21 +63,36 @@ describe('config: one cluster or a list of clusters', () => {
   test.each([
     ['cluster: a\nclusters: [{cluster: b}]', ['cluster: give either cluster (one cluster) or clusters (several), not both']],
     ['clusters: []', ['clusters: must list at least one cluster, such as [{cluster: prod, region: eu-west-1}]']],
-    ['clusters: []\nguards: {maxRemovals: -1}', ['clusters: must list at least one cluster, such as [{cluster: prod, region: eu-west-1}]', 'guards.maxRemovals: Too small: expected number to be >=0']],
+    [
+      'clusters: []\nguards: {maxRemovals: -1}',
+      ['clusters: must list at least one cluster, such as [{cluster: prod, region: eu-west-1}]', 'guards.maxRemovals: Too small: expected number to be >=0'],
+    ],
     ['clusters: [prod]', ['clusters[0]: must be an object such as {cluster: prod, region: eu-west-1}']],
     ['clusters: [{cluster: a}, {cluster: b, region: eu-west}]', ['clusters[1].region: must be an AWS region such as eu-west-1']],
     ['clusters: [{cluster: a}, {region: eu-west-1}]', ['clusters[1].cluster: required: the EKS cluster name']],
-    ['clusters: [{cluster: a, roleArn: "arn:aws:iam::1:user/x"}]', ['clusters[0].roleArn: must be an IAM role ARN such as arn:aws:iam::222233334444:role/aws-auth-syncer-access']],
+    [
+      'clusters: [{cluster: a, roleArn: "arn:aws:iam::1:user/x"}]',
+      ['clusters[0].roleArn: must be an IAM role ARN such as arn:aws:iam::222233334444:role/aws-auth-syncer-access'],
+    ],
     ['clusters: [{cluster: a, backup: {prefix: x}}]', ['clusters[0].backup: is shared by every cluster: set it at the top level']],
     ['clusters: [{cluster: a, clusters: []}]', ['clusters[0].clusters: is shared by every cluster: set it at the top level']],
     ['clusters: [{cluster: a, regoin: eu-west-1}]', ['clusters[0]: unknown field(s) "regoin"']],
     ['clusters: [{cluster: a, target: configmap}]', ['clusters[0].target: Invalid option: expected one of "aws-auth"|"access-entries"']],
-    ['clusters: [{cluster: a, groupMappings: [{iamGroup: g, kubernetesGroups: []}]}]', ['clusters[0].groupMappings[0].kubernetesGroups: must list at least one Kubernetes group']],
+    [
+      'clusters: [{cluster: a, groupMappings: [{iamGroup: g, kubernetesGroups: []}]}]',
+      ['clusters[0].groupMappings[0].kubernetesGroups: must list at least one Kubernetes group'],
+    ],
     // a shared field's problem is reported once, where it is written, not once per cluster
     ['guards: {maxRemovals: -1}\nclusters: [{cluster: a}, {cluster: b}]', ['guards.maxRemovals: Too small: expected number to be >=0']],
     ['groupMapings: []\nclusters: [{cluster: a}, {cluster: b}]', ['unknown field(s) "groupMapings"']],
-    ['clusters: [{cluster: a}, {cluster: b}, {cluster: a}]', ['clusters[2].cluster: "a" is listed twice (also clusters[0]); cluster names must be unique in one deployment']],
-    ['clusters: [{cluster: a, region: eu-west-1}, {cluster: b, region: cn-north-1}]', ['clusters[1].region: cn-north-1 is in partition aws-cn, clusters[0] in aws; one deployment reads the IAM of one partition']],
+    [
+      'clusters: [{cluster: a}, {cluster: b}, {cluster: a}]',
+      ['clusters[2].cluster: "a" is listed twice (also clusters[0]); cluster names must be unique in one deployment'],
+    ],
+    [
+      'clusters: [{cluster: a, region: eu-west-1}, {cluster: b, region: cn-north-1}]',
+      ['clusters[1].region: cn-north-1 is in partition aws-cn, clusters[0] in aws; one deployment reads the IAM of one partition'],
+    ],
   ])('%j → every problem named by its field', (text, lines) => {
     let err: unknown;
     try {
@@ -90,7 +111,9 @@ describe('config: one cluster or a list of clusters', () => {
     expect(() => pickCluster(single, 'other')).toThrow('cluster "other" is not in the configuration (demo)');
     const fleet = parseClusterSetText(FLEET);
     expect(pickCluster(fleet, 'staging').roleArn).toBe('arn:aws:iam::222233334444:role/aws-auth-syncer-access');
-    expect(() => pickCluster(fleet)).toThrow('the configuration lists 2 clusters (prod, staging): name one ("cluster" in the payload, --cluster on the command line)');
+    expect(() => pickCluster(fleet)).toThrow(
+      'the configuration lists 2 clusters (prod, staging): name one ("cluster" in the payload, --cluster on the command line)',
+    );
     expect(() => pickCluster(fleet, 'dev')).toThrow('cluster "dev" is not in the configuration (prod, staging)');
   });
 });

@@ -34,9 +34,18 @@ describe('config', () => {
     ['cluster: [unclosed', /not valid YAML or JSON/],
     ['cluster: x\nroleMappings:\n  - kubernetesGroups: [a]', /roleMappings\[0\]: must name exactly one of ssoPermissionSet and roleName/],
     ['cluster: x\nroleMappings:\n  - roleName: a\n    ssoPermissionSet: b\n    kubernetesGroups: [a]', /roleMappings\[0\]: must name exactly one/],
-    ['cluster: x\nroleMappings:\n  - ssoPermissionSet: "Admin Access"\n    kubernetesGroups: [a]', /roleMappings\[0\]\.ssoPermissionSet: must be an IAM Identity Center permission set name/],
-    ['cluster: x\nroleMappings:\n  - roleName: "ci-*"\n    kubernetesGroups: [eks:x]', /roleMappings\[0\]\.kubernetesGroups\[0\]: group "eks:x" is in a reserved namespace/],
-    ['cluster: x\nroleMappings:\n  - roleName: "ci-*"\n    kubernetesGroups: [a]\n    username: "{userName}"', /roleMappings\[0\]\.username: placeholder \{userName\} is not available/],
+    [
+      'cluster: x\nroleMappings:\n  - ssoPermissionSet: "Admin Access"\n    kubernetesGroups: [a]',
+      /roleMappings\[0\]\.ssoPermissionSet: must be an IAM Identity Center permission set name/,
+    ],
+    [
+      'cluster: x\nroleMappings:\n  - roleName: "ci-*"\n    kubernetesGroups: [eks:x]',
+      /roleMappings\[0\]\.kubernetesGroups\[0\]: group "eks:x" is in a reserved namespace/,
+    ],
+    [
+      'cluster: x\nroleMappings:\n  - roleName: "ci-*"\n    kubernetesGroups: [a]\n    username: "{userName}"',
+      /roleMappings\[0\]\.username: placeholder \{userName\} is not available/,
+    ],
     ['cluster: x\ntags:\n  allowedGroups: ["a b"]', /tags\.allowedGroups\[0\]: must be a Kubernetes group name or a glob/],
     ['cluster: x\nselfArn: [arn:aws:iam::111122223333:role/a, nope]', /selfArn\[1\]: must be an IAM role or user ARN/],
   ])('%j → error naming the field', (text, message) => {
@@ -45,16 +54,29 @@ describe('config', () => {
   });
 
   test('the partition follows the cluster region; role mappings and tag rules reach the policy', () => {
-    const c = parseConfigText('cluster: demo\nregion: cn-north-1\nroleMappings:\n  - ssoPermissionSet: AdminAccess\n    kubernetesGroups: [system:masters]\ntags:\n  allowedGroups: ["team-*"]\n');
-    expect(toPolicy(c)).toMatchObject({ partition: 'aws-cn', roleMappings: [{ ssoPermissionSet: 'AdminAccess', kubernetesGroups: ['system:masters'] }], tags: { allowedGroups: ['team-*'] } });
-    expect(toPolicy(parseConfigText('cluster: demo'), { region: 'us-gov-west-1', clusterArn: 'arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/demo' })).toMatchObject({
+    const c = parseConfigText(
+      'cluster: demo\nregion: cn-north-1\nroleMappings:\n  - ssoPermissionSet: AdminAccess\n    kubernetesGroups: [system:masters]\ntags:\n  allowedGroups: ["team-*"]\n',
+    );
+    expect(toPolicy(c)).toMatchObject({
+      partition: 'aws-cn',
+      roleMappings: [{ ssoPermissionSet: 'AdminAccess', kubernetesGroups: ['system:masters'] }],
+      tags: { allowedGroups: ['team-*'] },
+    });
+    expect(
+      toPolicy(parseConfigText('cluster: demo'), { region: 'us-gov-west-1', clusterArn: 'arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/demo' }),
+    ).toMatchObject({
       partition: 'aws-us-gov',
       clusterArn: 'arn:aws-us-gov:eks:us-gov-west-1:111122223333:cluster/demo',
     });
   });
 
   test("the syncer's own identities: selfArn (one or a list) and SYNCER_SELF_ARNS; a bad one is named", () => {
-    const env = { SYNCER_CONFIG: 'cluster: demo\nselfArn: arn:aws:iam::111122223333:role/a', BACKUP_BUCKET: 'b-1', BACKUP_MAC_KEY: 'alias/aws-auth-syncer', AWS_REGION: 'eu-west-1' };
+    const env = {
+      SYNCER_CONFIG: 'cluster: demo\nselfArn: arn:aws:iam::111122223333:role/a',
+      BACKUP_BUCKET: 'b-1',
+      BACKUP_MAC_KEY: 'alias/aws-auth-syncer',
+      AWS_REGION: 'eu-west-1',
+    };
     expect(loadRuntimeSettings({ ...env, SYNCER_SELF_ARNS: 'arn:aws:iam::111122223333:role/sync, arn:aws:iam::111122223333:role/restore' }).selfArns).toEqual([
       'arn:aws:iam::111122223333:role/a',
       'arn:aws:iam::111122223333:role/sync',
@@ -72,12 +94,19 @@ describe('config', () => {
       macKey: { id: KEY, region: 'us-east-1' },
     });
     expect(
-      loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo\nregion: eu-central-1\nbackup:\n  bucket: cfg-bucket\n  macKey: alias/aws-auth-syncer', AWS_REGION: 'us-east-1' }),
+      loadRuntimeSettings({
+        SYNCER_CONFIG: 'cluster: demo\nregion: eu-central-1\nbackup:\n  bucket: cfg-bucket\n  macKey: alias/aws-auth-syncer',
+        AWS_REGION: 'us-east-1',
+      }),
     ).toMatchObject({ region: 'eu-central-1', bucket: 'cfg-bucket', macKey: { id: 'alias/aws-auth-syncer', region: 'us-east-1' } });
     expect(() => loadRuntimeSettings({})).toThrow(/SYNCER_CONFIG/);
     expect(() => loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', AWS_REGION: 'us-east-1' })).toThrow(/backup\.bucket: required/);
-    expect(() => loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', BACKUP_BUCKET: 'b', AWS_REGION: 'us-east-1' })).toThrow(/backup\.macKey: required \(or set BACKUP_MAC_KEY\)/);
-    expect(() => loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', BACKUP_BUCKET: 'b', BACKUP_MAC_KEY: 'my key', AWS_REGION: 'us-east-1' })).toThrow(/BACKUP_MAC_KEY: must be a KMS key ARN/);
+    expect(() => loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', BACKUP_BUCKET: 'b', AWS_REGION: 'us-east-1' })).toThrow(
+      /backup\.macKey: required \(or set BACKUP_MAC_KEY\)/,
+    );
+    expect(() => loadRuntimeSettings({ SYNCER_CONFIG: 'cluster: demo', BACKUP_BUCKET: 'b', BACKUP_MAC_KEY: 'my key', AWS_REGION: 'us-east-1' })).toThrow(
+      /BACKUP_MAC_KEY: must be a KMS key ARN/,
+    );
     expect(() => parseConfigText('cluster: demo\nbackup:\n  macKey: s3://nope')).toThrow(/backup\.macKey: must be a KMS key ARN/);
     expect(() => parseConfigText('cluster: demo\nbackup:\n  prefix: backups/')).toThrow(/backup\.prefix: must be an S3 key prefix .*no leading or trailing/);
     expect(parseConfigText('cluster: demo\nbackup:\n  prefix: team/backups').backup.prefix).toBe('team/backups');

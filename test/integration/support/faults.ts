@@ -7,10 +7,11 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { stack } from './stack.js';
 
-export type Rule = (req: { action?: string; body: string; url: string }) =>
-  | undefined
-  | { status: number; body: string; contentType?: string }
-  | { rewrite: (text: string) => string };
+export type Rule = (req: {
+  action?: string;
+  body: string;
+  url: string;
+}) => undefined | { status: number; body: string; contentType?: string } | { rewrite: (text: string) => string };
 
 export interface FaultProxy {
   url: string;

@@ -47,7 +47,16 @@ export async function actAsSyncer(): Promise<Identity> {
 export async function liveDeps(bucket: string, log: Log = silentLog, timeoutMs = 10000): Promise<LiveDeps> {
   await actAsSyncer();
   const s = stack();
-  return createLiveDeps({ cluster: s.cluster as string, region: s.region, bucket, prefix: 'aws-auth-backups', macKey: await backupMacKey(), timeoutMs, clock: systemClock, log });
+  return createLiveDeps({
+    cluster: s.cluster as string,
+    region: s.region,
+    bucket,
+    prefix: 'aws-auth-backups',
+    macKey: await backupMacKey(),
+    timeoutMs,
+    clock: systemClock,
+    log,
+  });
 }
 
 const sha256 = () => new STSClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }).config.sha256;
@@ -62,7 +71,10 @@ export async function whoami(id: Identity, opts: { now?: Date; cluster?: string 
     sha256: sha256(),
     now: opts.now ?? new Date(),
   });
-  const r = await kube('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', token, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+  const r = await kube('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', token, {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'SelfSubjectReview',
+  });
   if (r.status !== 201) return { status: r.status };
   const u = r.json.status.userInfo;
   return { status: r.status, username: u.username, groups: (u.groups as string[]).filter((g) => g !== 'system:authenticated') };

@@ -12,7 +12,6 @@ import { kube, stack, unique } from './stack.js';
 
 export const CREATE_BUNDLE = 'deploy/rbac-create-aws-auth.yaml';
 
- 
 const COLLECTIONS: Record<string, (ns?: string) => string> = {
   ValidatingAdmissionPolicy: () => '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies',
   ValidatingAdmissionPolicyBinding: () => '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings',

@@ -1,12 +1,5 @@
 /** Seeding moto's IAM and S3 for the integration tests and the demo. */
-import {
-  AddUserToGroupCommand,
-  CreateGroupCommand,
-  CreateRoleCommand,
-  CreateUserCommand,
-  type IAMClient,
-  type Tag,
-} from '@aws-sdk/client-iam';
+import { AddUserToGroupCommand, CreateGroupCommand, CreateRoleCommand, CreateUserCommand, type IAMClient, type Tag } from '@aws-sdk/client-iam';
 import { CreateBucketCommand, PutBucketVersioningCommand, type S3Client } from '@aws-sdk/client-s3';
 
 export const ACCOUNT = '123456789012'; // moto's default account
@@ -34,7 +27,11 @@ export async function createGroup(iam: IAMClient, name: string): Promise<void> {
   await iam.send(new CreateGroupCommand({ GroupName: name }));
 }
 
-export async function createUser(iam: IAMClient, name: string, opts: { path?: string; groups?: string[]; tags?: Record<string, string> } = {}): Promise<string> {
+export async function createUser(
+  iam: IAMClient,
+  name: string,
+  opts: { path?: string; groups?: string[]; tags?: Record<string, string> } = {},
+): Promise<string> {
   const tags: Tag[] = Object.entries(opts.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
   const r = await iam.send(new CreateUserCommand({ UserName: name, Path: opts.path, Tags: tags.length ? tags : undefined }));
   for (const g of opts.groups ?? []) await iam.send(new AddUserToGroupCommand({ GroupName: g, UserName: name }));

@@ -51,7 +51,7 @@ export function upStack(dir: string, opts: { eksAuth?: boolean } = {}): StackInf
     execFileSync('bash', ['test/stack/stack.sh', 'up', dir], { cwd: repoRoot(), env, stdio: ['ignore', 'ignore', 'inherit'], timeout: 60 * 60 * 1000 });
   } catch (err) {
     downStack(dir);
-    throw new Error(`AAS_EKS_AUTH=${env.AAS_EKS_AUTH} bash test/stack/stack.sh up ${dir} failed: ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(`AAS_EKS_AUTH=${env.AAS_EKS_AUTH} bash test/stack/stack.sh up ${dir} failed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   return JSON.parse(readFileSync(join(dir, 'stack.json'), 'utf8')) as StackInfo;
 }
@@ -68,7 +68,12 @@ export function stack(): StackInfo {
 }
 
 /** Point the AWS SDK (in this process) at moto, with the given credentials. */
-export function useMoto(credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = { accessKeyId: 'AKIAADMIN0000000TEST', secretAccessKey: 'admin-secret' }): void {
+export function useMoto(
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } = {
+    accessKeyId: 'AKIAADMIN0000000TEST',
+    secretAccessKey: 'admin-secret',
+  },
+): void {
   const s = stack();
   process.env.AWS_ENDPOINT_URL = s.motoEndpoint;
   process.env.AWS_ENDPOINT_URL_EKS = s.eksEndpoint;
@@ -157,7 +162,10 @@ export async function putAwsAuth(data: Record<string, string>, annotations?: Rec
     // only once the syncer's own token is accepted again.
     const { eventually, syncerIdentity, whoami } = await import('./live.js');
     const id = await syncerIdentity();
-    const me = await eventually(() => whoami(id), (v) => v.status === 201);
+    const me = await eventually(
+      () => whoami(id),
+      (v) => v.status === 201,
+    );
     if (me.status !== 201) throw new Error(`the syncer's token is not accepted after aws-auth was reset (${me.status})`);
   }
   return r.json;

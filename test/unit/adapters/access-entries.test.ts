@@ -42,7 +42,15 @@ describe('read', () => {
       .on(ListAccessEntriesCommand, { nextToken: 't2' })
       .resolves({ accessEntries: all.slice(200) });
     eksMock.on(DescribeAccessEntryCommand).callsFake((input) => ({
-      accessEntry: { clusterName: 'demo', principalArn: input.principalArn, kubernetesGroups: ['g'], username: 'u', type: input.principalArn === arn(7) ? 'EC2_LINUX' : 'STANDARD', tags: {}, createdAt: new Date(1000) },
+      accessEntry: {
+        clusterName: 'demo',
+        principalArn: input.principalArn,
+        kubernetesGroups: ['g'],
+        username: 'u',
+        type: input.principalArn === arn(7) ? 'EC2_LINUX' : 'STANDARD',
+        tags: {},
+        createdAt: new Date(1000),
+      },
     }));
     eksMock
       .on(ListAssociatedAccessPoliciesCommand)
@@ -93,7 +101,12 @@ describe('apply', () => {
     slept.length = 0;
   });
   const created: AccessEntryCall = { op: 'CreateAccessEntry', principalArn: arn(1), kubernetesGroups: ['devs'], username: 'u1', tags: { [OWNED_TAG]: 'demo' } };
-  const associate: AccessEntryCall = { op: 'AssociateAccessPolicy', principalArn: arn(1), policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', accessScope: { type: 'namespace', namespaces: ['a'] } };
+  const associate: AccessEntryCall = {
+    op: 'AssociateAccessPolicy',
+    principalArn: arn(1),
+    policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy',
+    accessScope: { type: 'namespace', namespaces: ['a'] },
+  };
 
   test('makes every call in order, STANDARD with the ownership tags', async () => {
     eksMock.onAnyCommand().resolves({});
@@ -113,7 +126,14 @@ describe('apply', () => {
       'DisassociateAccessPolicyCommand',
       'DeleteAccessEntryCommand',
     ]);
-    expect(eksMock.commandCalls(CreateAccessEntryCommand)[0]!.args[0].input).toEqual({ clusterName: 'demo', principalArn: arn(1), kubernetesGroups: ['devs'], username: 'u1', type: 'STANDARD', tags: { [OWNED_TAG]: 'demo' } });
+    expect(eksMock.commandCalls(CreateAccessEntryCommand)[0]!.args[0].input).toEqual({
+      clusterName: 'demo',
+      principalArn: arn(1),
+      kubernetesGroups: ['devs'],
+      username: 'u1',
+      type: 'STANDARD',
+      tags: { [OWNED_TAG]: 'demo' },
+    });
     expect(eksMock.commandCalls(AssociateAccessPolicyCommand)[0]!.args[0].input.accessScope).toEqual({ type: 'namespace', namespaces: ['a'] });
     expect(done).toHaveLength(5);
   });
@@ -129,9 +149,13 @@ describe('apply', () => {
     slept.length = 0;
     eksMock.on(CreateAccessEntryCommand).resolves({});
     eksMock.on(AssociateAccessPolicyCommand).rejects(awsError('ResourceNotFoundException'));
-    const err = await store().apply([created, associate]).catch((e: unknown) => e);
+    const err = await store()
+      .apply([created, associate])
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClusterAccessError);
-    expect((err as Error).message).toMatch(/AssociateAccessPolicy .*u001 on cluster demo failed: ResourceNotFoundException.*; 1 of 2 calls were made before it/);
+    expect((err as Error).message).toMatch(
+      /AssociateAccessPolicy .*u001 on cluster demo failed: ResourceNotFoundException.*; 1 of 2 calls were made before it/,
+    );
     expect((err as ClusterAccessError).context).toMatchObject({ applied: 1, total: 2, op: 'AssociateAccessPolicy' });
     expect(slept).toEqual([500, 1000, 2000, 4000, 8000]);
   });
@@ -158,6 +182,8 @@ describe('apply', () => {
       { op: 'DeleteAccessEntry', principalArn: arn(1) },
     ]);
     eksMock.on(UpdateAccessEntryCommand).rejects(awsError('AccessDeniedException'));
-    await expect(store().apply([{ op: 'UpdateAccessEntry', principalArn: arn(1), kubernetesGroups: [], username: 'x' }])).rejects.toThrow(/UpdateAccessEntry .* AccessDeniedException/);
+    await expect(store().apply([{ op: 'UpdateAccessEntry', principalArn: arn(1), kubernetesGroups: [], username: 'x' }])).rejects.toThrow(
+      /UpdateAccessEntry .* AccessDeniedException/,
+    );
   });
 });

@@ -18,7 +18,12 @@ const s3 = new S3Client({ region: 'us-east-1', credentials: { accessKeyId: 'a', 
 const kms = new KMSClient({ region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 const KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/backup-mac';
 const SECRET = Buffer.from('only-kms-knows-this');
-const cm = (rv = '42') => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: rv }, data: { mapRoles: '[]\n' } });
+const cm = (rv = '42') => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: rv },
+  data: { mapRoles: '[]\n' },
+});
 const NOW = new Date('2026-11-28T12:00:00.000Z');
 
 interface Stored {
@@ -72,7 +77,8 @@ beforeEach(() => {
 });
 
 const store = (prefix = 'backups') => new S3BackupStore(s3, kms, { bucket: 'bucket', prefix, macKeyId: KEY_ID });
-const save = (at: string, rv = '42', cluster = 'demo', s = store()) => s.save({ cluster, configMap: cm(rv), reason: 'sync', eventIds: ['e1', 'e2'], takenAt: new Date(at) });
+const save = (at: string, rv = '42', cluster = 'demo', s = store()) =>
+  s.save({ cluster, configMap: cm(rv), reason: 'sync', eventIds: ['e1', 'e2'], takenAt: new Date(at) });
 /** An object put there by someone else: same shape and a correct checksum, but no KMS behind it. */
 function plant(key: string, meta: Record<string, string>, body = `${JSON.stringify(cm('666'), null, 2)}\n`): void {
   objects.set(key, { body, meta });
@@ -85,8 +91,21 @@ describe('save', () => {
     const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
     expect(JSON.parse(put.Body as string)).toEqual(cm());
     expect(Buffer.from(put.ChecksumSHA256!, 'base64').toString('hex')).toBe(rec.sha256);
-    expect(put.Metadata).toMatchObject({ cluster: 'demo', 'resource-version': '42', 'event-ids': 'e1,e2', sha256: rec.sha256, 'signature-alg': 'HMAC_SHA_256' });
-    const message = signatureMessage({ cluster: 'demo', key: rec.key, takenAt: '2026-11-28T01:02:03.004Z', resourceVersion: '42', reason: 'sync', sha256: rec.sha256 });
+    expect(put.Metadata).toMatchObject({
+      cluster: 'demo',
+      'resource-version': '42',
+      'event-ids': 'e1,e2',
+      sha256: rec.sha256,
+      'signature-alg': 'HMAC_SHA_256',
+    });
+    const message = signatureMessage({
+      cluster: 'demo',
+      key: rec.key,
+      takenAt: '2026-11-28T01:02:03.004Z',
+      resourceVersion: '42',
+      reason: 'sync',
+      sha256: rec.sha256,
+    });
     expect(Buffer.from(kmsMock.commandCalls(GenerateMacCommand)[0]!.args[0].input.Message!)).toEqual(message);
     expect(put.Metadata!.signature).toBe(hmac(message).toString('base64'));
   });
@@ -129,7 +148,9 @@ describe('get refuses what the syncer did not write, or what changed since', () 
   test('a wrong signature', async () => {
     const rec = await save('2026-11-28T01:02:03.004Z');
     objects.get(rec.key)!.meta.signature = Buffer.alloc(32, 7).toString('base64');
-    const err = await store().get(rec.key).catch((e: unknown) => e);
+    const err = await store()
+      .get(rec.key)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackupIntegrityError);
     expect((err as Error).message).toMatch(/signature does not verify/);
   });
@@ -149,7 +170,11 @@ describe('get refuses what the syncer did not write, or what changed since', () 
   });
 
   test('signed metadata edited (resourceVersion, time, cluster)', async () => {
-    for (const [field, value] of [['resource-version', '1'], ['taken-at', '2030-01-01T00:00:00.000Z'], ['cluster', 'other']] as const) {
+    for (const [field, value] of [
+      ['resource-version', '1'],
+      ['taken-at', '2030-01-01T00:00:00.000Z'],
+      ['cluster', 'other'],
+    ] as const) {
       const rec = await save('2026-11-28T01:02:03.004Z');
       objects.get(rec.key)!.meta[field] = value;
       await expect(store().get(rec.key)).rejects.toThrow(/signature does not verify/);
@@ -168,7 +193,9 @@ describe('get refuses what the syncer did not write, or what changed since', () 
   test('KMS cannot be asked (AccessDenied): an error, never a verdict either way', async () => {
     const rec = await save('2026-11-28T01:02:03.004Z');
     kmsMock.on(VerifyMacCommand).rejects(kmsError('AccessDeniedException'));
-    const err = await store().get(rec.key).catch((e: unknown) => e);
+    const err = await store()
+      .get(rec.key)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackupError);
     expect(err).not.toBeInstanceOf(BackupIntegrityError);
     expect((err as Error).message).toMatch(/could not verify the signature .* AccessDeniedException/);
@@ -223,7 +250,8 @@ describe('latest: the newest backup the syncer wrote, never one dated in the fut
 
   test(`checks at most ${MAX_LATEST_CANDIDATES} candidates, then says so`, async () => {
     const good = await save('2026-11-01T00:00:00.000Z');
-    for (let i = 0; i < MAX_LATEST_CANDIDATES + 3; i++) plant(`backups/demo/${keyTime(new Date(Date.UTC(2026, 10, 2, 0, i)))}-rv${i}-sync.json`, { format: 'aws-auth-syncer/configmap@1' });
+    for (let i = 0; i < MAX_LATEST_CANDIDATES + 3; i++)
+      plant(`backups/demo/${keyTime(new Date(Date.UTC(2026, 10, 2, 0, i)))}-rv${i}-sync.json`, { format: 'aws-auth-syncer/configmap@1' });
     const r = await store().latest('demo', NOW);
     expect(r.record).toBeUndefined();
     expect(headCalls).toHaveLength(MAX_LATEST_CANDIDATES);
@@ -249,8 +277,21 @@ describe('list', () => {
 
 describe('access-entries backups: their own kind, aws-auth backups unchanged', () => {
   const entries = {
-    entries: [{ principalArn: 'arn:aws:iam::111122223333:user/alice', kubernetesGroups: ['devs'], username: 'alice', type: 'STANDARD', tags: { 'aws-auth-syncer.io/owned': 'demo' }, createdAt: Date.parse('2026-11-01T00:00:00Z') }],
-    policies: { 'arn:aws:iam::111122223333:user/alice': [{ policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', scope: { type: 'namespace' as const, namespaces: ['a'] } }] },
+    entries: [
+      {
+        principalArn: 'arn:aws:iam::111122223333:user/alice',
+        kubernetesGroups: ['devs'],
+        username: 'alice',
+        type: 'STANDARD',
+        tags: { 'aws-auth-syncer.io/owned': 'demo' },
+        createdAt: Date.parse('2026-11-01T00:00:00Z'),
+      },
+    ],
+    policies: {
+      'arn:aws:iam::111122223333:user/alice': [
+        { policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', scope: { type: 'namespace' as const, namespaces: ['a'] } },
+      ],
+    },
   };
   const saveEntries = (at: string, s = store()) => s.saveEntries({ cluster: 'demo', entries, reason: 'sync', eventIds: ['e1'], takenAt: new Date(at) });
 
@@ -259,7 +300,10 @@ describe('access-entries backups: their own kind, aws-auth backups unchanged', (
     expect(rec.key).toBe('backups/demo/access-entries/2026-11-28T01-02-03.004Z-rve1-sync.json');
     const put = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input;
     expect(put.Metadata).toMatchObject({ format: 'aws-auth-syncer/access-entries@1', 'resource-version': 'e1' });
-    const message = signatureMessage({ cluster: 'demo', key: rec.key, takenAt: '2026-11-28T01:02:03.004Z', resourceVersion: 'e1', reason: 'sync', sha256: rec.sha256 }, 'aws-auth-syncer/access-entries-backup-signature@1');
+    const message = signatureMessage(
+      { cluster: 'demo', key: rec.key, takenAt: '2026-11-28T01:02:03.004Z', resourceVersion: 'e1', reason: 'sync', sha256: rec.sha256 },
+      'aws-auth-syncer/access-entries-backup-signature@1',
+    );
     expect(Buffer.from(kmsMock.commandCalls(GenerateMacCommand)[0]!.args[0].input.Message!)).toEqual(message);
     expect((await store().getEntries(rec.key)).entries).toEqual(entries);
     const body = objects.get(rec.key)!;

@@ -57,13 +57,19 @@ describe('S3SnapshotStore', () => {
     const swapped = text.replace('alice', 'mallo');
     s3Mock.on(GetObjectCommand, { Bucket: 'backups-1', Key: ref.key, VersionId: 'v7' }).callsFake(() => ({ Body: body(swapped), LastModified: new Date() }));
     await expect(store().get(ref)).rejects.toThrow(BackupIntegrityError);
-    await expect(store().get(ref)).rejects.toThrow(/is not the one the run stored \(SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\); nothing was planned from it/);
+    await expect(store().get(ref)).rejects.toThrow(
+      /is not the one the run stored \(SHA-256 [0-9a-f]{64}, expected [0-9a-f]{64}\); nothing was planned from it/,
+    );
   });
 
   test('a snapshot written more than 6 hours ago is refused: an old message replayed cannot bring back removed access', async () => {
     s3Mock.on(PutObjectCommand).resolves({ VersionId: 'v7' });
     const now = new Date('2026-11-28T12:00:00.000Z');
-    const s = new S3SnapshotStore(new S3Client({ region: 'us-east-1', credentials: creds }), { bucket: 'backups-1', prefix: 'aws-auth-backups', now: () => now });
+    const s = new S3SnapshotStore(new S3Client({ region: 'us-east-1', credentials: creds }), {
+      bucket: 'backups-1',
+      prefix: 'aws-auth-backups',
+      now: () => now,
+    });
     const ref = await s.put(snapshot, { runId: 'run-1', takenAt: now });
     const text = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input.Body as string;
     s3Mock.on(GetObjectCommand).callsFake(() => ({ Body: body(text), LastModified: new Date(now.getTime() - 5.9 * 3600_000) }));
@@ -85,7 +91,14 @@ describe('S3SnapshotStore', () => {
 describe('SqsClusterQueue', () => {
   const URL = 'https://sqs.us-east-1.amazonaws.com/111122223333/aws-auth-syncer-clusters.fifo';
   const messages = (n: number): ClusterMessage[] =>
-    Array.from({ length: n }, (_, i) => ({ version: 1, runId: 'run-1', cluster: `c${i}`, trigger: 'iam', eventIds: ['e1'], snapshot: { bucket: 'b-1', key: 'k', sha256: 'a'.repeat(64), size: 1 } }));
+    Array.from({ length: n }, (_, i) => ({
+      version: 1,
+      runId: 'run-1',
+      cluster: `c${i}`,
+      trigger: 'iam',
+      eventIds: ['e1'],
+      snapshot: { bucket: 'b-1', key: 'k', sha256: 'a'.repeat(64), size: 1 },
+    }));
 
   test('one message group per cluster, a deduplication id per run and cluster, 10 entries per call', async () => {
     sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
@@ -94,7 +107,12 @@ describe('SqsClusterQueue', () => {
     const calls = sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input);
     expect(calls.map((c) => c.Entries!.length)).toEqual([10, 2]);
     const entry = calls[1]!.Entries![1]!;
-    expect(entry).toEqual({ Id: '1', MessageGroupId: 'c11', MessageDeduplicationId: deduplicationId({ runId: 'run-1', cluster: 'c11' }), MessageBody: JSON.stringify(messages(12)[11]) });
+    expect(entry).toEqual({
+      Id: '1',
+      MessageGroupId: 'c11',
+      MessageDeduplicationId: deduplicationId({ runId: 'run-1', cluster: 'c11' }),
+      MessageBody: JSON.stringify(messages(12)[11]),
+    });
     expect(calls.every((c) => c.QueueUrl === URL)).toBe(true);
   });
 
@@ -114,7 +132,12 @@ describe('SqsClusterQueue', () => {
 describe('assumedRoleCredentials (a cluster in another account)', () => {
   const ROLE = 'arn:aws:iam::222233334444:role/aws-auth-syncer-access';
   test('one AssumeRole with a session name naming the syncer and the cluster, reused until 5 minutes before it expires', async () => {
-    const clock = { t: Date.parse('2026-11-28T12:00:00.000Z'), now() { return new Date(this.t); } };
+    const clock = {
+      t: Date.parse('2026-11-28T12:00:00.000Z'),
+      now() {
+        return new Date(this.t);
+      },
+    };
     let n = 0;
     stsMock.on(AssumeRoleCommand).callsFake(() => ({
       Credentials: { AccessKeyId: `ASIA${++n}`, SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(clock.t + 15 * 60 * 1000) },
@@ -133,9 +156,12 @@ describe('assumedRoleCredentials (a cluster in another account)', () => {
   });
 
   test('a role that cannot be assumed is a cluster access error naming the role and the cluster; the next call asks again', async () => {
-    stsMock.on(AssumeRoleCommand).rejectsOnce(Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied' })).resolves({
-      Credentials: { AccessKeyId: 'ASIA9', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + 3600_000) },
-    });
+    stsMock
+      .on(AssumeRoleCommand)
+      .rejectsOnce(Object.assign(new Error('not authorized to perform sts:AssumeRole'), { name: 'AccessDenied' }))
+      .resolves({
+        Credentials: { AccessKeyId: 'ASIA9', SecretAccessKey: 's', SessionToken: 't', Expiration: new Date(Date.now() + 3600_000) },
+      });
     const provider = assumedRoleCredentials(new STSClient({ region: 'us-east-1', credentials: creds }), ROLE, 'prod', fixedClock(new Date().toISOString()));
     const err = await provider().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ClusterAccessError);
@@ -147,13 +173,17 @@ describe('assumedRoleCredentials (a cluster in another account)', () => {
 describe('IAM calls per run: one discovery for every cluster', () => {
   test('5 clusters, IAM in 3 pages: 3 GetAccountAuthorizationDetails calls per run, against 15 for one discovery per cluster', async () => {
     const page = (i: number, last: boolean) => ({
-      UserDetailList: [{ UserName: `u${i}`, UserId: `AIDA${i}`, Arn: `arn:aws:iam::111122223333:user/u${i}`, Path: '/', CreateDate: new Date(), GroupList: [], Tags: [] }],
+      UserDetailList: [
+        { UserName: `u${i}`, UserId: `AIDA${i}`, Arn: `arn:aws:iam::111122223333:user/u${i}`, Path: '/', CreateDate: new Date(), GroupList: [], Tags: [] },
+      ],
       RoleDetailList: [],
       GroupDetailList: [],
       IsTruncated: !last,
       ...(last ? {} : { Marker: `m${i}` }),
     });
-    iamMock.on(GetAccountAuthorizationDetailsCommand).callsFake((input: { Marker?: string }) => (input.Marker === undefined ? page(0, false) : input.Marker === 'm0' ? page(1, false) : page(2, true)));
+    iamMock
+      .on(GetAccountAuthorizationDetailsCommand)
+      .callsFake((input: { Marker?: string }) => (input.Marker === undefined ? page(0, false) : input.Marker === 'm0' ? page(1, false) : page(2, true)));
     const client = new IAMClient({ region: 'us-east-1', credentials: creds });
     const clusters = ['a', 'b', 'c', 'd', 'e'];
 
@@ -169,8 +199,10 @@ describe('IAM calls per run: one discovery for every cluster', () => {
     iamMock.resetHistory();
     for (const _ of clusters) await new IamAuthorizationDetailsDirectory(client).readSnapshot();
     const perClusterCalls = iamMock.commandCalls(GetAccountAuthorizationDetailsCommand).length;
-    // eslint-disable-next-line no-console
-    console.log(`IAM GetAccountAuthorizationDetails calls for ${clusters.length} clusters, 3 pages: ${fleetCalls} per fleet run, ${perClusterCalls} with one discovery per cluster`);
+
+    console.log(
+      `IAM GetAccountAuthorizationDetails calls for ${clusters.length} clusters, 3 pages: ${fleetCalls} per fleet run, ${perClusterCalls} with one discovery per cluster`,
+    );
     expect([fleetCalls, perClusterCalls]).toEqual([3, 15]);
   });
 });

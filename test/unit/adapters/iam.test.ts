@@ -42,7 +42,16 @@ describe('IamAuthorizationDetailsDirectory', () => {
     const dir = new IamAuthorizationDetailsDirectory(client, { pageSize: 2 });
     const snap = await dir.readSnapshot();
     expect(snap.users.map((u) => u.userName)).toEqual(['user1', 'user2']);
-    expect(snap.roles).toEqual([{ arn: 'arn:aws:iam::111122223333:role/x/role1', roleName: 'role1', path: '/x/', tags: { 'aws-auth-syncer/demo/groups': 'dev' }, id: 'AROA1', createdAt: 0 }]);
+    expect(snap.roles).toEqual([
+      {
+        arn: 'arn:aws:iam::111122223333:role/x/role1',
+        roleName: 'role1',
+        path: '/x/',
+        tags: { 'aws-auth-syncer/demo/groups': 'dev' },
+        id: 'AROA1',
+        createdAt: 0,
+      },
+    ]);
     expect(snap.groups.map((g) => g.groupName)).toEqual(['devs']);
     expect(dir.lastCallCount).toBe(3);
     const calls = iamMock.commandCalls(GetAccountAuthorizationDetailsCommand);

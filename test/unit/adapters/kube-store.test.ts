@@ -41,12 +41,21 @@ function harness(replies: (KubeReply | Error)[], opts: { now?: () => number; tim
   return { store, sent, connects: () => connects };
 }
 
-const served = '{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"aws-auth","namespace":"kube-system","resourceVersion":"7","creationTimestamp":"2026-01-01T00:00:00Z"},"data":{"mapRoles":"[]\\n"}}';
-const cm = (rv?: string): ConfigMapObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', ...(rv ? { resourceVersion: rv } : {}) }, data: { mapRoles: '[]\n' } });
+const served =
+  '{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"aws-auth","namespace":"kube-system","resourceVersion":"7","creationTimestamp":"2026-01-01T00:00:00Z"},"data":{"mapRoles":"[]\\n"}}';
+const cm = (rv?: string): ConfigMapObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'aws-auth', namespace: 'kube-system', ...(rv ? { resourceVersion: rv } : {}) },
+  data: { mapRoles: '[]\n' },
+});
 
 describe('KubeAwsAuthStore over any connection', () => {
   test('read: 200 → the served body parsed as it is (timestamps stay strings, key order kept); 404 → null', async () => {
-    const { store } = harness([{ status: 200, body: served }, { status: 404, body: '{}' }]);
+    const { store } = harness([
+      { status: 200, body: served },
+      { status: 404, body: '{}' },
+    ]);
     const read = await store.read();
     expect(JSON.stringify(read)).toBe(served);
     expect(await store.read()).toBeNull();
@@ -85,11 +94,17 @@ describe('KubeAwsAuthStore over any connection', () => {
   });
 
   test('401 once: a fresh connection (new token) and the request again; 401 twice: the access message pointing at restore', async () => {
-    const once = harness([{ status: 401, body: '' }, { status: 200, body: served }]);
+    const once = harness([
+      { status: 401, body: '' },
+      { status: 200, body: served },
+    ]);
     expect(await once.store.read()).not.toBeNull();
     expect(once.sent.map((s) => s.connection)).toEqual([1, 2]);
 
-    const twice = harness([{ status: 401, body: '' }, { status: 401, body: '' }]);
+    const twice = harness([
+      { status: 401, body: '' },
+      { status: 401, body: '' },
+    ]);
     await expect(twice.store.read()).rejects.toThrow(/rejected the test syncer's token \(401 Unauthorized\).*restore --backup latest/);
     expect(twice.connects()).toBe(2);
   });

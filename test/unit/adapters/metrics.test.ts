@@ -22,11 +22,26 @@ describe('EmfMetrics', () => {
     for (const o of emf) expect(o._aws.CloudWatchMetrics[0]!.Namespace).toBe(METRICS_NAMESPACE);
 
     expect(points(emf, 'SyncReplaced')).toEqual([
-      { value: 1, unit: 'Count', namespace: 'AwsAuthSyncer', dimensionSets: [['service', 'cluster'], ['service', 'cluster', 'trigger']], dims: { service: 'aws-auth-syncer', cluster: 'prod', trigger: 'iam' } },
+      {
+        value: 1,
+        unit: 'Count',
+        namespace: 'AwsAuthSyncer',
+        dimensionSets: [
+          ['service', 'cluster'],
+          ['service', 'cluster', 'trigger'],
+        ],
+        dims: { service: 'aws-auth-syncer', cluster: 'prod', trigger: 'iam' },
+      },
     ]);
     // Two points of one name in one run: an EMF value array (two samples).
     expect(points(emf, 'PlanDuration')).toEqual([
-      { value: [12, 7], unit: 'Milliseconds', namespace: 'AwsAuthSyncer', dimensionSets: [['service', 'cluster']], dims: { service: 'aws-auth-syncer', cluster: 'prod' } },
+      {
+        value: [12, 7],
+        unit: 'Milliseconds',
+        namespace: 'AwsAuthSyncer',
+        dimensionSets: [['service', 'cluster']],
+        dims: { service: 'aws-auth-syncer', cluster: 'prod' },
+      },
     ]);
     // One line per refusal code, whatever the key order it was given in.
     expect(points(emf, 'Refusals').map((p) => [p.dims.code, p.value, p.dimensionSets])).toEqual([

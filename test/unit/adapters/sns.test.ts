@@ -26,7 +26,7 @@ describe('SnsNotifier', () => {
     await expect(new SnsNotifier(client, topic).publish({ subject: 's', body: 'b' })).rejects.toThrow('not authorized');
   });
 
-  test('the topic region comes from its ARN (the stack\'s region, not the cluster\'s)', () => {
+  test("the topic region comes from its ARN (the stack's region, not the cluster's)", () => {
     expect(topicRegion('arn:aws:sns:eu-central-1:111122223333:t')).toBe('eu-central-1');
     expect(() => topicRegion('nonsense')).toThrow('not an SNS topic ARN: nonsense');
   });

@@ -26,7 +26,10 @@ describe('SsmConfigParameter', () => {
   });
 
   test(`caches for ${CONFIG_CACHE_MS} ms at most, then reads again`, async () => {
-    ssmMock.on(GetParameterCommand).resolvesOnce({ Parameter: { Value: 'v1', Version: 1 } }).resolves({ Parameter: { Value: 'v2', Version: 2 } });
+    ssmMock
+      .on(GetParameterCommand)
+      .resolvesOnce({ Parameter: { Value: 'v1', Version: 1 } })
+      .resolves({ Parameter: { Value: 'v2', Version: 2 } });
     let now = 1_000_000;
     const p = new SsmConfigParameter(client, '/aas/prod', { now: () => now });
     expect((await p.read()).text).toBe('v1');
@@ -46,7 +49,10 @@ describe('SsmConfigParameter', () => {
 
   test('any other failure is a ConfigSourceError with the SDK error as its cause, and is not cached', async () => {
     const denied = Object.assign(new Error('not authorized to perform: ssm:GetParameter'), { name: 'AccessDeniedException' });
-    ssmMock.on(GetParameterCommand).rejectsOnce(denied).resolves({ Parameter: { Value: 'ok', Version: 1 } });
+    ssmMock
+      .on(GetParameterCommand)
+      .rejectsOnce(denied)
+      .resolves({ Parameter: { Value: 'ok', Version: 1 } });
     const p = new SsmConfigParameter(client, '/aas/prod');
     const err = await p.read().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigSourceError);
@@ -70,12 +76,16 @@ describe('configSourceFromEnv', () => {
 
   test('names SSM reserves ("aws…", "ssm…") are refused with the reason', () => {
     expect(() => configSourceFromEnv({ SYNCER_CONFIG_PARAMETER: '/aws-auth-syncer/prod' })).toThrow(
-      new ConfigError('SYNCER_CONFIG_PARAMETER: "/aws-auth-syncer/prod" starts with "aws" or "ssm", which SSM reserves; use a name such as /eks/aws-auth-syncer/prod'),
+      new ConfigError(
+        'SYNCER_CONFIG_PARAMETER: "/aws-auth-syncer/prod" starts with "aws" or "ssm", which SSM reserves; use a name such as /eks/aws-auth-syncer/prod',
+      ),
     );
     expect(() => configSourceFromEnv({ SYNCER_CONFIG_PARAMETER: 'SSM.config' })).toThrow(/which SSM reserves/);
   });
 
   test.each(['/a//b', 'with space', 'a;b'])('%j is refused with a clear message', (name) => {
-    expect(() => configSourceFromEnv({ SYNCER_CONFIG_PARAMETER: name })).toThrow(new ConfigError(`SYNCER_CONFIG_PARAMETER: ${JSON.stringify(name)} is not an SSM parameter name (letters, digits, _ . - /) or parameter ARN`));
+    expect(() => configSourceFromEnv({ SYNCER_CONFIG_PARAMETER: name })).toThrow(
+      new ConfigError(`SYNCER_CONFIG_PARAMETER: ${JSON.stringify(name)} is not an SSM parameter name (letters, digits, _ . - /) or parameter ARN`),
+    );
   });
 });

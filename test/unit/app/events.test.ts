@@ -17,7 +17,10 @@ describe('classifySyncEvent', () => {
   });
 
   test('failed calls (errorCode) and unrelated calls are ignored', () => {
-    expect(classifySyncEvent(cloudtrail('AddUserToGroup', { errorCode: 'AccessDenied' }))).toMatchObject({ kind: 'ignored', reason: expect.stringContaining('AccessDenied') });
+    expect(classifySyncEvent(cloudtrail('AddUserToGroup', { errorCode: 'AccessDenied' }))).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringContaining('AccessDenied'),
+    });
     expect(classifySyncEvent(cloudtrail('CreatePolicy'))).toMatchObject({ kind: 'ignored' });
     expect(classifySyncEvent({ ...cloudtrail('TagRole'), source: 'aws.s3' })).toMatchObject({ kind: 'ignored' });
   });
@@ -61,7 +64,8 @@ describe('classifySyncEvent', () => {
         requestParameters: {
           path: '/aws-reserved/sso.amazonaws.com/',
           roleName: 'AWSReservedSSO_AdminAccess_0123456789abcdef',
-          assumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"]}]}',
+          assumeRolePolicyDocument:
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111122223333:saml-provider/AWSSSO_0123456789abcdef_DO_NOT_DELETE"},"Action":["sts:AssumeRoleWithSAML","sts:TagSession"]}]}',
           maxSessionDuration: 43200,
         },
         responseElements: {
@@ -97,7 +101,10 @@ describe('classifySyncEvent', () => {
   });
 
   test('an SQS batch of many events is one sync carrying every id', () => {
-    const records = [cloudtrail('AddUserToGroup'), cloudtrail('RemoveUserFromGroup'), cloudtrail('CreatePolicy')].map((e, i) => ({ messageId: `m${i}`, body: JSON.stringify(e) }));
+    const records = [cloudtrail('AddUserToGroup'), cloudtrail('RemoveUserFromGroup'), cloudtrail('CreatePolicy')].map((e, i) => ({
+      messageId: `m${i}`,
+      body: JSON.stringify(e),
+    }));
     const t = classifySyncEvent({ Records: [...records, { messageId: 'bad', body: 'not json' }] });
     expect(t).toMatchObject({ kind: 'iam', eventNames: ['AddUserToGroup', 'RemoveUserFromGroup'], ignored: 2 });
     expect(t.kind === 'iam' && t.eventIds).toHaveLength(6);

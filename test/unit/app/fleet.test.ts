@@ -24,7 +24,17 @@ import type { ConfigMapObject } from '../../../lib/core/types.js';
 import { BackupIntegrityError, ClusterAccessError, GuardRefusedError, InputError } from '../../../lib/errors.js';
 import { entriesOf } from '../../support/entries.js';
 import { captureStdout, emfOf, points } from '../../support/emf.js';
-import { awsAuth, fixedClock, iam, MemoryAwsAuthStore, MemoryBackupStore, MemoryClusterQueue, MemoryLog, MemorySnapshotStore, StaticIam } from '../../support/memory.js';
+import {
+  awsAuth,
+  fixedClock,
+  iam,
+  MemoryAwsAuthStore,
+  MemoryBackupStore,
+  MemoryClusterQueue,
+  MemoryLog,
+  MemorySnapshotStore,
+  StaticIam,
+} from '../../support/memory.js';
 
 const NODES = `- rolearn: arn:aws:iam::111122223333:role/nodes
   username: system:node:{{EC2PrivateDNSName}}
@@ -55,7 +65,14 @@ const policyOf = (cluster: string): SyncPolicy => ({
   guards: { maxRemovals: 10 },
 });
 
-const devs = () => iam({ groups: ['devs'], users: [{ name: 'alice', groups: ['devs'] }, { name: 'bob', groups: ['devs'] }] });
+const devs = () =>
+  iam({
+    groups: ['devs'],
+    users: [
+      { name: 'alice', groups: ['devs'] },
+      { name: 'bob', groups: ['devs'] },
+    ],
+  });
 
 /** A cluster of the fleet over its own in-memory aws-auth and backups, bound as lib/adapters/fleet-wire.ts binds the live ones. */
 function memoryCluster(name: string, current: ConfigMapObject | null, metrics: Metrics, log = new MemoryLog()) {
@@ -81,7 +98,18 @@ function fleet() {
   const prod = memoryCluster('prod', awsAuth({ mapRoles: NODES }), metrics, log);
   const staging = memoryCluster('staging', awsAuth({ mapRoles: UNREADABLE }), metrics, log);
   const fanOutDeps = { iam: directory, snapshots, queue, clock: fixedClock(), log, metrics };
-  return { emf, metrics, log, directory, snapshots, queue, prod, staging, fanOutDeps, byName: new Map([prod, staging].map((c) => [c.cluster.cluster, c.cluster])) };
+  return {
+    emf,
+    metrics,
+    log,
+    directory,
+    snapshots,
+    queue,
+    prod,
+    staging,
+    fanOutDeps,
+    byName: new Map([prod, staging].map((c) => [c.cluster.cluster, c.cluster])),
+  };
 }
 
 describe('fan-out: one discovery, one message per cluster', () => {
@@ -113,7 +141,9 @@ describe('fan-out: one discovery, one message per cluster', () => {
   test('a message that cannot be sent fails the fan-out after the others are sent (the run is retried)', async () => {
     const f = fleet();
     f.queue.refuse.add('staging');
-    const err = await fanOutClusters(f.fanOutDeps, { clusters: ['prod', 'staging'], trigger: 'schedule', eventIds: ['s1'], runId: 'r1' }).catch((e: unknown) => e);
+    const err = await fanOutClusters(f.fanOutDeps, { clusters: ['prod', 'staging'], trigger: 'schedule', eventIds: ['s1'], runId: 'r1' }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(FanOutError);
     expect((err as Error).message).toBe('could not queue 1 of 2 cluster(s): staging (InternalError: try again)');
     expect(f.queue.sent.map((m) => m.cluster)).toEqual(['prod']);
@@ -155,9 +185,19 @@ describe('cluster runs: each cluster on its own', () => {
     const dims = (name: string) => points(emf, name).map((p) => p.dims);
     // per cluster and trigger, as a one-cluster deployment publishes them, plus fleet totals
     expect(dims('SyncReplaced')).toEqual([{ service: 'aws-auth-syncer', cluster: 'prod', trigger: 'iam' }]);
-    expect(points(emf, 'SyncReplaced')[0]!.dimensionSets).toEqual([['service', 'cluster'], ['service', 'cluster', 'trigger'], ['service'], ['service', 'trigger']]);
+    expect(points(emf, 'SyncReplaced')[0]!.dimensionSets).toEqual([
+      ['service', 'cluster'],
+      ['service', 'cluster', 'trigger'],
+      ['service'],
+      ['service', 'trigger'],
+    ]);
     expect(dims('SyncRefused')).toEqual([{ service: 'aws-auth-syncer', cluster: 'staging', trigger: 'iam' }]);
-    expect(points(emf, 'SyncRefused')[0]!.dimensionSets).toEqual([['service', 'cluster'], ['service', 'cluster', 'trigger'], ['service'], ['service', 'trigger']]);
+    expect(points(emf, 'SyncRefused')[0]!.dimensionSets).toEqual([
+      ['service', 'cluster'],
+      ['service', 'cluster', 'trigger'],
+      ['service'],
+      ['service', 'trigger'],
+    ]);
     expect(dims(METRIC.refusals)).toEqual([{ service: 'aws-auth-syncer', cluster: 'staging', code: 'current-unreadable' }]);
     expect(points(emf, METRIC.syncSucceeded).map((p) => [p.value, p.dims])).toEqual([[1, { service: 'aws-auth-syncer', cluster: 'prod' }]]);
     expect(points(emf, METRIC.entriesAdded).map((p) => [p.value, p.dims])).toEqual([[2, { service: 'aws-auth-syncer', cluster: 'prod' }]]);
@@ -187,7 +227,11 @@ describe('cluster runs: each cluster on its own', () => {
     const [staging, gone] = f.queue.sent as [ClusterMessage, ClusterMessage];
     const r = await runClusterMessage({ snapshots: f.snapshots, log: f.log }, staging, f.byName.get('staging'));
     expect(r).toMatchObject({ cluster: 'staging', outcome: 'refused', reply: { outcome: 'refused', refusals: [{ code: 'current-unreadable' }] } });
-    expect(await runClusterMessage({ snapshots: f.snapshots, log: f.log }, gone, undefined)).toEqual({ cluster: 'gone', outcome: 'skipped', reply: { outcome: 'skipped', reason: 'not in the configuration' } });
+    expect(await runClusterMessage({ snapshots: f.snapshots, log: f.log }, gone, undefined)).toEqual({
+      cluster: 'gone',
+      outcome: 'skipped',
+      reply: { outcome: 'skipped', reason: 'not in the configuration' },
+    });
     expect(f.log.lines.some((l) => l.level === 'warn' && l.message.startsWith('cluster is no longer in the configuration'))).toBe(true);
   });
 
@@ -209,7 +253,11 @@ describe('a dry run of every cluster, in one reply', () => {
       throw new ClusterAccessError('Kubernetes API GET /api/v1/namespaces/kube-system/configmaps/aws-auth failed: ECONNREFUSED');
     };
     const { lines, result } = await captureStdout(async () => {
-      const r = await planClusters({ iam: f.directory, clock: fixedClock(), log: f.log, metrics: f.metrics }, [f.prod.cluster, down.cluster, f.staging.cluster], { force: false });
+      const r = await planClusters(
+        { iam: f.directory, clock: fixedClock(), log: f.log, metrics: f.metrics },
+        [f.prod.cluster, down.cluster, f.staging.cluster],
+        { force: false },
+      );
       f.emf.flush();
       return r;
     });
@@ -222,7 +270,10 @@ describe('a dry run of every cluster, in one reply', () => {
       ['staging', 'refused'],
     ]);
     expect(result!.clusters[0]!.diff).toEqual(expect.arrayContaining([expect.stringMatching(/^\+ mapUsers arn:aws:iam::111122223333:user\/alice /)]));
-    expect(result!.clusters[1]!.error).toEqual({ name: 'ClusterAccessError', message: 'Kubernetes API GET /api/v1/namespaces/kube-system/configmaps/aws-auth failed: ECONNREFUSED' });
+    expect(result!.clusters[1]!.error).toEqual({
+      name: 'ClusterAccessError',
+      message: 'Kubernetes API GET /api/v1/namespaces/kube-system/configmaps/aws-auth failed: ECONNREFUSED',
+    });
     expect(result!.clusters[2]!.refusals).toEqual([expect.objectContaining({ code: 'current-unreadable' })]);
     expect(typeof result!.clusters[0]!.manifest).toBe('string');
     expect([f.prod.store.writes, f.staging.store.writes, down.store.writes]).toEqual([0, 0, 0]);
@@ -234,7 +285,14 @@ describe('a dry run of every cluster, in one reply', () => {
 });
 
 describe('cluster messages on the queue', () => {
-  const message = { version: 1, runId: 'r1', cluster: 'prod', trigger: 'iam', eventIds: ['e1'], snapshot: { bucket: 'b-1', key: 'k', sha256: 'a'.repeat(64), size: 10 } };
+  const message = {
+    version: 1,
+    runId: 'r1',
+    cluster: 'prod',
+    trigger: 'iam',
+    eventIds: ['e1'],
+    snapshot: { bucket: 'b-1', key: 'k', sha256: 'a'.repeat(64), size: 10 },
+  };
   test('SQS records become messages in delivery order', () => {
     const records = [
       { messageId: 'm1', body: JSON.stringify(message) },
@@ -249,8 +307,14 @@ describe('cluster messages on the queue', () => {
   test.each([
     [{}, 'the cluster function takes SQS events (Records) from the cluster queue'],
     [{ Records: [{ messageId: 'm1', body: 'nope' }] }, 'SQS record m1 is not a cluster message (body is not JSON)'],
-    [{ Records: [{ messageId: 'm1', body: JSON.stringify({ ...message, version: 2 }) }] }, 'SQS record m1 is not a cluster message: version: Invalid input: expected 1'],
-    [{ Records: [{ messageId: 'm1', body: JSON.stringify({ ...message, snapshot: { ...message.snapshot, sha256: 'x' } }) }] }, 'SQS record m1 is not a cluster message: snapshot.sha256: must be a SHA-256 in hex'],
+    [
+      { Records: [{ messageId: 'm1', body: JSON.stringify({ ...message, version: 2 }) }] },
+      'SQS record m1 is not a cluster message: version: Invalid input: expected 1',
+    ],
+    [
+      { Records: [{ messageId: 'm1', body: JSON.stringify({ ...message, snapshot: { ...message.snapshot, sha256: 'x' } }) }] },
+      'SQS record m1 is not a cluster message: snapshot.sha256: must be a SHA-256 in hex',
+    ],
   ])('%j → %s', (event, text) => {
     expect(() => parseClusterRecords(event)).toThrow(InputError);
     expect(() => parseClusterRecords(event)).toThrow(text);

@@ -6,7 +6,15 @@
 import { describe, expect, test } from '@jest/globals';
 import { syncAwsAuth, type SyncDeps } from '../../../lib/app/sync.js';
 import { restoreAwsAuth } from '../../../lib/app/restore.js';
-import { changeNotice, identityCounts, METRIC, NOTICE_MAX_BODY_BYTES, recordEntriesRun, RESTORE_OUTCOME_METRICS, SYNC_OUTCOME_METRICS } from '../../../lib/app/observe.js';
+import {
+  changeNotice,
+  identityCounts,
+  METRIC,
+  NOTICE_MAX_BODY_BYTES,
+  recordEntriesRun,
+  RESTORE_OUTCOME_METRICS,
+  SYNC_OUTCOME_METRICS,
+} from '../../../lib/app/observe.js';
 import type { Clock, IamDirectory, Notice, Notifier } from '../../../lib/app/ports.js';
 import type { WriteResult } from '../../../lib/app/write-loop.js';
 import { EmfMetrics } from '../../../lib/adapters/metrics.js';
@@ -41,7 +49,14 @@ const policy: SyncPolicy = {
   guards: { maxRemovals: 10 },
 };
 
-const twoDevs = () => iam({ groups: ['devs'], users: [{ name: 'alice', groups: ['devs'] }, { name: 'bob', groups: ['devs'] }] });
+const twoDevs = () =>
+  iam({
+    groups: ['devs'],
+    users: [
+      { name: 'alice', groups: ['devs'] },
+      { name: 'bob', groups: ['devs'] },
+    ],
+  });
 
 /** A clock that moves only when a port says it spent time. */
 class TestClock implements Clock {
@@ -130,7 +145,10 @@ describe('sync run metrics (EMF lines)', () => {
         value: 1,
         unit: 'Count',
         namespace: 'AwsAuthSyncer',
-        dimensionSets: [['service', 'cluster'], ['service', 'cluster', 'trigger']],
+        dimensionSets: [
+          ['service', 'cluster'],
+          ['service', 'cluster', 'trigger'],
+        ],
         dims: { service: 'aws-auth-syncer', cluster: 'prod', trigger: 'schedule' },
       },
     ]);
@@ -197,9 +215,20 @@ describe('sync run metrics (EMF lines)', () => {
     const codes = (error as GuardRefusedError).reasons.map((r) => r.code);
     expect(codes).toContain('empty-discovery');
     expect(points(emf, 'SyncRefused')).toEqual([
-      expect.objectContaining({ value: 1, dimensionSets: [['service', 'cluster'], ['service', 'cluster', 'trigger']], dims: { service: 'aws-auth-syncer', cluster: 'prod', trigger: 'iam' } }),
+      expect.objectContaining({
+        value: 1,
+        dimensionSets: [
+          ['service', 'cluster'],
+          ['service', 'cluster', 'trigger'],
+        ],
+        dims: { service: 'aws-auth-syncer', cluster: 'prod', trigger: 'iam' },
+      }),
     ]);
-    expect(points(emf, 'Refusals').map((p) => [p.dims.code, p.value, p.dimensionSets]).sort()).toEqual(codes.map((c) => [c, 1, [['service', 'cluster', 'code']]]).sort());
+    expect(
+      points(emf, 'Refusals')
+        .map((p) => [p.dims.code, p.value, p.dimensionSets])
+        .sort(),
+    ).toEqual(codes.map((c) => [c, 1, [['service', 'cluster', 'code']]]).sort());
     expect(points(emf, METRIC.syncSucceeded)).toEqual([]);
     expect(points(emf, 'SyncError')).toEqual([]);
   });
@@ -261,7 +290,9 @@ describe('restore run metrics', () => {
     const first = await s.observe(() => syncAwsAuth(s.deps, { policy }));
     const { emf, result } = await s.observe(() => restoreAwsAuth(s.deps, { cluster: 'prod', partition: 'aws', backup: first.result!.backupKey! }));
     expect(result!.outcome).toBe('replaced');
-    expect(points(emf, RESTORE_OUTCOME_METRICS.replaced)).toEqual([expect.objectContaining({ value: 1, dims: { service: 'aws-auth-syncer', cluster: 'prod', trigger: 'manual' } })]);
+    expect(points(emf, RESTORE_OUTCOME_METRICS.replaced)).toEqual([
+      expect.objectContaining({ value: 1, dims: { service: 'aws-auth-syncer', cluster: 'prod', trigger: 'manual' } }),
+    ]);
     expect(value(emf, METRIC.entriesRemoved)).toBe(2);
     expect(points(emf, METRIC.syncSucceeded)).toEqual([]);
   });
@@ -312,12 +343,24 @@ describe('change notices', () => {
     const { emf, result } = await s.observe(() => syncAwsAuth(s.deps, { policy }));
     expect(result!.outcome).toBe('replaced');
     expect(value(emf, METRIC.notificationFailed)).toBe(1);
-    expect(s.log.lines.find((l) => l.message === 'could not publish the change notice')?.extra).toMatchObject({ error: 'AuthorizationError: not allowed to publish' });
+    expect(s.log.lines.find((l) => l.message === 'could not publish the change notice')?.extra).toMatchObject({
+      error: 'AuthorizationError: not allowed to publish',
+    });
   });
 
   test('a diff too large for SNS keeps its first lines and says how many were left out', () => {
-    const report = Array.from({ length: 20000 }, (_, i) => `+ mapUsers arn:aws:iam::111122223333:user/u${String(i).padStart(5, '0')} username="u${i}" groups=[dev]`);
-    const result = { outcome: 'replaced', attempts: 1, current: null, backupKey: 'k', resourceVersion: '9', plan: { changed: true, next: awsAuth({}), refusals: [], changes: [], report, accessReport: [] } } as WriteResult;
+    const report = Array.from(
+      { length: 20000 },
+      (_, i) => `+ mapUsers arn:aws:iam::111122223333:user/u${String(i).padStart(5, '0')} username="u${i}" groups=[dev]`,
+    );
+    const result = {
+      outcome: 'replaced',
+      attempts: 1,
+      current: null,
+      backupKey: 'k',
+      resourceVersion: '9',
+      plan: { changed: true, next: awsAuth({}), refusals: [], changes: [], report, accessReport: [] },
+    } as WriteResult;
     const n = changeNotice({ operation: 'sync', cluster: 'prod', trigger: 'schedule', eventIds: [], result });
     expect(Buffer.byteLength(n.body, 'utf8')).toBeLessThanOrEqual(NOTICE_MAX_BODY_BYTES);
     const body = JSON.parse(n.body);
@@ -327,7 +370,12 @@ describe('change notices', () => {
   });
 
   test('the subject is one printable ASCII line of at most 100 characters', () => {
-    const result = { outcome: 'created', attempts: 1, current: null, plan: { changed: true, next: awsAuth({}), refusals: [], changes: [], report: [], accessReport: [] } } as WriteResult;
+    const result = {
+      outcome: 'created',
+      attempts: 1,
+      current: null,
+      plan: { changed: true, next: awsAuth({}), refusals: [], changes: [], report: [], accessReport: [] },
+    } as WriteResult;
     const n = changeNotice({ operation: 'sync', cluster: `c-${'x'.repeat(98)}`, trigger: 'manual', eventIds: [], result });
     expect(n.subject.length).toBe(100);
     expect(n.subject).toMatch(/^[\x20-\x7e]+$/);
@@ -357,7 +405,13 @@ describe('change notices', () => {
       changes: [
         { op: 'add', key: 'mapUsers', arn: 'arn:aws:iam::1:user/a', after: { arn: 'arn:aws:iam::1:user/a', username: 'a', groups: [] } },
         { op: 'remove', key: 'mapUsers', arn: 'arn:aws:iam::1:user/b', before: { username: 'b', groups: [] } },
-        { op: 'update', key: 'mapUsers', arn: 'arn:aws:iam::1:user/c', before: { username: 'c', groups: [] }, after: { arn: 'arn:aws:iam::1:user/c', username: 'c', groups: ['x'] } },
+        {
+          op: 'update',
+          key: 'mapUsers',
+          arn: 'arn:aws:iam::1:user/c',
+          before: { username: 'c', groups: [] },
+          after: { arn: 'arn:aws:iam::1:user/c', username: 'c', groups: ['x'] },
+        },
       ],
     } as unknown as WriteResult['plan'];
     expect(identityCounts(plan)).toEqual({ added: 1, removed: 1 });
@@ -375,9 +429,19 @@ describe('the access-entries target reports under the same metric names', () => 
   };
   const summary = { create: 2, delete: 1, update: 1, recreate: 1, identitiesAdded: 2, identitiesRemoved: 1 };
   test('an applied sync counts as replaced, with entries and identities from the plan summary', async () => {
-    const emf = await observeEntries({ operation: 'sync', cluster: 'prod', trigger: 'iam', dryRun: false, result: { outcome: 'applied', plan: { changed: true, refusals: [], summary } } });
+    const emf = await observeEntries({
+      operation: 'sync',
+      cluster: 'prod',
+      trigger: 'iam',
+      dryRun: false,
+      result: { outcome: 'applied', plan: { changed: true, refusals: [], summary } },
+    });
     expect(points(emf, 'SyncReplaced').map((p) => [p.value, p.dims.cluster, p.dims.trigger])).toEqual([[1, 'prod', 'iam']]);
-    expect([METRIC.entriesAdded, METRIC.entriesRemoved, METRIC.entriesUpdated, METRIC.identitiesAdded, METRIC.identitiesRemoved].map((n) => points(emf, n)[0]!.value)).toEqual([2, 1, 2, 2, 1]);
+    expect(
+      [METRIC.entriesAdded, METRIC.entriesRemoved, METRIC.entriesUpdated, METRIC.identitiesAdded, METRIC.identitiesRemoved].map(
+        (n) => points(emf, n)[0]!.value,
+      ),
+    ).toEqual([2, 1, 2, 2, 1]);
     expect(points(emf, METRIC.syncSucceeded)[0]!.value).toBe(1);
   });
   test('a refused scheduled sync counts the refusal codes and the drift', async () => {

@@ -10,7 +10,9 @@ import { InputError } from '../../../lib/errors.js';
 import { awsAuth, fixedClock, MemoryAwsAuthStore, MemoryBackupStore, MemoryLog } from '../../support/memory.js';
 
 const NOW = '2026-11-28T12:00:00.000Z';
-const good = awsAuth({ mapRoles: '- rolearn: arn:aws:iam::111122223333:role/nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n' });
+const good = awsAuth({
+  mapRoles: '- rolearn: arn:aws:iam::111122223333:role/nodes\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n',
+});
 const evil = awsAuth({ mapRoles: '- rolearn: arn:aws:iam::111122223333:role/evil\n  username: evil\n  groups: [system:masters]\n' });
 
 function setup() {
@@ -19,7 +21,16 @@ function setup() {
   const log = new MemoryLog();
   return { store, backups, log, deps: { store, backups, log, clock: fixedClock(NOW) } };
 }
-const planted = (key: string, takenAt: string) => ({ key, cluster: 'demo', takenAt, reason: 'sync' as const, resourceVersion: '1', eventIds: [], sha256: '', size: 0 });
+const planted = (key: string, takenAt: string) => ({
+  key,
+  cluster: 'demo',
+  takenAt,
+  reason: 'sync' as const,
+  resourceVersion: '1',
+  eventIds: [],
+  sha256: '',
+  size: 0,
+});
 
 describe('restore "latest"', () => {
   test('passes over newer planted and future-dated objects, logging each, and restores the newest signed backup', async () => {

@@ -34,7 +34,15 @@ const policy: SyncPolicy = {
 function setup(current = awsAuth({ mapRoles: NODE_ROLES, mapAccounts: '- "444455556666"\n' })) {
   const store = new MemoryAwsAuthStore(current);
   const backups = new MemoryBackupStore();
-  const directory = new StaticIam(iam({ groups: ['devs'], users: [{ name: 'alice', groups: ['devs'] }, { name: 'bob', groups: ['devs'] }] }));
+  const directory = new StaticIam(
+    iam({
+      groups: ['devs'],
+      users: [
+        { name: 'alice', groups: ['devs'] },
+        { name: 'bob', groups: ['devs'] },
+      ],
+    }),
+  );
   const log = new MemoryLog();
   const deps: SyncDeps = { iam: directory, store, backups, clock: fixedClock(), log };
   return { store, backups, directory, log, deps };
@@ -85,7 +93,7 @@ describe('syncAwsAuth', () => {
     expect(backups.objects.size).toBe(0);
   });
 
-  test('a 409 from a concurrent writer: re-read, re-plan, keep the other writer\'s change', async () => {
+  test("a 409 from a concurrent writer: re-read, re-plan, keep the other writer's change", async () => {
     const { store, backups, deps } = setup();
     let once = false;
     store.beforeWrite = (s) => {

@@ -70,7 +70,10 @@ describe('options belong to commands', () => {
     [['backups', '--config', liveConfig, '--limit', 'foo'], /'--limit <n>' argument 'foo' is invalid\. must be a positive whole number/],
     [['backups', '--config', liveConfig, '--limit', '0'], /must be a positive whole number/],
     [['backups', '--config', liveConfig, '--limit', '2.5'], /must be a positive whole number/],
-    [['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', 'none', '--output', 'xml'], /argument 'xml' is invalid\. Allowed choices are text, json/],
+    [
+      ['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', 'none', '--output', 'xml'],
+      /argument 'xml' is invalid\. Allowed choices are text, json/,
+    ],
     [['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`], /required option '--current <file\|none>' not specified/],
     [['restore', '--config', liveConfig], /required option '--backup <key\|latest>' not specified/],
     [['frobnicate'], /unknown command 'frobnicate'/],
@@ -133,14 +136,20 @@ describe('--iam must be GetAccountAuthorizationDetails output', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(message);
-    expect(r.stderr).toContain('expected the output of `aws iam get-account-authorization-details` (a JSON object with UserDetailList, RoleDetailList and GroupDetailList');
+    expect(r.stderr).toContain(
+      'expected the output of `aws iam get-account-authorization-details` (a JSON object with UserDetailList, RoleDetailList and GroupDetailList',
+    );
   });
 });
 
 describe('--current must be the one ConfigMap kube-system/aws-auth', () => {
   const cm = (name: string, ns = 'kube-system') => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: {} });
   test.each([
-    ['a ConfigMap list (kubectl get cm -o yaml)', { apiVersion: 'v1', kind: 'List', items: [cm('aws-auth'), cm('coredns')] }, /is a List of 2 object\(s\), not one ConfigMap: name the one ConfigMap/],
+    [
+      'a ConfigMap list (kubectl get cm -o yaml)',
+      { apiVersion: 'v1', kind: 'List', items: [cm('aws-auth'), cm('coredns')] },
+      /is a List of 2 object\(s\), not one ConfigMap: name the one ConfigMap/,
+    ],
     ['another ConfigMap', cm('coredns'), /is ConfigMap kube-system\/coredns, not kube-system\/aws-auth/],
     ['aws-auth of another namespace', cm('aws-auth', 'default'), /is ConfigMap default\/aws-auth, not kube-system\/aws-auth/],
     ['a Secret', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'aws-auth' } }, /is not a ConfigMap/],
@@ -227,7 +236,13 @@ describe('AWS profile: region and credentials as the aws CLI finds them', () => 
     await run('backups', '--config', liveConfig, '--profile', 'dev');
     expect((await clientUsed()).region).toBe('us-west-2');
     s3.resetHistory();
-    await run('backups', '--config', file('live-region.yaml', 'cluster: demo\nregion: ca-central-1\nbackup:\n  bucket: demo-backups\n  macKey: alias/aws-auth-syncer\n'), '--profile', 'dev');
+    await run(
+      'backups',
+      '--config',
+      file('live-region.yaml', 'cluster: demo\nregion: ca-central-1\nbackup:\n  bucket: demo-backups\n  macKey: alias/aws-auth-syncer\n'),
+      '--profile',
+      'dev',
+    );
     expect((await clientUsed()).region).toBe('ca-central-1');
   });
 
@@ -265,23 +280,40 @@ describe('plan --target access-entries: the offline contract', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ target: 'access-entries', outcome: 'planned', refusals: [], warnings: [] });
     expect(doc.calls).toEqual([
-      { op: 'CreateAccessEntry', principalArn: 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ReadOnly_0123456789abcdef', kubernetesGroups: ['dev-view'], username: 'sso-readonly:{{SessionName}}' },
+      {
+        op: 'CreateAccessEntry',
+        principalArn: 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_ReadOnly_0123456789abcdef',
+        kubernetesGroups: ['dev-view'],
+        username: 'sso-readonly:{{SessionName}}',
+      },
       { op: 'CreateAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/alice', kubernetesGroups: [], username: 'alice' },
       { op: 'AssociateAccessPolicy', principalArn: 'arn:aws:iam::111122223333:user/alice', policyArn: ADMIN, accessScope: { type: 'cluster' } },
       { op: 'CreateAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/carol', kubernetesGroups: ['dev-view'], username: 'carol' },
       { op: 'UpdateAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/eng/bob', kubernetesGroups: ['dev-edit', 'dev-view'], username: 'bob' },
       { op: 'AssociateAccessPolicy', principalArn: 'arn:aws:iam::111122223333:user/eng/bob', policyArn: ADMIN, accessScope: { type: 'cluster' } },
-      { op: 'AssociateAccessPolicy', principalArn: 'arn:aws:iam::111122223333:user/eng/bob', policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', accessScope: { type: 'namespace', namespaces: ['dev'] } },
+      {
+        op: 'AssociateAccessPolicy',
+        principalArn: 'arn:aws:iam::111122223333:user/eng/bob',
+        policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy',
+        accessScope: { type: 'namespace', namespaces: ['dev'] },
+      },
       // dave's IAM user is gone (the entry granted nothing); the creator's and the node entry are not the syncer's.
       { op: 'DeleteAccessEntry', principalArn: 'arn:aws:iam::111122223333:user/dave' },
     ]);
-    expect(doc.access).toContain('arn:aws:iam::111122223333:user/eng/bob: "bob" [dev-view] → "bob" [dev-edit, dev-view] + AmazonEKSClusterAdminPolicy (cluster), AmazonEKSViewPolicy (namespaces dev)');
+    expect(doc.access).toContain(
+      'arn:aws:iam::111122223333:user/eng/bob: "bob" [dev-view] → "bob" [dev-edit, dev-view] + AmazonEKSClusterAdminPolicy (cluster), AmazonEKSViewPolicy (namespaces dev)',
+    );
   });
 
   test('text: the calls on stdout (one JSON per line), the report on stderr; the result planned again is unchanged (exit 0)', async () => {
     const r = await run(...ENTRIES, '--current-entries', `${E}/entries.json`);
     expect(r.code).toBe(2);
-    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).op)).toEqual([
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).op),
+    ).toEqual([
       'CreateAccessEntry',
       'CreateAccessEntry',
       'AssociateAccessPolicy',
@@ -296,11 +328,17 @@ describe('plan --target access-entries: the offline contract', () => {
     const { planEntriesSync } = await import('../../../lib/core/access-entries.js');
     const { readIam, readCurrentEntries } = await import('../../../cli/main.js');
     const before = readCurrentEntries(readFileSync(`${E}/entries.json`, 'utf8'), 'e');
-    const first = planEntriesSync({ current: before, snapshot: readIam(readFileSync(`${E}/iam.json`, 'utf8'), 'i'), policy: (await import('../../../lib/config.js')).toPolicy((await import('../../../lib/config.js')).readConfigFile(`${E}/config.yaml`)) });
+    const first = planEntriesSync({
+      current: before,
+      snapshot: readIam(readFileSync(`${E}/iam.json`, 'utf8'), 'i'),
+      policy: (await import('../../../lib/config.js')).toPolicy((await import('../../../lib/config.js')).readConfigFile(`${E}/config.yaml`)),
+    });
     const after = applyCalls(before, first.calls);
     const doc = {
       accessEntries: after.entries.map((e) => ({ ...e, createdAt: new Date('2026-01-01T00:00:00Z').toISOString() })),
-      associatedPolicies: Object.fromEntries(Object.entries(after.policies).map(([k, v]) => [k, v.map((p) => ({ policyArn: p.policyArn, accessScope: p.scope }))])),
+      associatedPolicies: Object.fromEntries(
+        Object.entries(after.policies).map(([k, v]) => [k, v.map((p) => ({ policyArn: p.policyArn, accessScope: p.scope }))]),
+      ),
     };
     expect(entriesFromDocument(doc).entries).toHaveLength(6);
     const again = await run(...ENTRIES, '--current-entries', file('after.json', JSON.stringify(doc)), '--output', 'json');
@@ -313,8 +351,21 @@ describe('plan --target access-entries: the offline contract', () => {
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout).calls.filter((c: { op: string }) => c.op === 'CreateAccessEntry')).toHaveLength(4);
     // Only admin today is owned, and IAM no longer maps anyone to it: the last admin is kept.
-    const lonely = file('lonely.json', JSON.stringify({ accessEntries: [{ principalArn: 'arn:aws:iam::111122223333:user/alice', username: 'alice', tags: { 'aws-auth-syncer.io/owned': 'demo' } }], associatedPolicies: { 'arn:aws:iam::111122223333:user/alice': [{ policyArn: ADMIN, accessScope: { type: 'cluster' } }] } }));
-    const noAdmins = file('no-admins.json', JSON.stringify({ UserDetailList: [{ Path: '/', UserName: 'alice', UserId: 'AIDA1', Arn: 'arn:aws:iam::111122223333:user/alice', GroupList: ['developers'] }], GroupDetailList: [{ Path: '/', GroupName: 'developers', Arn: 'arn:aws:iam::111122223333:group/developers' }], RoleDetailList: [] }));
+    const lonely = file(
+      'lonely.json',
+      JSON.stringify({
+        accessEntries: [{ principalArn: 'arn:aws:iam::111122223333:user/alice', username: 'alice', tags: { 'aws-auth-syncer.io/owned': 'demo' } }],
+        associatedPolicies: { 'arn:aws:iam::111122223333:user/alice': [{ policyArn: ADMIN, accessScope: { type: 'cluster' } }] },
+      }),
+    );
+    const noAdmins = file(
+      'no-admins.json',
+      JSON.stringify({
+        UserDetailList: [{ Path: '/', UserName: 'alice', UserId: 'AIDA1', Arn: 'arn:aws:iam::111122223333:user/alice', GroupList: ['developers'] }],
+        GroupDetailList: [{ Path: '/', GroupName: 'developers', Arn: 'arn:aws:iam::111122223333:group/developers' }],
+        RoleDetailList: [],
+      }),
+    );
     const refused = await run('plan', '--config', `${E}/config.yaml`, '--iam', noAdmins, '--current-entries', lonely, '--output', 'json');
     expect(refused.code).toBe(3);
     expect(JSON.parse(refused.stdout).refusals.map((x: { code: string }) => x.code)).toEqual(['last-cluster-admin']);
@@ -327,7 +378,19 @@ describe('plan --target access-entries: the offline contract', () => {
     expect((await run(...ENTRIES, '--current-entries', file('x.json', 'nope'))).stderr).toMatch(/is not JSON/);
     expect((await run(...ENTRIES)).stderr).toMatch(/required option '--current-entries <file\|none>' not specified/);
     expect((await run(...ENTRIES, '--current-entries', 'none', '--current', 'none')).stderr).toMatch(/reads --current-entries .* not --current/);
-    const viaFlag = await run('plan', '--config', `${F}/config.yaml`, '--iam', `${E}/iam.json`, '--target', 'access-entries', '--current-entries', 'none', '--output', 'json');
+    const viaFlag = await run(
+      'plan',
+      '--config',
+      `${F}/config.yaml`,
+      '--iam',
+      `${E}/iam.json`,
+      '--target',
+      'access-entries',
+      '--current-entries',
+      'none',
+      '--output',
+      'json',
+    );
     expect(JSON.parse(viaFlag.stdout)).toMatchObject({ target: 'access-entries', outcome: 'planned' });
     expect((await run(...PLAN, '--current-entries', 'none')).stderr).toMatch(/--current-entries is for --target access-entries/);
   });
@@ -365,7 +428,9 @@ describe('a config that lists clusters', () => {
   test('without --cluster, or with a name not listed: exit 1 naming the clusters', async () => {
     const none = await run('plan', '--config', fleetConfig, '--iam', `${F}/iam.json`, '--current', 'none');
     expect(none).toMatchObject({ code: 1, stdout: '' });
-    expect(none.stderr).toBe('aws-auth-syncer: the configuration lists 2 clusters (demo, other): name one ("cluster" in the payload, --cluster on the command line)\n');
+    expect(none.stderr).toBe(
+      'aws-auth-syncer: the configuration lists 2 clusters (demo, other): name one ("cluster" in the payload, --cluster on the command line)\n',
+    );
     const wrong = await run('backups', '--config', fleetConfig, '--cluster', 'prod');
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toBe('aws-auth-syncer: cluster "prod" is not in the configuration (demo, other)\n');

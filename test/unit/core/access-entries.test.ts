@@ -21,19 +21,38 @@ const ADMIN = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolic
 const VIEW = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy';
 const EDIT = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy';
 const SSO_PATH = '/aws-reserved/sso.amazonaws.com/';
-const ssoRole = (ps: string, opts: { id?: string; createdAt?: number } = {}) => ({ ...role(`AWSReservedSSO_${ps}_0123456789abcdef`, {}, { path: SSO_PATH }), ...opts });
+const ssoRole = (ps: string, opts: { id?: string; createdAt?: number } = {}) => ({
+  ...role(`AWSReservedSSO_${ps}_0123456789abcdef`, {}, { path: SSO_PATH }),
+  ...opts,
+});
 const uArn = (n: string) => `arn:aws:iam::${ACCOUNT}:user/${n}`;
 const owned = (cluster = 'prod', id?: string): Record<string, string> => ({ [OWNED_TAG]: cluster, ...(id ? { [PRINCIPAL_ID_TAG]: id } : {}) });
-const entry = (principalArn: string, over: Partial<AccessEntry> = {}): AccessEntry => ({ principalArn, kubernetesGroups: [], username: '', type: 'STANDARD', tags: {}, ...over });
+const entry = (principalArn: string, over: Partial<AccessEntry> = {}): AccessEntry => ({
+  principalArn,
+  kubernetesGroups: [],
+  username: '',
+  type: 'STANDARD',
+  tags: {},
+  ...over,
+});
 const none: CurrentEntries = { entries: [], policies: {} };
 
 /** The creator's entry EKS makes at cluster creation: an admin the syncer does not own. */
 const creator = entry(`arn:aws:iam::${ACCOUNT}:role/cluster-creator`, { username: 'arn:aws:sts::111122223333:assumed-role/cluster-creator/{{SessionName}}' });
-const withCreator = (c: CurrentEntries): CurrentEntries => ({ entries: [creator, ...c.entries], policies: { [creator.principalArn]: [{ policyArn: ADMIN, scope: { type: 'cluster' } }], ...c.policies } });
+const withCreator = (c: CurrentEntries): CurrentEntries => ({
+  entries: [creator, ...c.entries],
+  policies: { [creator.principalArn]: [{ policyArn: ADMIN, scope: { type: 'cluster' } }], ...c.policies },
+});
 
 describe('the same desired mappings, as access entries', () => {
   const policy = makePolicy({
-    groupMappings: [{ iamGroup: 'devs', kubernetesGroups: ['devs'], accessPolicies: [{ policy: 'AmazonEKSEditPolicy', scope: 'namespace', namespaces: ['team-b', 'team-a'] }] }],
+    groupMappings: [
+      {
+        iamGroup: 'devs',
+        kubernetesGroups: ['devs'],
+        accessPolicies: [{ policy: 'AmazonEKSEditPolicy', scope: 'namespace', namespaces: ['team-b', 'team-a'] }],
+      },
+    ],
     roleMappings: [{ ssoPermissionSet: 'AdminAccess', kubernetesGroups: ['system:masters', 'ops'], username: 'sso-admin:{{SessionName}}' }],
   });
   const snap = snapshot({
@@ -52,9 +71,24 @@ describe('the same desired mappings, as access entries', () => {
     const plan = planEntriesSync({ current: withCreator(none), snapshot: snap, policy });
     expect(plan.refusals).toEqual([]);
     expect(plan.calls.map(callJson)).toEqual([
-      { op: 'CreateAccessEntry', principalArn: `arn:aws:iam::${ACCOUNT}:role${SSO_PATH}AWSReservedSSO_AdminAccess_0123456789abcdef`, kubernetesGroups: ['ops'], username: 'sso-admin:{{SessionName}}' },
-      { op: 'AssociateAccessPolicy', principalArn: `arn:aws:iam::${ACCOUNT}:role${SSO_PATH}AWSReservedSSO_AdminAccess_0123456789abcdef`, policyArn: ADMIN, accessScope: { type: 'cluster' } },
-      { op: 'CreateAccessEntry', principalArn: `arn:aws:iam::${ACCOUNT}:role/tagged`, kubernetesGroups: ['viewers'], username: `arn:aws:sts::${ACCOUNT}:assumed-role/tagged/{{SessionName}}` },
+      {
+        op: 'CreateAccessEntry',
+        principalArn: `arn:aws:iam::${ACCOUNT}:role${SSO_PATH}AWSReservedSSO_AdminAccess_0123456789abcdef`,
+        kubernetesGroups: ['ops'],
+        username: 'sso-admin:{{SessionName}}',
+      },
+      {
+        op: 'AssociateAccessPolicy',
+        principalArn: `arn:aws:iam::${ACCOUNT}:role${SSO_PATH}AWSReservedSSO_AdminAccess_0123456789abcdef`,
+        policyArn: ADMIN,
+        accessScope: { type: 'cluster' },
+      },
+      {
+        op: 'CreateAccessEntry',
+        principalArn: `arn:aws:iam::${ACCOUNT}:role/tagged`,
+        kubernetesGroups: ['viewers'],
+        username: `arn:aws:sts::${ACCOUNT}:assumed-role/tagged/{{SessionName}}`,
+      },
       { op: 'CreateAccessEntry', principalArn: uArn('alice'), kubernetesGroups: ['devs'], username: 'alice' },
       { op: 'AssociateAccessPolicy', principalArn: uArn('alice'), policyArn: EDIT, accessScope: { type: 'namespace', namespaces: ['team-a', 'team-b'] } },
     ]);
@@ -92,7 +126,11 @@ describe('ownership: entries the syncer did not create are never changed', () =>
 
   test('unowned entries not wanted stay; owned ones not wanted go, after every addition', () => {
     const current = withCreator({
-      entries: [entry(uArn('bob'), { tags: owned(), username: 'bob' }), entry(uArn('carol'), { username: 'carol' }), entry(`arn:aws:iam::${ACCOUNT}:role/nodes`, { type: 'EC2_LINUX' })],
+      entries: [
+        entry(uArn('bob'), { tags: owned(), username: 'bob' }),
+        entry(uArn('carol'), { username: 'carol' }),
+        entry(`arn:aws:iam::${ACCOUNT}:role/nodes`, { type: 'EC2_LINUX' }),
+      ],
       policies: {},
     });
     const plan = planEntriesSync({ current, snapshot: snapshot({ ...snap, users: [...snap.users, user('carol')] }), policy });
@@ -105,10 +143,26 @@ describe('ownership: entries the syncer did not create are never changed', () =>
   });
 
   test('updates groups and username; associates, re-scopes and disassociates policies', () => {
-    const p = makePolicy({ groupMappings: [{ iamGroup: 'devs', kubernetesGroups: ['devs', 'x'], accessPolicies: [{ policy: 'AmazonEKSViewPolicy', scope: 'cluster' }, { policy: 'AmazonEKSEditPolicy', scope: 'namespace', namespaces: ['a'] }] }] });
+    const p = makePolicy({
+      groupMappings: [
+        {
+          iamGroup: 'devs',
+          kubernetesGroups: ['devs', 'x'],
+          accessPolicies: [
+            { policy: 'AmazonEKSViewPolicy', scope: 'cluster' },
+            { policy: 'AmazonEKSEditPolicy', scope: 'namespace', namespaces: ['a'] },
+          ],
+        },
+      ],
+    });
     const current = withCreator({
       entries: [entry(uArn('alice'), { tags: owned(), username: 'old', kubernetesGroups: ['devs'] })],
-      policies: { [uArn('alice')]: [{ policyArn: EDIT, scope: { type: 'namespace', namespaces: ['b'] } }, { policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy', scope: { type: 'cluster' } }] },
+      policies: {
+        [uArn('alice')]: [
+          { policyArn: EDIT, scope: { type: 'namespace', namespaces: ['b'] } },
+          { policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy', scope: { type: 'cluster' } },
+        ],
+      },
     });
     const plan = planEntriesSync({ current, snapshot: snap, policy: p });
     expect(plan.calls.map(callJson)).toEqual([
@@ -118,7 +172,9 @@ describe('ownership: entries the syncer did not create are never changed', () =>
       { op: 'DisassociateAccessPolicy', principalArn: uArn('alice'), policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy' },
     ]);
     expect(plan.access.map((c) => c.arn)).toEqual([uArn('alice')]);
-    expect(formatEntriesReport(plan).join('\n')).toContain(`${uArn('alice')}: "old" [devs] + AmazonEKSAdminPolicy (cluster), AmazonEKSEditPolicy (namespaces b) → "alice" [devs, x]`);
+    expect(formatEntriesReport(plan).join('\n')).toContain(
+      `${uArn('alice')}: "old" [devs] + AmazonEKSAdminPolicy (cluster), AmazonEKSEditPolicy (namespaces b) → "alice" [devs, x]`,
+    );
   });
 });
 
@@ -127,23 +183,38 @@ describe('a principal deleted and recreated under the same ARN', () => {
   const now = Date.parse('2026-11-28T10:00:00Z');
 
   test('the recorded principal id differs: delete and create again, first', () => {
-    const snap = snapshot({ users: [{ ...user('alice', ['devs']), id: 'AIDANEW' }, { ...user('bob', ['devs']), id: 'AIDABOB' }], groups: [group('devs')] });
+    const snap = snapshot({
+      users: [
+        { ...user('alice', ['devs']), id: 'AIDANEW' },
+        { ...user('bob', ['devs']), id: 'AIDABOB' },
+      ],
+      groups: [group('devs')],
+    });
     const current = withCreator({
       entries: [entry(uArn('alice'), { tags: owned('prod', 'AIDAOLD'), username: 'alice', kubernetesGroups: ['devs'] })],
       policies: {},
     });
     const plan = planEntriesSync({ current, snapshot: snap, policy });
-    expect(plan.calls.map((c) => `${c.op} ${c.principalArn}`)).toEqual([`DeleteAccessEntry ${uArn('alice')}`, `CreateAccessEntry ${uArn('alice')}`, `CreateAccessEntry ${uArn('bob')}`]);
+    expect(plan.calls.map((c) => `${c.op} ${c.principalArn}`)).toEqual([
+      `DeleteAccessEntry ${uArn('alice')}`,
+      `CreateAccessEntry ${uArn('alice')}`,
+      `CreateAccessEntry ${uArn('bob')}`,
+    ]);
     expect(plan.calls[1]).toMatchObject({ tags: { [PRINCIPAL_ID_TAG]: 'AIDANEW' } });
     expect(plan.summary).toMatchObject({ recreate: 1, create: 1, delete: 0, identitiesAdded: 2, identitiesRemoved: 0 });
     expect(plan.warnings.map((w) => w.code)).toContain('recreate');
     // The stale entry granted nothing: its line says so.
-    expect(formatEntriesReport(plan).join('\n')).toMatch(/alice: none \(an entry exists but its IAM user was deleted and created again \(id AIDAOLD → AIDANEW\)\) → "alice" \[devs\]/);
+    expect(formatEntriesReport(plan).join('\n')).toMatch(
+      /alice: none \(an entry exists but its IAM user was deleted and created again \(id AIDAOLD → AIDANEW\)\) → "alice" \[devs\]/,
+    );
   });
 
   test('without the id tag: an entry older than its principal (whole seconds) is stale', () => {
     const snap = (createdAt: number) => snapshot({ users: [{ ...user('alice', ['devs']), createdAt }], groups: [group('devs')] });
-    const current = withCreator({ entries: [entry(uArn('alice'), { tags: owned(), username: 'alice', kubernetesGroups: ['devs'], createdAt: now })], policies: {} });
+    const current = withCreator({
+      entries: [entry(uArn('alice'), { tags: owned(), username: 'alice', kubernetesGroups: ['devs'], createdAt: now })],
+      policies: {},
+    });
     expect(planEntriesSync({ current, snapshot: snap(now + 5000), policy }).summary.recreate).toBe(1);
     // Same second (ministack keeps whole seconds, IAM has fractions or not): not stale.
     expect(planEntriesSync({ current, snapshot: snap(now + 900), policy }).calls).toEqual([]);
@@ -163,7 +234,10 @@ describe('guards over effective access', () => {
   // The config no longer maps the admin role (it still exists in IAM).
   const policy = makePolicy({ roleMappings: [{ roleName: 'other', kubernetesGroups: ['x'] }], guards: { maxRemovals: 1 } });
   const adminArn = `arn:aws:iam::${ACCOUNT}:role/admin`;
-  const adminEntry: CurrentEntries = { entries: [entry(adminArn, { tags: owned(), username: `arn:aws:sts::${ACCOUNT}:assumed-role/admin/{{SessionName}}` })], policies: { [adminArn]: [{ policyArn: ADMIN, scope: { type: 'cluster' } }] } };
+  const adminEntry: CurrentEntries = {
+    entries: [entry(adminArn, { tags: owned(), username: `arn:aws:sts::${ACCOUNT}:assumed-role/admin/{{SessionName}}` })],
+    policies: { [adminArn]: [{ policyArn: ADMIN, scope: { type: 'cluster' } }] },
+  };
   const iam = (...names: string[]) => snapshot({ roles: names.map((n) => role(n)) });
 
   test('the last cluster admin is kept, even with force; another admin (not owned) lets it go', () => {
@@ -172,7 +246,15 @@ describe('guards over effective access', () => {
     expect(plan.refusals[0]!.message).toContain(adminArn);
     const ok = planEntriesSync({ current: withCreator(adminEntry), snapshot: iam('admin', 'other', 'cluster-creator'), policy });
     expect(ok.refusals).toEqual([]);
-    expect(ok.calls.map(callJson)).toEqual([{ op: 'CreateAccessEntry', principalArn: `arn:aws:iam::${ACCOUNT}:role/other`, kubernetesGroups: ['x'], username: `arn:aws:sts::${ACCOUNT}:assumed-role/other/{{SessionName}}` }, { op: 'DeleteAccessEntry', principalArn: adminArn }]);
+    expect(ok.calls.map(callJson)).toEqual([
+      {
+        op: 'CreateAccessEntry',
+        principalArn: `arn:aws:iam::${ACCOUNT}:role/other`,
+        kubernetesGroups: ['x'],
+        username: `arn:aws:sts::${ACCOUNT}:assumed-role/other/{{SessionName}}`,
+      },
+      { op: 'DeleteAccessEntry', principalArn: adminArn },
+    ]);
   });
 
   test('an admin entry that grants nothing (its principal is gone from IAM) is no admin', () => {
@@ -207,7 +289,9 @@ describe('what EKS refuses, checked here (ministack accepts it)', () => {
     ['n:{{EC2PrivateDNSName}}', /node entries/],
   ])('username %s', (name, why) => expect(accessEntryUsernameProblem(name)).toMatch(why));
 
-  test.each(['team:{{SessionName}}', 'arn:aws:sts::1:assumed-role/r/{{SessionName}}', 'alice'])('username %s is fine', (name) => expect(accessEntryUsernameProblem(name)).toBeUndefined());
+  test.each(['team:{{SessionName}}', 'arn:aws:sts::1:assumed-role/r/{{SessionName}}', 'alice'])('username %s is fine', (name) =>
+    expect(accessEntryUsernameProblem(name)).toBeUndefined(),
+  );
 
   test('a mapping whose username EKS refuses is skipped with a warning', () => {
     const p = makePolicy({ roleMappings: [{ roleName: 'ci-*', kubernetesGroups: ['deployers'], username: '{{SessionName}}' }] });
@@ -219,7 +303,10 @@ describe('what EKS refuses, checked here (ministack accepts it)', () => {
 
 describe('restore', () => {
   test('the owned entries become the backup’s; unowned ones are untouched; guards apply', () => {
-    const backup: CurrentEntries = { entries: [entry(uArn('alice'), { tags: owned('prod', 'AIDAOLD'), username: 'alice', kubernetesGroups: ['devs'] })], policies: { [uArn('alice')]: [{ policyArn: VIEW, scope: { type: 'cluster' } }] } };
+    const backup: CurrentEntries = {
+      entries: [entry(uArn('alice'), { tags: owned('prod', 'AIDAOLD'), username: 'alice', kubernetesGroups: ['devs'] })],
+      policies: { [uArn('alice')]: [{ policyArn: VIEW, scope: { type: 'cluster' } }] },
+    };
     const current = withCreator({ entries: [entry(uArn('bob'), { tags: owned(), username: 'bob' })], policies: {} });
     const plan = planEntriesRestore({ current, backup, cluster: 'prod' });
     expect(plan.calls.map(callJson)).toEqual([
@@ -230,9 +317,20 @@ describe('restore', () => {
     // The recorded principal id is not restored (the principal may be another one by now).
     expect(plan.calls[0]).toMatchObject({ tags: { [OWNED_TAG]: 'prod' } });
     expect((plan.calls[0] as { tags: Record<string, string> }).tags[PRINCIPAL_ID_TAG]).toBeUndefined();
-    const adminGone = planEntriesRestore({ current: { entries: [entry(uArn('boss'), { tags: owned() })], policies: { [uArn('boss')]: [{ policyArn: ADMIN, scope: { type: 'cluster' } }] } }, backup, cluster: 'prod' });
+    const adminGone = planEntriesRestore({
+      current: { entries: [entry(uArn('boss'), { tags: owned() })], policies: { [uArn('boss')]: [{ policyArn: ADMIN, scope: { type: 'cluster' } }] } },
+      backup,
+      cluster: 'prod',
+    });
     expect(adminGone.refusals.map((r) => r.code)).toEqual(['last-cluster-admin']);
-    expect(planEntriesRestore({ current: { entries: [entry(uArn('boss'), { tags: owned() })], policies: { [uArn('boss')]: [{ policyArn: ADMIN, scope: { type: 'cluster' } }] } }, backup, cluster: 'prod', force: true }).refusals).toEqual([]);
+    expect(
+      planEntriesRestore({
+        current: { entries: [entry(uArn('boss'), { tags: owned() })], policies: { [uArn('boss')]: [{ policyArn: ADMIN, scope: { type: 'cluster' } }] } },
+        backup,
+        cluster: 'prod',
+        force: true,
+      }).refusals,
+    ).toEqual([]);
   });
 });
 
@@ -240,12 +338,30 @@ describe('the --current-entries document', () => {
   test('reads EKS’s shapes (ISO dates from the aws CLI, epoch seconds from the API)', () => {
     const doc = entriesFromDocument({
       accessEntries: [
-        { clusterName: 'prod', principalArn: uArn('a'), kubernetesGroups: ['x'], username: 'a', type: 'STANDARD', tags: { k: 'v' }, createdAt: '2026-01-02T03:04:05.678000+00:00', accessEntryArn: 'arn:…' },
+        {
+          clusterName: 'prod',
+          principalArn: uArn('a'),
+          kubernetesGroups: ['x'],
+          username: 'a',
+          type: 'STANDARD',
+          tags: { k: 'v' },
+          createdAt: '2026-01-02T03:04:05.678000+00:00',
+          accessEntryArn: 'arn:…',
+        },
         { principalArn: uArn('b'), createdAt: 1767323045.5 },
       ],
-      associatedPolicies: { [uArn('a')]: [{ policyArn: VIEW, accessScope: { type: 'namespace', namespaces: ['z', 'a'] }, associatedAt: '2026-01-02T03:04:05Z' }] },
+      associatedPolicies: {
+        [uArn('a')]: [{ policyArn: VIEW, accessScope: { type: 'namespace', namespaces: ['z', 'a'] }, associatedAt: '2026-01-02T03:04:05Z' }],
+      },
     });
-    expect(doc.entries[0]).toEqual({ principalArn: uArn('a'), kubernetesGroups: ['x'], username: 'a', type: 'STANDARD', tags: { k: 'v' }, createdAt: Date.parse('2026-01-02T03:04:05.678Z') });
+    expect(doc.entries[0]).toEqual({
+      principalArn: uArn('a'),
+      kubernetesGroups: ['x'],
+      username: 'a',
+      type: 'STANDARD',
+      tags: { k: 'v' },
+      createdAt: Date.parse('2026-01-02T03:04:05.678Z'),
+    });
     expect(doc.entries[1]).toMatchObject({ type: 'STANDARD', kubernetesGroups: [], createdAt: 1767323045500 });
     expect(doc.policies[uArn('a')]).toEqual([{ policyArn: VIEW, scope: { type: 'namespace', namespaces: ['a', 'z'] } }]);
   });
@@ -256,7 +372,10 @@ describe('the --current-entries document', () => {
     [{ accessEntries: [{ principalArn: 'a', kubernetesGroups: 'x' }] }, /kubernetesGroups is not a list/],
     [{ accessEntries: [{ principalArn: 'a' }, { principalArn: 'a' }] }, /listed twice/],
     [{ accessEntries: [], associatedPolicies: { b: [] } }, /b has no access entry/],
-    [{ accessEntries: [{ principalArn: 'a' }], associatedPolicies: { a: [{ policyArn: 'p', accessScope: { type: 'everywhere' } }] } }, /accessScope.type must be cluster or namespace/],
+    [
+      { accessEntries: [{ principalArn: 'a' }], associatedPolicies: { a: [{ policyArn: 'p', accessScope: { type: 'everywhere' } }] } },
+      /accessScope.type must be cluster or namespace/,
+    ],
     [{ accessEntries: [{ principalArn: 'a', createdAt: 'yesterday' }] }, /createdAt is not a date/],
   ])('%j is refused naming the problem', (doc, why) => expect(() => entriesFromDocument(doc)).toThrow(why));
 });
@@ -265,8 +384,20 @@ describe('aws-auth target in API_AND_CONFIG_MAP mode', () => {
   test('an aws-auth mapping with an access entry for the same principal is reported as shadowed', () => {
     const roleKey = `arn:aws:iam::${ACCOUNT}:role/deploy`.toLowerCase();
     const entries: CurrentEntries = { entries: [entry(`arn:aws:iam::${ACCOUNT}:role/ci/deploy`)], policies: {} };
-    const w = shadowedWarnings([{ id: roleKey, arn: `arn:aws:iam::${ACCOUNT}:role/deploy` }, { id: uArn('x').toLowerCase(), arn: uArn('x') }], entries);
-    expect(w).toEqual([{ code: 'shadowed', arn: `arn:aws:iam::${ACCOUNT}:role/deploy`, message: expect.stringContaining(`access entry for arn:aws:iam::${ACCOUNT}:role/ci/deploy`) }]);
+    const w = shadowedWarnings(
+      [
+        { id: roleKey, arn: `arn:aws:iam::${ACCOUNT}:role/deploy` },
+        { id: uArn('x').toLowerCase(), arn: uArn('x') },
+      ],
+      entries,
+    );
+    expect(w).toEqual([
+      {
+        code: 'shadowed',
+        arn: `arn:aws:iam::${ACCOUNT}:role/deploy`,
+        message: expect.stringContaining(`access entry for arn:aws:iam::${ACCOUNT}:role/ci/deploy`),
+      },
+    ]);
   });
 });
 

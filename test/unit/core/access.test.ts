@@ -23,7 +23,9 @@ describe('effective access follows the authenticator', () => {
     for (const v of ['v0.6.13', 'v0.7.18'] as const) expect(outcome(data, `${A}:role/x`, v)).toMatchObject({ kind: 'mapped', groups: ['b'] });
   });
   test('user entries differing only in case: last wins in v0.6.13, a coin toss in v0.7.18', () => {
-    const data = { mapUsers: `- userarn: ${A}:user/Bob\n  username: bob\n  groups: [view]\n- userarn: ${A}:user/bob\n  username: bob\n  groups: [system:masters]\n` };
+    const data = {
+      mapUsers: `- userarn: ${A}:user/Bob\n  username: bob\n  groups: [view]\n- userarn: ${A}:user/bob\n  username: bob\n  groups: [system:masters]\n`,
+    };
     expect(outcome(data, `${A}:user/bob`, 'v0.6.13')).toMatchObject({ kind: 'mapped', groups: ['system:masters'] });
     expect(outcome(data, `${A}:user/bob`, 'v0.7.18')).toMatchObject({ kind: 'ambiguous' });
   });
@@ -33,7 +35,10 @@ describe('effective access follows the authenticator', () => {
     expect(outcome(data, `${A}:role/x`, 'v0.7.18').kind).toBe('none');
   });
   test('mapRoles is looked up before mapUsers, and either key can hold either kind', () => {
-    const data = { mapRoles: `- rolearn: ${A}:user/alice\n  username: from-roles\n`, mapUsers: `- userarn: ${A}:user/alice\n  username: from-users\n- userarn: ${A}:role/r\n  username: role-in-users\n` };
+    const data = {
+      mapRoles: `- rolearn: ${A}:user/alice\n  username: from-roles\n`,
+      mapUsers: `- userarn: ${A}:user/alice\n  username: from-users\n- userarn: ${A}:role/r\n  username: role-in-users\n`,
+    };
     expect(outcome(data, `${A}:user/alice`)).toMatchObject({ username: 'from-roles' });
     expect(outcome(data, `${A}:role/r`)).toMatchObject({ username: 'role-in-users' });
   });

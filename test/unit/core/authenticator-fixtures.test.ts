@@ -71,7 +71,9 @@ test('the comparison is not vacuous: a changed answer, a broken key read as fine
   const admin = 'arn:aws:iam::111122223333:role/admin';
   expect(go['v0.7.18'].identities[admin]).toMatchObject({ mapped: true, groups: ['system:masters'] });
   (go['v0.7.18'].identities[admin] as { groups: string[] }).groups = ['view'];
-  expect(compareAccess(effectiveAccess(view), go, recorded.probes)).toEqual([expect.stringContaining(`v0.7.18 "${admin}": syncer "admin" ["system:masters"], authenticator "admin" ["view"]`)]);
+  expect(compareAccess(effectiveAccess(view), go, recorded.probes)).toEqual([
+    expect.stringContaining(`v0.7.18 "${admin}": syncer "admin" ["system:masters"], authenticator "admin" ["view"]`),
+  ]);
   go['v0.6.13'].keys.mapRoles.yamlError = 'yaml: line 1: did not find expected node content';
   expect(compareKeys(view, go)).toEqual([expect.stringContaining('v0.6.13 mapRoles is ok to the syncer, but the authenticator cannot read it')]);
   const odd = viewAwsAuth({ metadata: {}, data: { mapUsers: '- userarn: "arn:aws:iam::111122223333:user/a\\x7fb/bob"\n' } }, 'aws');

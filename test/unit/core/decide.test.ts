@@ -11,14 +11,26 @@ import { ACCOUNT, awsAuth, makePolicy, role, snapshot } from './support.js';
 
 const A = `arn:aws:iam::${ACCOUNT}`;
 const G = 'aws-auth-syncer/prod/groups';
-const entry = (name: string, groups: string[], username = name): string => `- rolearn: ${A}:role/${name}\n  username: ${username}\n  groups: [${groups.join(', ')}]\n`;
-const owned = (...names: [MapKey, string][]) => ({ [OWNED_ANNOTATION]: formatOwned('prod', names.map(([k, n]) => ownershipToken('prod', k, `${A}:role/${n}`.toLowerCase()))) });
+const entry = (name: string, groups: string[], username = name): string =>
+  `- rolearn: ${A}:role/${name}\n  username: ${username}\n  groups: [${groups.join(', ')}]\n`;
+const owned = (...names: [MapKey, string][]) => ({
+  [OWNED_ANNOTATION]: formatOwned(
+    'prod',
+    names.map(([k, n]) => ownershipToken('prod', k, `${A}:role/${n}`.toLowerCase())),
+  ),
+});
 const rows = (p: ReturnType<typeof planSync>) => p.rows.map((r) => `${r.id.split('/').pop()} ${r.action}`);
 
 describe('one row per identity', () => {
   test('add, keep, update, remove and conflict, each once', () => {
     const current = awsAuth(
-      { mapRoles: entry('keep', ['dev'], `arn:aws:sts::${ACCOUNT}:assumed-role/keep/{{SessionName}}`) + entry('change', ['old']) + entry('gone', ['x']) + entry('hand', ['x']) },
+      {
+        mapRoles:
+          entry('keep', ['dev'], `arn:aws:sts::${ACCOUNT}:assumed-role/keep/{{SessionName}}`) +
+          entry('change', ['old']) +
+          entry('gone', ['x']) +
+          entry('hand', ['x']),
+      },
       owned(['mapRoles', 'keep'], ['mapRoles', 'change'], ['mapRoles', 'gone']),
     );
     const iam = snapshot({ roles: ['keep', 'change', 'hand', 'new'].map((n) => role(n, { [G]: n === 'change' ? 'new' : 'dev' })) });
@@ -34,7 +46,9 @@ describe('one row per identity', () => {
 });
 
 describe('adoption (adoptUnmanaged)', () => {
-  const iam = snapshot({ roles: [role('Admin', { [G]: 'dev' }), role('aws-auth-syncer', { [G]: 'dev' }), role('node', { [G]: 'dev' }), role('Dev', { [G]: 'dev' })] });
+  const iam = snapshot({
+    roles: [role('Admin', { [G]: 'dev' }), role('aws-auth-syncer', { [G]: 'dev' }), role('node', { [G]: 'dev' }), role('Dev', { [G]: 'dev' })],
+  });
   const current = awsAuth({
     mapRoles:
       entry('Admin', ['system:masters']) +
@@ -61,7 +75,11 @@ describe('adoption (adoptUnmanaged)', () => {
   });
   test('a tag on the break-glass role cannot downgrade it through adoption', () => {
     const bg = awsAuth({ mapRoles: entry('break-glass-admin', ['system:masters']) + entry('other-admin', ['system:masters']) });
-    const plan = planSync({ current: bg, snapshot: snapshot({ roles: [role('break-glass-admin', { [G]: 'viewers' })] }), policy: makePolicy({ adoptUnmanaged: true }) });
+    const plan = planSync({
+      current: bg,
+      snapshot: snapshot({ roles: [role('break-glass-admin', { [G]: 'viewers' })] }),
+      policy: makePolicy({ adoptUnmanaged: true }),
+    });
     expect(rows(plan)).toEqual(['break-glass-admin conflict']);
     expect(plan.changed).toBe(false);
   });
@@ -70,7 +88,10 @@ describe('adoption (adoptUnmanaged)', () => {
 test('an ownership record that names no entry any more is dropped, and the plan says so', () => {
   // The syncer owned "gone", which someone removed by hand; a later hand-written entry for the same
   // role must not be claimed by the stale record.
-  const current = awsAuth({ mapRoles: entry('keep', ['dev'], `arn:aws:sts::${ACCOUNT}:assumed-role/keep/{{SessionName}}`) }, owned(['mapRoles', 'keep'], ['mapRoles', 'gone']));
+  const current = awsAuth(
+    { mapRoles: entry('keep', ['dev'], `arn:aws:sts::${ACCOUNT}:assumed-role/keep/{{SessionName}}`) },
+    owned(['mapRoles', 'keep'], ['mapRoles', 'gone']),
+  );
   const plan = planSync({ current, snapshot: snapshot({ roles: [role('keep', { [G]: 'dev' })] }), policy: makePolicy() });
   expect(plan.changed).toBe(true);
   expect(plan.changes).toEqual([]);

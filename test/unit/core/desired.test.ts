@@ -89,10 +89,7 @@ describe('tags', () => {
   });
 
   test('user tagged with groups: default username is the user name; username tag wins', () => {
-    const d = buildDesired(
-      snapshot({ users: [user('alice', [], { [G]: 'dev' }), user('bob', [], { [G]: 'dev', [U]: 'robert' })] }),
-      makePolicy(),
-    );
+    const d = buildDesired(snapshot({ users: [user('alice', [], { [G]: 'dev' }), user('bob', [], { [G]: 'dev', [U]: 'robert' })] }), makePolicy());
     expect(d.mappings.map((m) => [m.identity.arn, m.username])).toEqual([
       [userArn('alice'), 'alice'],
       [userArn('bob'), 'robert'],
@@ -256,10 +253,7 @@ describe('hostile tag values', () => {
 
   test('no-groups-left applies to users too, whether the groups come from a tag or a group mapping', () => {
     const p = makePolicy({ groupMappings: [{ iamGroup: 'nodes', kubernetesGroups: ['system:nodes'] }] });
-    const d = buildDesired(
-      snapshot({ groups: [group('nodes')], users: [user('tagged', [], { [G]: 'system:nodes' }), user('grouped', ['nodes'])] }),
-      p,
-    );
+    const d = buildDesired(snapshot({ groups: [group('nodes')], users: [user('tagged', [], { [G]: 'system:nodes' }), user('grouped', ['nodes'])] }), p);
     expect(d.mappings).toEqual([]);
     expect(d.warnings.filter((w) => w.code === 'no-groups-left').map((w) => w.arn)).toEqual([userArn('tagged'), userArn('grouped')]);
   });
@@ -344,7 +338,9 @@ describe('tags are untrusted: what a tag may grant is limited by config', () => 
     const iam = snapshot({ roles: [role('A', { [G]: 'team-a ops system:masters' })] });
     expect(buildDesired(iam, makePolicy({ tags: { allowedGroups: ['team-*'] } })).mappings.map((m) => m.groups)).toEqual([['team-a']]);
     expect(buildDesired(iam, makePolicy({ tags: { allowedGroups: ['*', 'system:*'] } })).mappings.map((m) => m.groups)).toEqual([['ops', 'team-a']]);
-    expect(buildDesired(iam, makePolicy({ tags: { allowedGroups: ['*', 'system:masters'] } })).mappings.map((m) => m.groups)).toEqual([['ops', 'system:masters', 'team-a']]);
+    expect(buildDesired(iam, makePolicy({ tags: { allowedGroups: ['*', 'system:masters'] } })).mappings.map((m) => m.groups)).toEqual([
+      ['ops', 'system:masters', 'team-a'],
+    ]);
   });
   test.each([
     ['a bare {{SessionName}}', '{{SessionName}}', /prefix with a colon/],
@@ -364,14 +360,21 @@ describe('tags are untrusted: what a tag may grant is limited by config', () => 
   });
   test('a username tag naming the principal itself, or with a prefixed session, is fine', () => {
     const d = buildDesired(
-      snapshot({ roles: [role('Dev', { [G]: 'dev', [U]: `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/{{SessionName}}` }), role('Ops', { [G]: 'ops', [U]: 'ops:{{SessionName}}' })] }),
+      snapshot({
+        roles: [
+          role('Dev', { [G]: 'dev', [U]: `arn:aws:sts::${ACCOUNT}:assumed-role/Dev/{{SessionName}}` }),
+          role('Ops', { [G]: 'ops', [U]: 'ops:{{SessionName}}' }),
+        ],
+      }),
       makePolicy(),
     );
     expect(d.mappings.map((m) => m.username)).toEqual([`arn:aws:sts::${ACCOUNT}:assumed-role/Dev/{{SessionName}}`, 'ops:{{SessionName}}']);
     expect(d.warnings).toEqual([]);
   });
   test('a username another entry already uses is refused: another mapping, or an entry the syncer does not own', () => {
-    const iam = snapshot({ users: [user('alice', [], { [G]: 'dev' }), user('mallory', [], { [G]: 'dev', [U]: 'alice' }), user('eve', [], { [G]: 'dev', [U]: 'admin' })] });
+    const iam = snapshot({
+      users: [user('alice', [], { [G]: 'dev' }), user('mallory', [], { [G]: 'dev', [U]: 'alice' }), user('eve', [], { [G]: 'dev', [U]: 'admin' })],
+    });
     const d = buildDesired(iam, makePolicy(), { usernamesInUse: new Map([['admin', { where: 'mapRoles[1]', id: `arn:aws:iam::${ACCOUNT}:role/admin` }]]) });
     expect(d.mappings.map((m) => [m.identity.name, m.username])).toEqual([
       ['alice', 'alice'],
@@ -407,7 +410,12 @@ describe('role mappings from config (trusted)', () => {
   test('a role-name glob maps any path, case-insensitively; groups add up with tags; config username beats a tag', () => {
     const d = buildDesired(
       snapshot({ roles: [role('ci-build', { [G]: 'extra', [U]: 'x:{{SessionName}}' }, { path: '/ci/' }), role('CI-Deploy'), role('web')] }),
-      makePolicy({ roleMappings: [{ roleName: 'ci-*', kubernetesGroups: ['deployers'], username: 'ci:{{SessionName}}' }, { roleName: 'ci-b*', kubernetesGroups: ['builders'] }] }),
+      makePolicy({
+        roleMappings: [
+          { roleName: 'ci-*', kubernetesGroups: ['deployers'], username: 'ci:{{SessionName}}' },
+          { roleName: 'ci-b*', kubernetesGroups: ['builders'] },
+        ],
+      }),
     );
     expect(flatAll(d)).toEqual([
       { key: 'mapRoles', arn: roleArn('ci-build'), username: 'ci:{{SessionName}}', groups: ['builders', 'deployers', 'extra'] },

@@ -17,7 +17,12 @@ const A = `arn:aws:iam::${ACCOUNT}`;
 const NODE = `- rolearn: ${A}:role/node\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n`;
 const ADMIN = `- rolearn: ${A}:role/Admin\n  username: admin\n  groups: [system:masters]\n`;
 const SYNCER = `- rolearn: ${A}:role/aws-auth-syncer\n  username: syncer\n  groups: [syncer]\n`;
-const owned = (...ids: [MapKey, string][]): Record<string, string> => ({ [OWNED_ANNOTATION]: formatOwned('prod', ids.map(([k, id]) => ownershipToken('prod', k, id.toLowerCase()))) });
+const owned = (...ids: [MapKey, string][]): Record<string, string> => ({
+  [OWNED_ANNOTATION]: formatOwned(
+    'prod',
+    ids.map(([k, id]) => ownershipToken('prod', k, id.toLowerCase())),
+  ),
+});
 const G = 'aws-auth-syncer/prod/groups';
 
 /** A sync where the owned Admin role loses its tag: the plan removes the last *working* admin. */
@@ -37,7 +42,10 @@ describe('dead admins do not count: removing the last working admin is refused',
     ['a trailing space', `- rolearn: "${A}:role/Admin2 "\n  groups: [system:masters]\n`],
     ['a duplicate shadowed by a later entry', `- rolearn: ${A}:role/Z\n  groups: [system:masters]\n- rolearn: ${A}:role/z\n  groups: [view]\n`],
     ['an sso matcher (feature gate off)', `- sso: {permissionSetName: Admin, accountID: "${ACCOUNT}"}\n  groups: [system:masters]\n`],
-    ['rolearn and sso together (v0.7 drops it)', `- rolearn: ${A}:role/Admin2\n  sso: {permissionSetName: Admin, accountID: "${ACCOUNT}"}\n  groups: [system:masters]\n`],
+    [
+      'rolearn and sso together (v0.7 drops it)',
+      `- rolearn: ${A}:role/Admin2\n  sso: {permissionSetName: Admin, accountID: "${ACCOUNT}"}\n  groups: [system:masters]\n`,
+    ],
   ])('%s', (_name, extra) => {
     const plan = dropOwnedAdmin(extra);
     expect(plan.changed).toBe(true);
@@ -70,7 +78,11 @@ describe('dead admins do not count: removing the last working admin is refused',
 });
 
 describe('bytes go-yaml rejects never reach aws-auth', () => {
-  test.each([['a C1 control', '\u0086'], ['DEL', '\u007f'], ['U+FFFF', '\uffff']])('a kept entry holding %s: the key is broken, refused, kept byte for byte with force', (_n, ch) => {
+  test.each([
+    ['a C1 control', '\u0086'],
+    ['DEL', '\u007f'],
+    ['U+FFFF', '\uffff'],
+  ])('a kept entry holding %s: the key is broken, refused, kept byte for byte with force', (_n, ch) => {
     const roles = NODE + `- rolearn: ${A}:role/Legacy\n  username: legacy${ch}\n  groups: [legacy]\n`;
     const current = awsAuth({ mapRoles: roles });
     const iam = snapshot({ roles: [role('Dev', { [G]: 'dev' })], users: [user('alice', [], { [G]: 'dev' })] });
@@ -93,7 +105,12 @@ describe('bytes go-yaml rejects never reach aws-auth', () => {
 describe('a merge key never lets a re-render change what a kept entry grants', () => {
   test('<< in a kept entry: the key is unreadable, so it is never re-rendered', () => {
     const roles = `- &base {groups: [viewers]}\n- <<: *base\n  rolearn: ${A}:role/X\n  groups: [system:masters]\n`;
-    const plan = planSync({ current: awsAuth({ mapRoles: roles }), snapshot: snapshot({ roles: [role('Dev', { [G]: 'dev' })] }), policy: makePolicy(), force: true });
+    const plan = planSync({
+      current: awsAuth({ mapRoles: roles }),
+      snapshot: snapshot({ roles: [role('Dev', { [G]: 'dev' })] }),
+      policy: makePolicy(),
+      force: true,
+    });
     expect(plan.next.data?.mapRoles).toBe(roles);
   });
 });
@@ -159,7 +176,19 @@ describe('the guard table', () => {
   test('checkGuards applies force in one place', () => {
     const view = viewAwsAuth(awsAuth({ mapRoles: ADMIN }), 'aws');
     const empty = viewAwsAuth(awsAuth({ mapRoles: '[]\n' }), 'aws');
-    const ctx: GuardContext = { kind: 'sync', beforeView: view, afterView: empty, before: effectiveAccess(view), after: effectiveAccess(empty), selfIds: [], maxRemovals: 0, wantedCount: 0, ownedCount: 1, roundtrip: [], nextSize: 10 };
+    const ctx: GuardContext = {
+      kind: 'sync',
+      beforeView: view,
+      afterView: empty,
+      before: effectiveAccess(view),
+      after: effectiveAccess(empty),
+      selfIds: [],
+      maxRemovals: 0,
+      wantedCount: 0,
+      ownedCount: 1,
+      roundtrip: [],
+      nextSize: 10,
+    };
     expect(checkGuards(ctx, false).map((r) => r.code)).toEqual(['too-many-removals', 'empty-discovery', 'last-masters']);
     expect(checkGuards(ctx, true).map((r) => r.code)).toEqual(['last-masters']);
   });

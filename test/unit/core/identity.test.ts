@@ -4,7 +4,12 @@ import { identityOfPrincipal, partitionOfRegion, readEntryArn } from '../../../l
 describe('identityOfPrincipal: the caller as the authenticator canonicalises it', () => {
   test.each([
     ['arn:aws:iam::111122223333:role/Admin', 'role', 'arn:aws:iam::111122223333:role/Admin', '/'],
-    ['arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef', 'role', 'arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef', '/aws-reserved/sso.amazonaws.com/eu-west-1/'],
+    [
+      'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123456789abcdef',
+      'role',
+      'arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123456789abcdef',
+      '/aws-reserved/sso.amazonaws.com/eu-west-1/',
+    ],
     ['arn:aws:sts::111122223333:assumed-role/Admin/alice@example.com', 'role', 'arn:aws:iam::111122223333:role/Admin', '/'],
     ['arn:aws:iam::111122223333:user/eng/Alice', 'user', 'arn:aws:iam::111122223333:user/eng/Alice', '/eng/'],
     ['arn:aws:iam::111122223333:root', 'root', 'arn:aws:iam::111122223333:root', '/'],
@@ -13,7 +18,14 @@ describe('identityOfPrincipal: the caller as the authenticator canonicalises it'
     const id = identityOfPrincipal(arn)!;
     expect({ kind: id.kind, arn: id.arn, path: id.path, key: id.key }).toEqual({ kind, arn: written, path, key: written.toLowerCase() });
   });
-  test.each(['', 'arn:aws:iam::1:role/x', 'arn:aws:iam::111122223333:group/g', 'arn:aws:s3:::bucket', 'arn:aws-moon:iam::111122223333:role/x', ' arn:aws:iam::111122223333:role/x'])('%j is not a principal', (arn) => {
+  test.each([
+    '',
+    'arn:aws:iam::1:role/x',
+    'arn:aws:iam::111122223333:group/g',
+    'arn:aws:s3:::bucket',
+    'arn:aws-moon:iam::111122223333:role/x',
+    ' arn:aws:iam::111122223333:role/x',
+  ])('%j is not a principal', (arn) => {
     expect(identityOfPrincipal(arn)).toBeUndefined();
   });
 });
@@ -43,12 +55,13 @@ describe('readEntryArn: whom an aws-auth ARN can match (no trimming, no repair)'
     expect(t.kind).toBe('dead');
     expect(t.kind === 'dead' && t.reason).toMatch(why);
   });
-  test.each([['K (Kelvin sign)', 'arn:aws:iam::111122223333:role/\u212aube'], ['ſ (long s)', 'arn:aws:iam::111122223333:role/admin\u017f'], ['İ', 'arn:aws:iam::111122223333:role/\u0130t']])(
-    'unsure: %s folds to ASCII in one authenticator version and not another',
-    (_name, text) => {
-      expect(readEntryArn(text, 'aws').kind).toBe('unsure');
-    },
-  );
+  test.each([
+    ['K (Kelvin sign)', 'arn:aws:iam::111122223333:role/\u212aube'],
+    ['ſ (long s)', 'arn:aws:iam::111122223333:role/admin\u017f'],
+    ['İ', 'arn:aws:iam::111122223333:role/\u0130t'],
+  ])('unsure: %s folds to ASCII in one authenticator version and not another', (_name, text) => {
+    expect(readEntryArn(text, 'aws').kind).toBe('unsure');
+  });
 });
 
 test.each([

@@ -30,7 +30,13 @@ describe('ownership', () => {
     ['a record by name, read by the ARN of a cluster of that name', on(`v2;prod;${T}`), { name: 'prod', arn: '%ARN%' }, [T], undefined],
     ['a record by ARN, read offline by name', on(`v2;%ARN%;${T}`), { name: 'prod' }, [T], undefined],
     ['another cluster (name)', on(`v2;staging;${T}`), { name: 'prod' }, [], /belongs to cluster staging/],
-    ['another cluster (ARN, same name, other account)', on(`v2;arn:aws:eks:us-east-1:444455556666:cluster/prod;${T}`), { name: 'prod', arn: '%ARN%' }, [], /copied from another cluster/],
+    [
+      'another cluster (ARN, same name, other account)',
+      on(`v2;arn:aws:eks:us-east-1:444455556666:cluster/prod;${T}`),
+      { name: 'prod', arn: '%ARN%' },
+      [],
+      /copied from another cluster/,
+    ],
     ['the old v1 form (not bound to a cluster)', on(`v1:${T}`), { name: 'prod' }, [], /v1 form/],
     ['no version', on(T), { name: 'prod' }, [], /malformed/],
     ['upper-case hex', on(`v2;prod;${T.toUpperCase()}`), { name: 'prod' }, [], /malformed/],
@@ -52,7 +58,10 @@ describe('ownership', () => {
   });
 
   test('a copied annotation owns nothing here, so the syncer never removes the entry it names', () => {
-    const current = awsAuth({ mapRoles: '- rolearn: arn:aws:iam::111122223333:role/Dev\n  groups: [dev]\n' }, { [OWNED_ANNOTATION]: `v2;staging;${ownershipToken('staging', 'mapRoles', 'arn:aws:iam::111122223333:role/dev')}` });
+    const current = awsAuth(
+      { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/Dev\n  groups: [dev]\n' },
+      { [OWNED_ANNOTATION]: `v2;staging;${ownershipToken('staging', 'mapRoles', 'arn:aws:iam::111122223333:role/dev')}` },
+    );
     const plan = planSync({ current, snapshot: { users: [], roles: [], groups: [] }, policy: makePolicy(), force: true });
     expect(plan.changes).toEqual([]);
     expect(plan.warnings.map((w) => w.code)).toEqual(['owned-annotation']);
@@ -91,12 +100,20 @@ describe('snapshotFromAuthorizationDetails', () => {
 
   test.each([
     ['page not an object', [null], /page 0 is not an object/],
-    ['a page with none of the detail lists (aws iam list-roles output)', [{ Roles: [] }], /page 0 has none of UserDetailList, RoleDetailList, GroupDetailList \(its fields: Roles\)/],
+    [
+      'a page with none of the detail lists (aws iam list-roles output)',
+      [{ Roles: [] }],
+      /page 0 has none of UserDetailList, RoleDetailList, GroupDetailList \(its fields: Roles\)/,
+    ],
     ['an empty page', [{ UserDetailList: [] }, {}], /page 1 has none of UserDetailList, RoleDetailList, GroupDetailList \(it is an empty object\)/],
     ['list not a list', [{ RoleDetailList: {} }], /page 0: RoleDetailList is not a list/],
     ['item not an object', [{ UserDetailList: ['alice'] }], /UserDetailList\[0\] is not an object/],
     ['missing Arn', [{ UserDetailList: [{ UserName: 'alice' }] }], /UserDetailList\[0\]\.Arn is missing/],
-    ['RoleName not a string', [{ RoleDetailList: [{ Arn: 'arn:aws:iam::111122223333:role/x', RoleName: 5 }] }], /RoleDetailList\[0\]\.RoleName is not a string/],
+    [
+      'RoleName not a string',
+      [{ RoleDetailList: [{ Arn: 'arn:aws:iam::111122223333:role/x', RoleName: 5 }] }],
+      /RoleDetailList\[0\]\.RoleName is not a string/,
+    ],
     ['GroupList with a non-string', [{ UserDetailList: [{ UserName: 'a', Arn: 'x', GroupList: [1] }] }], /GroupList is not a list of group names/],
     ['Tags not a list', [{ RoleDetailList: [{ RoleName: 'r', Arn: 'x', Tags: { k: 'v' } }] }], /Tags is not a list/],
     ['tag without Key', [{ RoleDetailList: [{ RoleName: 'r', Arn: 'x', Tags: [{ Value: 'v' }] }] }], /Tags\[0\]\.Key is missing/],
@@ -112,12 +129,30 @@ describe('diff', () => {
   const after = { key: 'mapRoles' as const, arn: 'arn:aws:iam::111122223333:role/Dev', username: 'new', groups: ['a', 'b'] };
   test.each<[EntryChange, string]>([
     [{ op: 'add', key: 'mapRoles', arn: after.arn, after }, '+ mapRoles arn:aws:iam::111122223333:role/Dev username="new" groups=[a, b]'],
-    [{ op: 'remove', key: 'mapUsers', arn: 'arn:aws:iam::111122223333:user/x', before: { username: 'x', groups: [] } }, '- mapUsers arn:aws:iam::111122223333:user/x username="x" groups=[]'],
-    [{ op: 'update', key: 'mapRoles', arn: after.arn, before: { username: 'old', groups: ['a'] }, after }, '~ mapRoles arn:aws:iam::111122223333:role/Dev username: "old" -> "new"; groups: [a] -> [a, b]'],
-    [{ op: 'update', key: 'mapRoles', arn: after.arn, before: { username: 'new', groups: ['a'] }, after }, '~ mapRoles arn:aws:iam::111122223333:role/Dev groups: [a] -> [a, b]'],
-    [{ op: 'update', key: 'mapRoles', arn: after.arn, before: { username: 'old', groups: ['a', 'b'] }, after }, '~ mapRoles arn:aws:iam::111122223333:role/Dev username: "old" -> "new"'],
-    [{ op: 'adopt', key: 'mapRoles', arn: after.arn, before: { username: 'h', groups: [] }, after }, '* mapRoles arn:aws:iam::111122223333:role/Dev adopted: username="h" groups=[] -> username="new" groups=[a, b]'],
-    [{ op: 'add', key: 'mapRoles', arn: after.arn, after: { ...after, username: 'a"b' } }, '+ mapRoles arn:aws:iam::111122223333:role/Dev username="a\\"b" groups=[a, b]'],
+    [
+      { op: 'remove', key: 'mapUsers', arn: 'arn:aws:iam::111122223333:user/x', before: { username: 'x', groups: [] } },
+      '- mapUsers arn:aws:iam::111122223333:user/x username="x" groups=[]',
+    ],
+    [
+      { op: 'update', key: 'mapRoles', arn: after.arn, before: { username: 'old', groups: ['a'] }, after },
+      '~ mapRoles arn:aws:iam::111122223333:role/Dev username: "old" -> "new"; groups: [a] -> [a, b]',
+    ],
+    [
+      { op: 'update', key: 'mapRoles', arn: after.arn, before: { username: 'new', groups: ['a'] }, after },
+      '~ mapRoles arn:aws:iam::111122223333:role/Dev groups: [a] -> [a, b]',
+    ],
+    [
+      { op: 'update', key: 'mapRoles', arn: after.arn, before: { username: 'old', groups: ['a', 'b'] }, after },
+      '~ mapRoles arn:aws:iam::111122223333:role/Dev username: "old" -> "new"',
+    ],
+    [
+      { op: 'adopt', key: 'mapRoles', arn: after.arn, before: { username: 'h', groups: [] }, after },
+      '* mapRoles arn:aws:iam::111122223333:role/Dev adopted: username="h" groups=[] -> username="new" groups=[a, b]',
+    ],
+    [
+      { op: 'add', key: 'mapRoles', arn: after.arn, after: { ...after, username: 'a"b' } },
+      '+ mapRoles arn:aws:iam::111122223333:role/Dev username="a\\"b" groups=[a, b]',
+    ],
   ])('formatChange %#', (change, line) => {
     expect(formatChange(change)).toBe(line);
   });
@@ -144,11 +179,33 @@ describe('diff', () => {
     ];
     const conflicts = [{ key: 'mapRoles' as const, arn: 'arn:aws:iam::111122223333:role/C', reason: 'held by hand' }];
     const access = [
-      { id: 'arn:aws:iam::111122223333:role/dev', arn: after.arn, versions: ['v0.6.13', 'v0.7.18'], before: { kind: 'none' as const }, after: { kind: 'mapped' as const, username: 'new', groups: ['a', 'b'] } },
-      { id: 'arn:aws:iam::111122223333:role/old', arn: 'arn:aws:iam::111122223333:role/Old', versions: ['v0.7.18'], before: { kind: 'mapped' as const, username: 'o', groups: [] }, after: { kind: 'none' as const } },
+      {
+        id: 'arn:aws:iam::111122223333:role/dev',
+        arn: after.arn,
+        versions: ['v0.6.13', 'v0.7.18'],
+        before: { kind: 'none' as const },
+        after: { kind: 'mapped' as const, username: 'new', groups: ['a', 'b'] },
+      },
+      {
+        id: 'arn:aws:iam::111122223333:role/old',
+        arn: 'arn:aws:iam::111122223333:role/Old',
+        versions: ['v0.7.18'],
+        before: { kind: 'mapped' as const, username: 'o', groups: [] },
+        after: { kind: 'none' as const },
+      },
     ];
     const summary = summarize(changes, conflicts, 3, access);
-    expect(summary).toEqual({ added: 1, removed: 1, updated: 0, adopted: 0, conflicts: 1, unmanaged: 3, identitiesAdded: 1, identitiesRemoved: 1, identitiesChanged: 0 });
+    expect(summary).toEqual({
+      added: 1,
+      removed: 1,
+      updated: 0,
+      adopted: 0,
+      conflicts: 1,
+      unmanaged: 3,
+      identitiesAdded: 1,
+      identitiesRemoved: 1,
+      identitiesChanged: 0,
+    });
     expect(
       formatReport({
         changes,

@@ -171,7 +171,9 @@ function checkInvariants(c: Case): void {
       for (const k of MAP_KEYS) {
         for (const e of currentView[k].entries) {
           const mine = e.target.kind === 'identity' && owns(owned, k, e.target.identity.key) && !e.groups.some((g) => NODE_GROUPS.includes(g));
-          const adopted = plan.changes.some((ch) => ch.op === 'adopt' && e.target.kind === 'identity' && identityOfPrincipal(ch.arn)?.key === e.target.identity.key);
+          const adopted = plan.changes.some(
+            (ch) => ch.op === 'adopt' && e.target.kind === 'identity' && identityOfPrincipal(ch.arn)?.key === e.target.identity.key,
+          );
           if (!mine && !adopted) expect([k, nextValues.has(`${k} ${JSON.stringify(toValue(e.node))}`), e.index]).toEqual([k, true, e.index]);
         }
       }
@@ -197,7 +199,9 @@ function checkInvariants(c: Case): void {
     for (const e of managed) {
       const identity = (e.target as { identity: NonNullable<ReturnType<typeof identityOfPrincipal>> }).identity;
       expect(JSON.stringify(toValue(e.node))).toBe(
-        JSON.stringify(entryObject({ key, identity, principalArn: identity.arn, username: e.username, groups: [...new Set(e.groups)].sort(), accessPolicies: [] })),
+        JSON.stringify(
+          entryObject({ key, identity, principalArn: identity.arn, username: e.username, groups: [...new Set(e.groups)].sort(), accessPolicies: [] }),
+        ),
       );
     }
   }

@@ -6,7 +6,14 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { DEFAULT_ALLOWED_TAG_GROUPS, DEFAULT_MAX_REMOVALS, DEFAULT_ROLE_USERNAME, DEFAULT_TAG_PREFIX, DEFAULT_USER_USERNAME, type SyncPolicy } from '../../../lib/core/policy.js';
+import {
+  DEFAULT_ALLOWED_TAG_GROUPS,
+  DEFAULT_MAX_REMOVALS,
+  DEFAULT_ROLE_USERNAME,
+  DEFAULT_TAG_PREFIX,
+  DEFAULT_USER_USERNAME,
+  type SyncPolicy,
+} from '../../../lib/core/policy.js';
 import type { ConfigMapObject, IamGroup, IamRole, IamSnapshot, IamUser } from '../../../lib/core/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -9,7 +9,11 @@ function read(text: string): unknown {
 
 describe('the shapes aws-auth is written in are read', () => {
   test.each([
-    ['kubectl / eksctl block style', '- rolearn: arn:aws:iam::1:role/a\n  username: a\n  groups:\n    - g1\n    - g2\n', [{ rolearn: 'arn:aws:iam::1:role/a', username: 'a', groups: ['g1', 'g2'] }]],
+    [
+      'kubectl / eksctl block style',
+      '- rolearn: arn:aws:iam::1:role/a\n  username: a\n  groups:\n    - g1\n    - g2\n',
+      [{ rolearn: 'arn:aws:iam::1:role/a', username: 'a', groups: ['g1', 'g2'] }],
+    ],
     ['indented list, groups at the key column', '    - groups:\n      - system:nodes\n      rolearn: r\n', [{ groups: ['system:nodes'], rolearn: 'r' }]],
     ['compact JSON (Terraform jsonencode)', '[{"rolearn":"arn:aws:iam::1:role/a","groups":["g"]}]', [{ rolearn: 'arn:aws:iam::1:role/a', groups: ['g'] }]],
     ['pretty JSON over several lines', '[\n  {\n    "userarn": "u",\n    "groups": [\n      "a"\n    ]\n  }\n]\n', [{ userarn: 'u', groups: ['a'] }]],
@@ -30,14 +34,30 @@ describe('the shapes aws-auth is written in are read', () => {
 
 describe('plain scalars resolve as go-yaml v2 resolves them, or not at all', () => {
   test.each([
-    ['yes', true], ['On', true], ['Y', true], ['no', false], ['OFF', false], ['n', false], ['~', null], ['null', null], ['', null],
-    ['42', 42], ['-7', -7], ['0', 0], ['arn:aws:iam::1:role/x', 'arn:aws:iam::1:role/x'], ['system:masters', 'system:masters'], ['=', '='],
+    ['yes', true],
+    ['On', true],
+    ['Y', true],
+    ['no', false],
+    ['OFF', false],
+    ['n', false],
+    ['~', null],
+    ['null', null],
+    ['', null],
+    ['42', 42],
+    ['-7', -7],
+    ['0', 0],
+    ['arn:aws:iam::1:role/x', 'arn:aws:iam::1:role/x'],
+    ['system:masters', 'system:masters'],
+    ['=', '='],
   ])('%j → %j', (text, want) => {
     expect(resolvePlain(text)).toEqual(want);
   });
-  test.each(['0x1F', '0o17', '017', '1_000', '1e3', '.5', '.inf', '-.Inf', '.nan', '2024-03-01', '1:20', '-0', '+1', '9007199254740993', '-x', '<<'])('%j is unsure', (text) => {
-    expect(resolvePlain(text)).toBeUndefined();
-  });
+  test.each(['0x1F', '0o17', '017', '1_000', '1e3', '.5', '.inf', '-.Inf', '.nan', '2024-03-01', '1:20', '-0', '+1', '9007199254740993', '-x', '<<'])(
+    '%j is unsure',
+    (text) => {
+      expect(resolvePlain(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('plain scalars go-yaml reads as something else are kept opaque, never guessed', () => {
@@ -124,7 +144,13 @@ describe('layout: where top-level items lie, for splicing', () => {
   test('a comment above an item travels with it; the header stays', () => {
     const text = '# header\n- a: 1\n  b: 2\n# about c\n- c: 3\n# tail\n';
     const r = readYaml(text);
-    expect(r.ok && r.layout).toEqual({ indent: 0, spans: [{ start: 9, end: 23 }, { start: 23, end: 40 }] });
+    expect(r.ok && r.layout).toEqual({
+      indent: 0,
+      spans: [
+        { start: 9, end: 23 },
+        { start: 23, end: 40 },
+      ],
+    });
     if (r.ok && r.layout) expect(r.layout.spans.map((s) => text.slice(s.start, s.end))).toEqual(['- a: 1\n  b: 2\n', '# about c\n- c: 3\n']);
   });
   test('no layout for flow lists or CRLF texts (they are written whole)', () => {

@@ -10,7 +10,62 @@ const readBack = (text: string): unknown => {
 };
 
 /** Words and characters that would change meaning or break a key if written raw. */
-const HOSTILE = ['yes', 'No', 'on', 'OFF', 'y', 'n', '~', 'null', '', ' ', '0o17', '012', '0x1F', '1e3', '.inf', '1:20', '2024-03-01', '-', '- x', '? x', ': x', 'a: b', 'a #b', '#', '&a', '*a', '!x', '%', '@', '`', '|', '>', '[', '{', '"', "'", '<<', 'x:', 'a\nb', '\t', '\r', '\u0085', '\u2028', '\u2029', '\ufeff', '\u0000', '\u007f', '\u009f', '\ufffe', '\uffff', '😀', 'é', '{{SessionName}}', 'system:masters'];
+const HOSTILE = [
+  'yes',
+  'No',
+  'on',
+  'OFF',
+  'y',
+  'n',
+  '~',
+  'null',
+  '',
+  ' ',
+  '0o17',
+  '012',
+  '0x1F',
+  '1e3',
+  '.inf',
+  '1:20',
+  '2024-03-01',
+  '-',
+  '- x',
+  '? x',
+  ': x',
+  'a: b',
+  'a #b',
+  '#',
+  '&a',
+  '*a',
+  '!x',
+  '%',
+  '@',
+  '`',
+  '|',
+  '>',
+  '[',
+  '{',
+  '"',
+  "'",
+  '<<',
+  'x:',
+  'a\nb',
+  '\t',
+  '\r',
+  '\u0085',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\u0000',
+  '\u007f',
+  '\u009f',
+  '\ufffe',
+  '\uffff',
+  '😀',
+  'é',
+  '{{SessionName}}',
+  'system:masters',
+];
 
 describe('scalarText', () => {
   test.each(HOSTILE)('%j reads back as itself', (s) => {
@@ -40,10 +95,28 @@ describe('scalarText', () => {
 
 describe('renderEntry', () => {
   test('the authenticator field order, groups as a block list, empty groups as []', () => {
-    expect(renderEntry([['rolearn', 'arn:aws:iam::1:role/a'], ['username', 'a:{{SessionName}}'], ['groups', ['x', 'yes']]], 2)).toBe(
-      '  - rolearn: arn:aws:iam::1:role/a\n    username: a:{{SessionName}}\n    groups:\n      - x\n      - "yes"\n',
-    );
-    expect(readBack(renderEntry([['userarn', 'u'], ['username', ''], ['groups', []]], 0))).toEqual([{ userarn: 'u', username: '', groups: [] }]);
+    expect(
+      renderEntry(
+        [
+          ['rolearn', 'arn:aws:iam::1:role/a'],
+          ['username', 'a:{{SessionName}}'],
+          ['groups', ['x', 'yes']],
+        ],
+        2,
+      ),
+    ).toBe('  - rolearn: arn:aws:iam::1:role/a\n    username: a:{{SessionName}}\n    groups:\n      - x\n      - "yes"\n');
+    expect(
+      readBack(
+        renderEntry(
+          [
+            ['userarn', 'u'],
+            ['username', ''],
+            ['groups', []],
+          ],
+          0,
+        ),
+      ),
+    ).toEqual([{ userarn: 'u', username: '', groups: [] }]);
   });
 });
 
@@ -51,7 +124,9 @@ describe('renderKeptItem: nodes re-emitted in block style from their own source 
   const value = fc.letrec((tie) => ({
     scalar: fc.oneof(fc.constantFrom('a', 'yes', 'null', '42', '"q"', "'s'", '"\\u00e9"', 'x:y'), fc.stringMatching(/^[a-z][a-z0-9:/-]{0,8}$/)),
     seq: fc.array(tie('node'), { maxLength: 3 }).map((xs) => `[${xs.join(', ')}]`),
-    map: fc.uniqueArray(fc.tuple(fc.stringMatching(/^[a-z]{1,4}$/), tie('node')), { maxLength: 3, selector: ([k]) => k }).map((ps) => `{${ps.map(([k, v]) => `${k}: ${v}`).join(', ')}}`),
+    map: fc
+      .uniqueArray(fc.tuple(fc.stringMatching(/^[a-z]{1,4}$/), tie('node')), { maxLength: 3, selector: ([k]) => k })
+      .map((ps) => `{${ps.map(([k, v]) => `${k}: ${v}`).join(', ')}}`),
     node: fc.oneof({ depthSize: 'small' }, tie('scalar'), tie('seq'), tie('map')),
   }));
   test('a flow item re-emitted as block reads back as the same value (fast-check, 1,000 runs)', () => {

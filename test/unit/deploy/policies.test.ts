@@ -27,7 +27,6 @@ const SCP = 'deploy/scp-aws-auth-syncer-tags.json';
 const BOUNDARY = 'deploy/permissions-boundary-aws-auth-syncer-tags.json';
 const TAG_ACTIONS = ['iam:TagRole', 'iam:UntagRole', 'iam:TagUser', 'iam:UntagUser', 'iam:CreateRole', 'iam:CreateUser'];
 
- 
 type Policy = { Version: string; Statement: any[] };
 const load = (file: string): Policy => JSON.parse(readFileSync(join(ROOT, file), 'utf8')) as Policy;
 
@@ -74,7 +73,9 @@ describe('parliament lints the shipped policies', () => {
   // Reference can.
   test('every denied action documents aws:TagKeys (Service Authorization Reference, as parliament ships it)', () => {
     const python = join(parliament, '..', 'python');
-    const file = execFileSync(python, ['-c', 'import os, parliament; print(os.path.join(os.path.dirname(parliament.__file__), "iam_definition.json"))'], { encoding: 'utf8' }).trim();
+    const file = execFileSync(python, ['-c', 'import os, parliament; print(os.path.join(os.path.dirname(parliament.__file__), "iam_definition.json"))'], {
+      encoding: 'utf8',
+    }).trim();
     const iam = (JSON.parse(readFileSync(file, 'utf8')) as any[]).find((svc) => svc.prefix === 'iam');
     for (const action of TAG_ACTIONS) {
       const p = iam.privileges.find((x: any) => `iam:${x.privilege}` === action);
@@ -87,7 +88,12 @@ describe('parliament lints the shipped policies', () => {
     const scp = load(SCP);
     const broken = structuredClone(scp);
     broken.Statement[0].Action.push('iam:TagRoles');
-    broken.Statement.push({ Effect: 'Deny', Action: 'iam:UntagRole', Resource: '*', Condition: { ArnEquals: { 'iam:PermissionsBoundary': 'arn:aws:iam::111122223333:policy/b' } } });
+    broken.Statement.push({
+      Effect: 'Deny',
+      Action: 'iam:UntagRole',
+      Resource: '*',
+      Condition: { ArnEquals: { 'iam:PermissionsBoundary': 'arn:aws:iam::111122223333:policy/b' } },
+    });
     const issues = lint(broken).map((f) => f.issue);
     expect(issues).toContain('UNKNOWN_ACTION');
     expect(issues).toContain('UNKNOWN_CONDITION_FOR_ACTION');
@@ -112,7 +118,8 @@ describe('the policies cover the tag keys the syncer reads', () => {
     expect(exempt).toEqual(['ArnNotLike']);
     expect(Object.keys(stmt.Condition.ArnNotLike)).toEqual(['aws:PrincipalArn']);
     // Roles only, each named: never a pattern that exempts whole accounts or every role.
-    for (const arn of stmt.Condition.ArnNotLike['aws:PrincipalArn'] as string[]) expect(arn).toMatch(/^arn:aws:iam::\*:role\/(.+\/)?(aws-auth-syncer-tag-admin|AWSReservedSSO_AwsAuthSyncerTagAdmin_\*)$/);
+    for (const arn of stmt.Condition.ArnNotLike['aws:PrincipalArn'] as string[])
+      expect(arn).toMatch(/^arn:aws:iam::\*:role\/(.+\/)?(aws-auth-syncer-tag-admin|AWSReservedSSO_AwsAuthSyncerTagAdmin_\*)$/);
   });
 
   const caseVariant = (s: string) =>

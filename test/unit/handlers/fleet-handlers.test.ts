@@ -30,7 +30,19 @@ let restore: Handler;
 let backups: Handler;
 let cluster: Handler;
 
-const iamEvent = (id: string) => ({ Records: [{ messageId: `m-${id}`, body: JSON.stringify({ id, source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'AddUserToGroup', eventID: `ct-${id}` } }) }] });
+const iamEvent = (id: string) => ({
+  Records: [
+    {
+      messageId: `m-${id}`,
+      body: JSON.stringify({
+        id,
+        source: 'aws.iam',
+        'detail-type': 'AWS API Call via CloudTrail',
+        detail: { eventName: 'AddUserToGroup', eventID: `ct-${id}` },
+      }),
+    },
+  ],
+});
 
 beforeAll(async () => {
   Object.assign(process.env, {
@@ -64,7 +76,12 @@ beforeEach(() => {
 describe('sync with a list of clusters', () => {
   test('an IAM event: IAM read once, the snapshot stored, one message per cluster; the reply says what was queued', async () => {
     const { lines, result } = await captureStdout(() => sync(iamEvent('e1')));
-    expect(result).toMatchObject({ outcome: 'queued', eventIds: ['e1', 'ct-e1'], clusters: ['prod', 'staging'], principals: { users: 0, roles: 0, groups: 0 } });
+    expect(result).toMatchObject({
+      outcome: 'queued',
+      eventIds: ['e1', 'ct-e1'],
+      clusters: ['prod', 'staging'],
+      principals: { users: 0, roles: 0, groups: 0 },
+    });
     expect(result.snapshot.key).toMatch(/^aws-auth-backups\/_iam-snapshots\/.*\.json$/);
     expect(iamMock.commandCalls(GetAccountAuthorizationDetailsCommand)).toHaveLength(1);
     expect(s3Mock.commandCalls(PutObjectCommand).map((c) => c.args[0].input.Bucket)).toEqual(['backups-1']);
@@ -100,7 +117,10 @@ describe('sync with a list of clusters', () => {
 
 describe('restore and backups name their cluster', () => {
   test.each([
-    [() => restore({ backup: 'latest' }), 'the configuration lists 2 clusters (prod, staging): name one ("cluster" in the payload, --cluster on the command line)'],
+    [
+      () => restore({ backup: 'latest' }),
+      'the configuration lists 2 clusters (prod, staging): name one ("cluster" in the payload, --cluster on the command line)',
+    ],
     [() => backups({ cluster: 'dev' }), 'cluster "dev" is not in the configuration (prod, staging)'],
   ])('%# → a reply naming the clusters', async (call, message) => {
     const { result } = await captureStdout(call);
@@ -109,7 +129,14 @@ describe('restore and backups name their cluster', () => {
 });
 
 describe('the cluster function', () => {
-  const message = { version: 1, runId: 'r1', cluster: 'gone', trigger: 'iam', eventIds: ['e1'], snapshot: { bucket: 'backups-1', key: 'k', sha256: 'a'.repeat(64), size: 1 } };
+  const message = {
+    version: 1,
+    runId: 'r1',
+    cluster: 'gone',
+    trigger: 'iam',
+    eventIds: ['e1'],
+    snapshot: { bucket: 'backups-1', key: 'k', sha256: 'a'.repeat(64), size: 1 },
+  };
 
   test('a record that is not a cluster message is thrown (it stays on the queue, then in its dead-letter queue)', async () => {
     const { error } = await captureStdout(() => cluster({ Records: [{ messageId: 'm1', body: '{"version": 2}' }] }));

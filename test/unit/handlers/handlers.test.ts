@@ -10,7 +10,12 @@ import { handler as backups } from '../../../handlers/backups.js';
 
 describe('handlers', () => {
   test('sync ignores a failed IAM call without loading config or touching AWS', async () => {
-    const r = await sync({ id: 'x', source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'AddUserToGroup', errorCode: 'AccessDenied' } });
+    const r = await sync({
+      id: 'x',
+      source: 'aws.iam',
+      'detail-type': 'AWS API Call via CloudTrail',
+      detail: { eventName: 'AddUserToGroup', errorCode: 'AccessDenied' },
+    });
     expect(r).toMatchObject({ outcome: 'ignored', eventIds: ['x'] });
   });
 

@@ -32,7 +32,17 @@ const context = (requestId: string): Context =>
   }) as Context;
 
 const sqsBatch = () => ({
-  Records: [{ messageId: 'm', body: JSON.stringify({ id: 'e', source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'AddUserToGroup', eventID: 'ct-1' } }) }],
+  Records: [
+    {
+      messageId: 'm',
+      body: JSON.stringify({
+        id: 'e',
+        source: 'aws.iam',
+        'detail-type': 'AWS API Call via CloudTrail',
+        detail: { eventName: 'AddUserToGroup', eventID: 'ct-1' },
+      }),
+    },
+  ],
 });
 
 type Handler = (event: unknown, context?: Context) => Promise<unknown>;
@@ -53,12 +63,23 @@ afterAll(() => {
 
 describe('log lines carry the Lambda context', () => {
   test('request id, cold start and function name on every line of the invocation', async () => {
-    const event = { id: 'x', source: 'aws.iam', 'detail-type': 'AWS API Call via CloudTrail', detail: { eventName: 'AddUserToGroup', errorCode: 'AccessDenied' } };
+    const event = {
+      id: 'x',
+      source: 'aws.iam',
+      'detail-type': 'AWS API Call via CloudTrail',
+      detail: { eventName: 'AddUserToGroup', errorCode: 'AccessDenied' },
+    };
     const first = await captureStdout(() => sync(event, context('req-1')));
     const second = await captureStdout(() => sync(event, context('req-2')));
     const [a] = logsOf(first.lines);
     const [b] = logsOf(second.lines);
-    expect(a).toMatchObject({ message: 'event ignored', function_request_id: 'req-1', cold_start: true, function_name: 'aws-auth-syncer-dev-sync', service: 'aws-auth-syncer' });
+    expect(a).toMatchObject({
+      message: 'event ignored',
+      function_request_id: 'req-1',
+      cold_start: true,
+      function_name: 'aws-auth-syncer-dev-sync',
+      service: 'aws-auth-syncer',
+    });
     expect(b).toMatchObject({ message: 'event ignored', function_request_id: 'req-2', cold_start: false });
   });
 });
@@ -68,9 +89,18 @@ describe('a configuration that cannot be used: counted, nothing written', () => 
     process.env.SYNCER_CONFIG_PARAMETER = '/aas/manual';
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: 'cluster: prod\nguards:\n  maxRemovals: -1\n', Version: 7 } });
     const { lines, result } = await captureStdout(() => sync({ dryRun: true }, context('req-3')));
-    expect(result).toEqual({ outcome: 'error', error: { name: 'ConfigError', message: 'invalid SSM parameter /aas/manual:\n  guards.maxRemovals: Too small: expected number to be >=0' } });
+    expect(result).toEqual({
+      outcome: 'error',
+      error: { name: 'ConfigError', message: 'invalid SSM parameter /aas/manual:\n  guards.maxRemovals: Too small: expected number to be >=0' },
+    });
     expect(points(emfOf(lines), METRIC.configInvalid)).toEqual([
-      { value: 1, unit: 'Count', namespace: 'AwsAuthSyncer', dimensionSets: [['service', 'function_name']], dims: { service: 'aws-auth-syncer', function_name: 'aws-auth-syncer-dev-sync' } },
+      {
+        value: 1,
+        unit: 'Count',
+        namespace: 'AwsAuthSyncer',
+        dimensionSets: [['service', 'function_name']],
+        dims: { service: 'aws-auth-syncer', function_name: 'aws-auth-syncer-dev-sync' },
+      },
     ]);
     // A person's mistake: logged as a warning, without a stack trace.
     const warn = logsOf(lines).find((l) => l.level === 'WARN')!;
@@ -96,7 +126,9 @@ describe('a configuration that cannot be used: counted, nothing written', () => 
     ssmMock.on(GetParameterCommand).rejects(Object.assign(new Error('User is not authorized to perform: ssm:GetParameter'), { name: 'AccessDeniedException' }));
     const { lines, error } = await captureStdout(() => sync(sqsBatch(), context('req-5')));
     expect((error as Error).name).toBe('ConfigSourceError');
-    const logged = logsOf(lines).find((l) => l.level === 'ERROR') as { error: { name: string; stack: string; context: unknown; cause: { name: string; message: string; stack: string } } };
+    const logged = logsOf(lines).find((l) => l.level === 'ERROR') as {
+      error: { name: string; stack: string; context: unknown; cause: { name: string; message: string; stack: string } };
+    };
     expect(logged.error).toMatchObject({ name: 'ConfigSourceError', context: { parameter: '/aas/denied' } });
     expect(logged.error.cause).toMatchObject({ name: 'AccessDeniedException', message: 'User is not authorized to perform: ssm:GetParameter' });
     expect(logged.error.cause.stack).toMatch(/AccessDeniedException/);

@@ -15,7 +15,7 @@ import { planSync, type SyncPlanInput } from '../../../lib/core/plan.js';
 import type { GroupMapping, RoleMapping, SyncPolicy } from '../../../lib/core/policy.js';
 import { DEFAULT_ROLE_USERNAME, DEFAULT_USER_USERNAME } from '../../../lib/core/policy.js';
 import type { ConfigMapObject, IamGroup, IamRole, IamSnapshot, IamUser, MapKey } from '../../../lib/core/types.js';
-import { ACCOUNT, ACCOUNTS, NAMES, PATHS, UNIVERSE_PROBES, YAML_FRAGMENTS, YAML_SPECIAL_WORDS, mapAccountsTextArb, mapKeyTextArb, stringArb } from './awsauth-text.js';
+import { ACCOUNT, NAMES, PATHS, UNIVERSE_PROBES, YAML_FRAGMENTS, YAML_SPECIAL_WORDS, mapAccountsTextArb, mapKeyTextArb, stringArb } from './awsauth-text.js';
 
 export { ACCOUNT, YAML_FRAGMENTS, YAML_SPECIAL_WORDS };
 
@@ -53,7 +53,9 @@ export const hostileTagValue: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc
-      .array(fc.oneof(fc.constantFrom(...YAML_FRAGMENTS), fc.constantFrom(...YAML_SPECIAL_WORDS), fc.string({ unit: 'grapheme-ascii', maxLength: 6 })), { maxLength: 16 })
+      .array(fc.oneof(fc.constantFrom(...YAML_FRAGMENTS), fc.constantFrom(...YAML_SPECIAL_WORDS), fc.string({ unit: 'grapheme-ascii', maxLength: 6 })), {
+        maxLength: 16,
+      })
       .map((a) => a.join('')),
   },
   { weight: 1, arbitrary: fc.constantFrom(...YAML_FRAGMENTS, ...YAML_SPECIAL_WORDS) },
@@ -64,7 +66,50 @@ export const hostileTagValue: fc.Arbitrary<string> = fc.oneof(
     weight: 3,
     arbitrary: fc
       .array(
-        fc.constantFrom('on', 'yes', 'No', 'null', 'Null', '0o17', '012', '0x1F', '1:20', '1e3', '.inf', '.nan', '-', '.', ':', '@', '=', '+', '/', '_', '{', '}', '{{', '{{SessionName}}', 'é', 'e\u0301', '日本', 'Ⅻ', '٣', 'ǅ', 'ſ', '\u212a', 'system:masters', 'eks:x', 'aws:x', '---', '...', '-.5', '+.inf', `arn:aws:iam::${ACCOUNT}:role/Admin`, `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/x`, 'admin'),
+        fc.constantFrom(
+          'on',
+          'yes',
+          'No',
+          'null',
+          'Null',
+          '0o17',
+          '012',
+          '0x1F',
+          '1:20',
+          '1e3',
+          '.inf',
+          '.nan',
+          '-',
+          '.',
+          ':',
+          '@',
+          '=',
+          '+',
+          '/',
+          '_',
+          '{',
+          '}',
+          '{{',
+          '{{SessionName}}',
+          'é',
+          'e\u0301',
+          '日本',
+          'Ⅻ',
+          '٣',
+          'ǅ',
+          'ſ',
+          '\u212a',
+          'system:masters',
+          'eks:x',
+          'aws:x',
+          '---',
+          '...',
+          '-.5',
+          '+.inf',
+          `arn:aws:iam::${ACCOUNT}:role/Admin`,
+          `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/x`,
+          'admin',
+        ),
         { minLength: 1, maxLength: 4 },
       )
       .map((a) => a.join('')),
@@ -78,13 +123,34 @@ export const SSO_ROLE = 'AWSReservedSSO_Admin_0123456789abcdef';
 export const SSO_PATH = '/aws-reserved/sso.amazonaws.com/eu-west-1/';
 
 const groupsTagValue = fc
-  .array(fc.constantFrom('dev', 'view', 'ops', 'system:masters', 'system:nodes', 'eks:x', 'SYSTEM:NODES', 'on', 'bad!', 'développeurs', '😀', '0o17', 'Dev'), { maxLength: 4 })
+  .array(fc.constantFrom('dev', 'view', 'ops', 'system:masters', 'system:nodes', 'eks:x', 'SYSTEM:NODES', 'on', 'bad!', 'développeurs', '😀', '0o17', 'Dev'), {
+    maxLength: 4,
+  })
   .chain((gs) => fc.constantFrom(' ', '  ', '\n', '\u2028', '\t').map((sep) => gs.join(sep)));
 
-const usernameTagValue = fc.constantFrom('alice', 'bob', 'system:admin', 'eks:x', 'Admin{{SessionName}}', 'team:{{SessionName}}', 'on', 'x y', '', 'yes', 'admin', `arn:aws:iam::${ACCOUNT}:role/Admin`, 'dev');
+const usernameTagValue = fc.constantFrom(
+  'alice',
+  'bob',
+  'system:admin',
+  'eks:x',
+  'Admin{{SessionName}}',
+  'team:{{SessionName}}',
+  'on',
+  'x y',
+  '',
+  'yes',
+  'admin',
+  `arn:aws:iam::${ACCOUNT}:role/Admin`,
+  'dev',
+);
 
 const tagKeyFor = (base: 'groups' | 'username'): fc.Arbitrary<string> =>
-  fc.constantFrom(`aws-auth-syncer/${CLUSTER}/${base}`, `aws-auth-syncer/${CLUSTER}/${base}`, `AWS-Auth-Syncer/Prod/${base === 'groups' ? 'Groups' : 'UserName'}`, `aws-auth-syncer/staging/${base}`);
+  fc.constantFrom(
+    `aws-auth-syncer/${CLUSTER}/${base}`,
+    `aws-auth-syncer/${CLUSTER}/${base}`,
+    `AWS-Auth-Syncer/Prod/${base === 'groups' ? 'Groups' : 'UserName'}`,
+    `aws-auth-syncer/staging/${base}`,
+  );
 
 const tagsArb: fc.Arbitrary<Record<string, string>> = fc
   .tuple(fc.option(fc.tuple(tagKeyFor('groups'), groupsTagValue), { freq: 3 }), fc.option(fc.tuple(tagKeyFor('username'), usernameTagValue), { freq: 2 }))
@@ -99,8 +165,14 @@ export const IAM_GROUP_NAMES = ['Admins', 'Devs', 'Viewers'] as const;
 
 /** IAM paths and names: the usual ones, and the odd characters IAM allows in paths (! to ~,
  * DEL included) plus a few it does not, to see them refused. */
-const iamPath = fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...PATHS) }, { weight: 1, arbitrary: fc.constantFrom('/a\u007fb/', "/it's/", '/a"b/', '/a#b/', '/a: b/', '/x\u0085/', '/-/', '/é/') });
-const iamName = fc.oneof({ weight: 10, arbitrary: fc.constantFrom(...NAMES) }, { weight: 1, arbitrary: fc.constantFrom('on', 'null', '0o17', 'x\u2028y', 'a b', 'ſ') });
+const iamPath = fc.oneof(
+  { weight: 8, arbitrary: fc.constantFrom(...PATHS) },
+  { weight: 1, arbitrary: fc.constantFrom('/a\u007fb/', "/it's/", '/a"b/', '/a#b/', '/a: b/', '/x\u0085/', '/-/', '/é/') },
+);
+const iamName = fc.oneof(
+  { weight: 10, arbitrary: fc.constantFrom(...NAMES) },
+  { weight: 1, arbitrary: fc.constantFrom('on', 'null', '0o17', 'x\u2028y', 'a b', 'ſ') },
+);
 
 const roleArb: fc.Arbitrary<IamRole> = fc
   .record({
@@ -124,12 +196,20 @@ const userArb: fc.Arbitrary<IamUser> = fc
     groups: fc.subarray([...IAM_GROUP_NAMES, 'admins']),
     tags: tagsArb,
   })
-  .map(({ account, partition, path, name, groups, tags }) => ({ arn: `arn:${partition}:iam::${account}:user${path}${name}`, userName: name, path, groups, tags }));
+  .map(({ account, partition, path, name, groups, tags }) => ({
+    arn: `arn:${partition}:iam::${account}:user${path}${name}`,
+    userName: name,
+    path,
+    groups,
+    tags,
+  }));
 
 export const snapshotArb: fc.Arbitrary<IamSnapshot> = fc.record({
   roles: fc.uniqueArray(roleArb, { selector: (r) => r.arn.toLowerCase(), maxLength: 6 }),
   users: fc.uniqueArray(userArb, { selector: (u) => u.arn.toLowerCase(), maxLength: 5 }),
-  groups: fc.subarray([...IAM_GROUP_NAMES]).map((names): IamGroup[] => names.map((n) => ({ arn: `arn:aws:iam::${ACCOUNT}:group/${n}`, groupName: n, path: '/' }))),
+  groups: fc
+    .subarray([...IAM_GROUP_NAMES])
+    .map((names): IamGroup[] => names.map((n) => ({ arn: `arn:aws:iam::${ACCOUNT}:group/${n}`, groupName: n, path: '/' }))),
 });
 
 const GROUP_MAPPINGS: GroupMapping[] = [
@@ -182,9 +262,12 @@ const OWNABLE: { key: MapKey; id: string }[] = UNIVERSE_PROBES.flatMap((id) => {
 const ownedArb: fc.Arbitrary<string | undefined> = fc.oneof(
   {
     weight: 8,
-    arbitrary: fc
-      .tuple(fc.subarray(OWNABLE, { maxLength: 14 }), fc.constantFrom(CLUSTER, CLUSTER, CLUSTER_ARN))
-      .map(([owned, ref]) => formatOwned(ref, owned.map((o) => ownershipToken(ref, o.key, o.id)))),
+    arbitrary: fc.tuple(fc.subarray(OWNABLE, { maxLength: 14 }), fc.constantFrom(CLUSTER, CLUSTER, CLUSTER_ARN)).map(([owned, ref]) =>
+      formatOwned(
+        ref,
+        owned.map((o) => ownershipToken(ref, o.key, o.id)),
+      ),
+    ),
   },
   {
     weight: 1,
@@ -212,7 +295,9 @@ export const currentArb = (opts: { mutations?: number; extreme?: number; maxItem
         owned: ownedArb,
         otherAnnotations: fc.dictionary(fc.constantFrom('team', 'kubectl.kubernetes.io/last-applied-configuration', 'x/y'), anyString, { maxKeys: 2 }),
         labels: fc.option(fc.dictionary(fc.constantFrom('app', 'tier'), fc.constantFrom('a', 'b')), { nil: undefined }),
-        extraTop: fc.option(fc.dictionary(fc.constantFrom('immutable', 'binaryData', 'x-extra'), fc.constantFrom<unknown>(false, { 'k.bin': 'AAEC' }, 'v')), { nil: undefined }),
+        extraTop: fc.option(fc.dictionary(fc.constantFrom('immutable', 'binaryData', 'x-extra'), fc.constantFrom<unknown>(false, { 'k.bin': 'AAEC' }, 'v')), {
+          nil: undefined,
+        }),
         resourceVersion: fc.constantFrom('1', '12345'),
       })
       .map((r): ConfigMapObject => {
@@ -296,7 +381,15 @@ export function itemArn(key: MapKey, item: unknown): string | undefined {
 
 /** Stable JSON (sorted object keys) for comparing values. */
 export function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (isPlainObject(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x));
+  return JSON.stringify(v, (_k, x: unknown) =>
+    isPlainObject(x)
+      ? Object.fromEntries(
+          Object.keys(x)
+            .sort()
+            .map((k) => [k, x[k]]),
+        )
+      : x,
+  );
 }
 
 /** Is `sub` a subsequence of `list` (compared as values)? */

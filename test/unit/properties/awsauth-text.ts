@@ -63,38 +63,281 @@ export const OTHER_ACCOUNT = '444455556666';
 
 /** Plain-scalar words YAML 1.1 / go-yaml read as something other than a string, and friends. */
 export const YAML_SPECIAL_WORDS = [
-  'on', 'off', 'On', 'OFF', 'yes', 'no', 'Yes', 'NO', 'y', 'n', 'Y', 'N', 'true', 'False', 'TRUE',
-  'null', 'Null', 'NULL', '~', '', ' ', '0o17', '0O17', '012', '0777', '0888', '0x1F', '0X1f', '0b101',
-  '+0x1F', '-0', '+1', '1:20', '1:20:30', '190:20:30.15', '1e3', '1E3', '1e+3', '1.e5', '.5', '+.5', '-.5', '0.',
-  '.inf', '.Inf', '-.INF', '+.inf', '.nan', '.NaN', '1_000', '0x_1F', '1__0', '_1', '1_', '._5', '.5_0', '.1_0e5',
-  '9223372036854775807', '9223372036854775808', '18446744073709551615', '18446744073709551616',
-  '-9223372036854775809', '9007199254740993', '2024-03-01', '2001-12-14t21:59:43.10-05:00', '2024-03-01T10:00:00Z',
-  '=', '-', '--', '---', '...', '? x', '- x', ': x', 'a: b', 'a #b', '#c', '&a', '*a', '!x', '!!str', '%YAML', '@x', '`x',
-  '``', '|', '>', '[x]', '{x: y}', '"q"', "'q'", ',', 'a,b', '\t', ' lead', 'trail ', 'a\nb', 'a\r\nb', 'a\rb',
-  '\u0085', 'x\u0085y', 'x\u2028y', 'x\u2029y', '\u2028', '\ufeffbom', '\u0000', '\u0007', '\u001b[31m', '\u007f', '\u009b',
-  '\u00a0', '\u200b', '\uffff', '\ufffe', 'é', 'e\u0301', '日本語', '😀', 'ſ', '\u212a', '\u0130', 'system:masters', 'system:nodes',
-  '{{SessionName}}', '<<', 'x:', 'a:b', '- ', '-x', ':x',
+  'on',
+  'off',
+  'On',
+  'OFF',
+  'yes',
+  'no',
+  'Yes',
+  'NO',
+  'y',
+  'n',
+  'Y',
+  'N',
+  'true',
+  'False',
+  'TRUE',
+  'null',
+  'Null',
+  'NULL',
+  '~',
+  '',
+  ' ',
+  '0o17',
+  '0O17',
+  '012',
+  '0777',
+  '0888',
+  '0x1F',
+  '0X1f',
+  '0b101',
+  '+0x1F',
+  '-0',
+  '+1',
+  '1:20',
+  '1:20:30',
+  '190:20:30.15',
+  '1e3',
+  '1E3',
+  '1e+3',
+  '1.e5',
+  '.5',
+  '+.5',
+  '-.5',
+  '0.',
+  '.inf',
+  '.Inf',
+  '-.INF',
+  '+.inf',
+  '.nan',
+  '.NaN',
+  '1_000',
+  '0x_1F',
+  '1__0',
+  '_1',
+  '1_',
+  '._5',
+  '.5_0',
+  '.1_0e5',
+  '9223372036854775807',
+  '9223372036854775808',
+  '18446744073709551615',
+  '18446744073709551616',
+  '-9223372036854775809',
+  '9007199254740993',
+  '2024-03-01',
+  '2001-12-14t21:59:43.10-05:00',
+  '2024-03-01T10:00:00Z',
+  '=',
+  '-',
+  '--',
+  '---',
+  '...',
+  '? x',
+  '- x',
+  ': x',
+  'a: b',
+  'a #b',
+  '#c',
+  '&a',
+  '*a',
+  '!x',
+  '!!str',
+  '%YAML',
+  '@x',
+  '`x',
+  '``',
+  '|',
+  '>',
+  '[x]',
+  '{x: y}',
+  '"q"',
+  "'q'",
+  ',',
+  'a,b',
+  '\t',
+  ' lead',
+  'trail ',
+  'a\nb',
+  'a\r\nb',
+  'a\rb',
+  '\u0085',
+  'x\u0085y',
+  'x\u2028y',
+  'x\u2029y',
+  '\u2028',
+  '\ufeffbom',
+  '\u0000',
+  '\u0007',
+  '\u001b[31m',
+  '\u007f',
+  '\u009b',
+  '\u00a0',
+  '\u200b',
+  '\uffff',
+  '\ufffe',
+  'é',
+  'e\u0301',
+  '日本語',
+  '😀',
+  'ſ',
+  '\u212a',
+  '\u0130',
+  'system:masters',
+  'system:nodes',
+  '{{SessionName}}',
+  '<<',
+  'x:',
+  'a:b',
+  '- ',
+  '-x',
+  ':x',
 ];
 
 /** Plain scalars made of or around YAML indicators (`-`, `?`, `:`, `#`, `,`). */
-export const INDICATOR_WORDS = ['-', '--', '-x', '- x', '?', '?x', '? x', ':', ':x', ': x', 'x:', 'x:y', 'x: y', 'x :', '#', 'x#y', 'x #y', 'x,y', '[x', 'x]', '{x', 'x}', '@x', 'x@', '=', '~x', 'x~', '...', '---x', '- -', '-:'];
+export const INDICATOR_WORDS = [
+  '-',
+  '--',
+  '-x',
+  '- x',
+  '?',
+  '?x',
+  '? x',
+  ':',
+  ':x',
+  ': x',
+  'x:',
+  'x:y',
+  'x: y',
+  'x :',
+  '#',
+  'x#y',
+  'x #y',
+  'x,y',
+  '[x',
+  'x]',
+  '{x',
+  'x}',
+  '@x',
+  'x@',
+  '=',
+  '~x',
+  'x~',
+  '...',
+  '---x',
+  '- -',
+  '-:',
+];
 
 /** Pieces of YAML syntax, for hostile values and mutations. */
 export const YAML_FRAGMENTS = [
   `\n- rolearn: arn:aws:iam::${ACCOUNT}:role/evil\n  groups: [system:masters]`,
   `\n- userarn: arn:aws:iam::${ACCOUNT}:user/evil\n  username: evil\n  groups:\n    - system:masters`,
-  '", groups: [system:masters]}', "' ]\n- rolearn: x", ']', '[', '{', '}', '#', ': ', ', ', '\n', '\r\n', '\r',
-  '\u2028', '\u2029', '\u0085', '\t', ' ', '- ', '  ', '"', "'", '&a ', '*a', '!!str ', '!!binary ', '!!int ', '!!float ',
-  '!!timestamp ', '!!set ', '!!omap ', '!!map ', '!!seq ', '!local ', '<<: ', '<<: *a\n', '---\n', '...\n', '%YAML 1.1\n',
-  '%TAG ! tag:x,2000:\n', '|', '|-\n  x\n', '>', '? ', '@', '`', 'rolearn: ', 'userarn: ', 'groups: ', 'username: ',
-  'system:masters', 'system:nodes', 'eks:admin', '{{SessionName}}', 'dev', '\u0000', '\ufeff', 'on', '~', 'null', '0o17', '1:20', '.inf',
+  '", groups: [system:masters]}',
+  "' ]\n- rolearn: x",
+  ']',
+  '[',
+  '{',
+  '}',
+  '#',
+  ': ',
+  ', ',
+  '\n',
+  '\r\n',
+  '\r',
+  '\u2028',
+  '\u2029',
+  '\u0085',
+  '\t',
+  ' ',
+  '- ',
+  '  ',
+  '"',
+  "'",
+  '&a ',
+  '*a',
+  '!!str ',
+  '!!binary ',
+  '!!int ',
+  '!!float ',
+  '!!timestamp ',
+  '!!set ',
+  '!!omap ',
+  '!!map ',
+  '!!seq ',
+  '!local ',
+  '<<: ',
+  '<<: *a\n',
+  '---\n',
+  '...\n',
+  '%YAML 1.1\n',
+  '%TAG ! tag:x,2000:\n',
+  '|',
+  '|-\n  x\n',
+  '>',
+  '? ',
+  '@',
+  '`',
+  'rolearn: ',
+  'userarn: ',
+  'groups: ',
+  'username: ',
+  'system:masters',
+  'system:nodes',
+  'eks:admin',
+  '{{SessionName}}',
+  'dev',
+  '\u0000',
+  '\ufeff',
+  'on',
+  '~',
+  'null',
+  '0o17',
+  '1:20',
+  '.inf',
 ];
 
 /** Characters that matter to go-yaml's reader or to Go's and JavaScript's string handling. */
 export const ODD_CHARACTERS = [
-  '\u0000', '\u0001', '\u0008', '\t', '\u000b', '\u000c', '\r', '\u001b', '\u001f', '\u007f', '\u0080', '\u0085', '\u009f',
-  '\u00a0', '\u00ad', '\u1680', '\u2000', '\u200b', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ud7ff', '\ue000',
-  '\ufeff', '\ufffd', '\ufffe', '\uffff', '\u{10000}', '\u{1f600}', '\u{10ffff}', 'ſ', '\u212a', '\u0130', '\u0131', 'ß', 'é',
+  '\u0000',
+  '\u0001',
+  '\u0008',
+  '\t',
+  '\u000b',
+  '\u000c',
+  '\r',
+  '\u001b',
+  '\u001f',
+  '\u007f',
+  '\u0080',
+  '\u0085',
+  '\u009f',
+  '\u00a0',
+  '\u00ad',
+  '\u1680',
+  '\u2000',
+  '\u200b',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+  '\ud7ff',
+  '\ue000',
+  '\ufeff',
+  '\ufffd',
+  '\ufffe',
+  '\uffff',
+  '\u{10000}',
+  '\u{1f600}',
+  '\u{10ffff}',
+  'ſ',
+  '\u212a',
+  '\u0130',
+  '\u0131',
+  'ß',
+  'é',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -143,7 +386,11 @@ export const arnText: fc.Arbitrary<string> = fc
     if (caseOp === 'upper') arn = arn.toUpperCase();
     else if (caseOp === 'lower') arn = arn.toLowerCase();
     // Letters only Unicode folding maps to ASCII (v0.6.13 lower-cases, v0.7.x EqualFolds).
-    else if (caseOp === 'fold') arn = arn.replace(/s/, 'ſ').replace(/k/i, '\u212a').replace(/i(?=[^:]*$)/, '\u0130');
+    else if (caseOp === 'fold')
+      arn = arn
+        .replace(/s/, 'ſ')
+        .replace(/k/i, '\u212a')
+        .replace(/i(?=[^:]*$)/, '\u0130');
     return where === 'end' ? arn + around : around + arn;
   });
 
@@ -169,7 +416,10 @@ export const stringArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...YAML_SPECIAL_WORDS) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
   { weight: 2, arbitrary: fc.array(fc.constantFrom(...ODD_CHARACTERS, 'a', 'b', ':', ' ', '#'), { maxLength: 5 }).map((a) => a.join('')) },
-  { weight: 1, arbitrary: fc.array(fc.oneof(fc.constantFrom(...YAML_SPECIAL_WORDS), fc.constantFrom(...YAML_FRAGMENTS)), { maxLength: 3 }).map((a) => a.join('')) },
+  {
+    weight: 1,
+    arbitrary: fc.array(fc.oneof(fc.constantFrom(...YAML_SPECIAL_WORDS), fc.constantFrom(...YAML_FRAGMENTS)), { maxLength: 3 }).map((a) => a.join('')),
+  },
 );
 
 /** A scalar that is usually a plain word, sometimes anything at all. */
@@ -180,13 +430,21 @@ const scalarArb = (words: readonly string[]): fc.Arbitrary<Scalar> =>
     { weight: 3, arbitrary: fc.constantFrom(...YAML_SPECIAL_WORDS.filter((w) => !/[\n\r]/.test(w))).map(raw) },
     // Plain scalars at the edge of the indicators: go-yaml reads some of them as structure.
     { weight: 3, arbitrary: fc.constantFrom(...INDICATOR_WORDS).map(raw) },
-    { weight: 1, arbitrary: fc.constantFrom('*a', '&a x', '!!str 1', '!!int "1"', '!!binary aGk=', '!!null ""', '!!bool yes', '!custom x', '[]', '{}', '|\n  x', '"a" "b"').map(raw) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('*a', '&a x', '!!str 1', '!!int "1"', '!!binary aGk=', '!!null ""', '!!bool yes', '!custom x', '[]', '{}', '|\n  x', '"a" "b"')
+        .map(raw),
+    },
   );
 
 const groupsValue: fc.Arbitrary<Value> = fc.oneof(
   { weight: 40, arbitrary: fc.array(scalarArb(GROUP_WORDS), { maxLength: 4 }).map((items): Value => ({ list: items })) },
   { weight: 1, arbitrary: scalarArb(GROUP_WORDS) },
-  { weight: 1, arbitrary: fc.constantFrom<Value>({ raw: 'null' }, { raw: '' }, { list: [{ list: [str('a')] }] }, { map: [['a', str('b')]] }, { list: [{ raw: 'null' }] }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<Value>({ raw: 'null' }, { raw: '' }, { list: [{ list: [str('a')] }] }, { map: [['a', str('b')]] }, { list: [{ raw: 'null' }] }),
+  },
 );
 
 const ssoValue: fc.Arbitrary<Value> = fc
@@ -196,22 +454,54 @@ const ssoValue: fc.Arbitrary<Value> = fc
     partition: maybe(fc.constantFrom('aws', 'aws-cn', 'mars'), 0.3),
   })
   .map(({ permissionSetName, accountID, partition }): Value => ({
-    map: [['permissionSetName', str(permissionSetName)], ['accountID', accountID], ...(partition !== null ? [['partition', str(partition)] as [string, Value]] : [])],
+    map: [
+      ['permissionSetName', str(permissionSetName)],
+      ['accountID', accountID],
+      ...(partition !== null ? [['partition', str(partition)] as [string, Value]] : []),
+    ],
   }));
 
 /** Field names: the right ones, case variants, Unicode-folded ones, near misses, junk. */
 const fieldName = (canonical: string): fc.Arbitrary<string> =>
   fc.oneof(
     { weight: 20, arbitrary: fc.constant(canonical) },
-    { weight: 2, arbitrary: fc.constantFrom(canonical.toUpperCase(), canonical[0]!.toUpperCase() + canonical.slice(1), canonical.replace(/arn$/, 'Arn').replace(/name$/, 'Name')) },
-    { weight: 1, arbitrary: fc.constantFrom(canonical.replace('s', 'ſ'), canonical.replace('k', '\u212a'), canonical.replace('i', '\u0130'), canonical.replace('i', 'ı'), `${canonical} `, ` ${canonical}`, `${canonical}\u00a0`) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        canonical.toUpperCase(),
+        canonical[0]!.toUpperCase() + canonical.slice(1),
+        canonical.replace(/arn$/, 'Arn').replace(/name$/, 'Name'),
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        canonical.replace('s', 'ſ'),
+        canonical.replace('k', '\u212a'),
+        canonical.replace('i', '\u0130'),
+        canonical.replace('i', 'ı'),
+        `${canonical} `,
+        ` ${canonical}`,
+        `${canonical}\u00a0`,
+      ),
+    },
   );
 
-const UNKNOWN_FIELDS = [...['note', 'x-team', 'comment', 'expires', 'labels', '__proto__', 'constructor', 'arn', 'Groups2', 'user name'].flatMap((f) => [f, f, f]), 'on', 'null', '1'];
+const UNKNOWN_FIELDS = [
+  ...['note', 'x-team', 'comment', 'expires', 'labels', '__proto__', 'constructor', 'arn', 'Groups2', 'user name'].flatMap((f) => [f, f, f]),
+  'on',
+  'null',
+  '1',
+];
 
 const unknownValue: fc.Arbitrary<Value> = fc.oneof(
   scalarArb(['keep me', 'platform', '2030-01-01', '1.5', '0x1F', 'yes']),
-  fc.constant<Value>({ map: [['team', str('platform')], ['tier', raw('1')]] }),
+  fc.constant<Value>({
+    map: [
+      ['team', str('platform')],
+      ['tier', raw('1')],
+    ],
+  }),
   fc.constant<Value>({ list: [raw('1'), raw('true'), str('x')] }),
 );
 
@@ -224,7 +514,15 @@ export const entryArb = (key: 'mapRoles' | 'mapUsers'): fc.Arbitrary<Item> => {
     { weight: 6, arbitrary: arnText.map(str) },
     { weight: 1, arbitrary: scalarArb(['', 'not-an-arn']) },
   );
-  const username = scalarArb(['admin', 'dev', 'system:node:{{EC2PrivateDNSName}}', 'ci:{{SessionName}}', 'system:admin', 'Admin', 'arn:aws:sts::111122223333:assumed-role/Admin/{{SessionName}}']);
+  const username = scalarArb([
+    'admin',
+    'dev',
+    'system:node:{{EC2PrivateDNSName}}',
+    'ci:{{SessionName}}',
+    'system:admin',
+    'Admin',
+    'arn:aws:sts::111122223333:assumed-role/Admin/{{SessionName}}',
+  ]);
   return fc
     .record({
       arn: maybe(fc.tuple(fieldName(arnField), arnValue), 0.95),
@@ -233,7 +531,10 @@ export const entryArb = (key: 'mapRoles' | 'mapUsers'): fc.Arbitrary<Item> => {
       groups: maybe(fc.tuple(fieldName('groups'), groupsValue), 0.85),
       sso: key === 'mapRoles' ? maybe(fc.tuple(fieldName('sso'), ssoValue), 0.05) : fc.constant(null),
       userid: maybe(fc.tuple(fieldName('userid'), scalarArb(['AIDAX', 'AROAX'])), 0.03),
-      extra: fc.oneof({ weight: 6, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(fc.tuple(fc.constantFrom(...UNKNOWN_FIELDS), unknownValue), { minLength: 1, maxLength: 2 }) }),
+      extra: fc.oneof(
+        { weight: 6, arbitrary: fc.constant([]) },
+        { weight: 1, arbitrary: fc.array(fc.tuple(fc.constantFrom(...UNKNOWN_FIELDS), unknownValue), { minLength: 1, maxLength: 2 }) },
+      ),
       order: fc.integer({ min: 0, max: 5 }),
     })
     .map(({ arn, arn2, username, groups, sso, userid, extra, order }): Item => {
@@ -254,7 +555,9 @@ export const nodeEntryArb = (key: 'mapRoles' | 'mapUsers'): fc.Arbitrary<Item> =
     ],
   }));
 
-const otherItem: fc.Arbitrary<Item> = fc.constantFrom<Value>(str('just-a-string'), raw(''), raw('null'), { list: [str('a')] }, raw('42'), str(`arn:aws:iam::${ACCOUNT}:role/Admin`)).map((v) => ({ other: v }));
+const otherItem: fc.Arbitrary<Item> = fc
+  .constantFrom<Value>(str('just-a-string'), raw(''), raw('null'), { list: [str('a')] }, raw('42'), str(`arn:aws:iam::${ACCOUNT}:role/Admin`))
+  .map((v) => ({ other: v }));
 
 /** Anchors, aliases and merge keys woven into a list of entries (go-yaml resolves them; the
  * syncer refuses to). */
@@ -282,10 +585,9 @@ function withAnchors(items: Item[], how: number): Item[] {
 export const itemsArb = (key: 'mapRoles' | 'mapUsers', opts: { maxItems?: number } = {}): fc.Arbitrary<Item[]> =>
   fc
     .tuple(
-      fc.array(
-        fc.oneof({ weight: 8, arbitrary: entryArb(key) }, { weight: 2, arbitrary: nodeEntryArb(key) }, { weight: 1, arbitrary: otherItem }),
-        { maxLength: opts.maxItems ?? 6 },
-      ),
+      fc.array(fc.oneof({ weight: 8, arbitrary: entryArb(key) }, { weight: 2, arbitrary: nodeEntryArb(key) }, { weight: 1, arbitrary: otherItem }), {
+        maxLength: opts.maxItems ?? 6,
+      }),
       maybe(fc.integer({ min: 0, max: 2 }), 0.04),
     )
     .map(([items, anchors]) => (anchors === null ? items : withAnchors(items, anchors)));
@@ -555,19 +857,33 @@ export const extremeText = (key: 'mapRoles' | 'mapUsers'): fc.Arbitrary<string> 
   return fc.oneof(
     // Deep nesting, in flow and block.
     fc.integer({ min: 8, max: 80 }).map((d) => `- ${arnField}: arn:aws:iam::${ACCOUNT}:${kind}/Admin\n  groups: ${'['.repeat(d)}x${']'.repeat(d)}\n`),
-    fc.integer({ min: 8, max: 60 }).map((d) => Array.from({ length: d }, (_v, i) => `${'  '.repeat(i)}- `).join('\n').replace(/- $/, '- x') + '\n'),
-    // Many entries (long input; duplicates of one identity among them).
-    fc.integer({ min: 100, max: 1500 }).map((n) =>
-      Array.from({ length: n }, (_v, i) => `- ${arnField}: arn:aws:iam::${ACCOUNT}:${kind}/r${i % 97}\n  username: u${i}\n  groups: [g${i % 5}]\n`).join(''),
+    fc.integer({ min: 8, max: 60 }).map(
+      (d) =>
+        Array.from({ length: d }, (_v, i) => `${'  '.repeat(i)}- `)
+          .join('\n')
+          .replace(/- $/, '- x') + '\n',
     ),
+    // Many entries (long input; duplicates of one identity among them).
+    fc
+      .integer({ min: 100, max: 1500 })
+      .map((n) =>
+        Array.from({ length: n }, (_v, i) => `- ${arnField}: arn:aws:iam::${ACCOUNT}:${kind}/r${i % 97}\n  username: u${i}\n  groups: [g${i % 5}]\n`).join(''),
+      ),
     // An alias fan-out (go-yaml refuses excessive aliasing).
     fc.integer({ min: 2, max: 7 }).map((levels) => {
       const lines = [`- &a0 {${arnField}: arn:aws:iam::${ACCOUNT}:${kind}/Admin, groups: [system:masters]}`];
-      for (let l = 1; l <= levels; l++) lines.push(`- &a${l} [${Array(10).fill(`*a${l - 1}`).join(', ')}]`);
+      for (let l = 1; l <= levels; l++)
+        lines.push(
+          `- &a${l} [${Array(10)
+            .fill(`*a${l - 1}`)
+            .join(', ')}]`,
+        );
       return `${lines.join('\n')}\n`;
     }),
     // A very long scalar.
-    fc.integer({ min: 1000, max: 70000 }).map((n) => `- ${arnField}: arn:aws:iam::${ACCOUNT}:${kind}/Admin\n  username: ${'u'.repeat(n)}\n  groups: [system:masters]\n`),
+    fc
+      .integer({ min: 1000, max: 70000 })
+      .map((n) => `- ${arnField}: arn:aws:iam::${ACCOUNT}:${kind}/Admin\n  username: ${'u'.repeat(n)}\n  groups: [system:masters]\n`),
   );
 };
 
@@ -602,8 +918,28 @@ export const mapAccountsTextArb: fc.Arbitrary<string> = fc.oneof(
       )
       .map(([items, form, seed]) => renderList({ items: items.map((v) => ({ other: v })), form, indent: 0, indentless: false, seed })),
   },
-  { weight: 1, arbitrary: fc.constantFrom('', '[]', '~', '"111122223333"\n', '111122223333\n', 'a: b\n', '- [111122223333]\n', '- {a: b}\n', '- &x "111122223333"\n- *x\n', '- !!str 111122223333\n', '- .inf\n') },
-  { weight: 2, arbitrary: fc.tuple(fc.constantFrom('- "111122223333"\n- 444455556666\n'), fc.array(mutationArb, { minLength: 1, maxLength: 2 })).map(([t, ms]) => mutate(t, ms)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      '[]',
+      '~',
+      '"111122223333"\n',
+      '111122223333\n',
+      'a: b\n',
+      '- [111122223333]\n',
+      '- {a: b}\n',
+      '- &x "111122223333"\n- *x\n',
+      '- !!str 111122223333\n',
+      '- .inf\n',
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.constantFrom('- "111122223333"\n- 444455556666\n'), fc.array(mutationArb, { minLength: 1, maxLength: 2 }))
+      .map(([t, ms]) => mutate(t, ms)),
+  },
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -15,7 +15,12 @@ import { TAG_GROUPS, TAG_USERNAME, basePolicy, readList } from './arbitraries.js
 
 const A = '111122223333';
 const roleArn = (n: string, acct = A, partition = 'aws'): string => `arn:${partition}:iam::${acct}:role/${n}`;
-const role = (name: string, tags: Record<string, string>, opts: { arn?: string } = {}): IamRole => ({ arn: opts.arn ?? roleArn(name), roleName: name, path: '/', tags });
+const role = (name: string, tags: Record<string, string>, opts: { arn?: string } = {}): IamRole => ({
+  arn: opts.arn ?? roleArn(name),
+  roleName: name,
+  path: '/',
+  tags,
+});
 const user = (name: string, tags: Record<string, string>, opts: { path?: string } = {}): IamUser => ({
   arn: `arn:aws:iam::${A}:user${opts.path ?? '/'}${name}`,
   userName: name,
@@ -29,7 +34,12 @@ const NODE = `- rolearn: ${roleArn('NodeInstanceRole')}\n  username: system:node
 const ADMIN_USER = `- userarn: arn:aws:iam::${A}:user/admin\n  username: admin\n  groups: [system:masters]\n`;
 const ACCOUNTS = '- "444455556666"\n';
 
-const cm = (data: Record<string, string>): ConfigMapObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: '1' }, data });
+const cm = (data: Record<string, string>): ConfigMapObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'aws-auth', namespace: 'kube-system', resourceVersion: '1' },
+  data,
+});
 
 /** One tagged role and one tagged user: something to write into each key. */
 const BOTH = snap([role('dev', { [TAG_GROUPS]: 'dev' })], [user('alice', { [TAG_GROUPS]: 'view' })]);
@@ -38,17 +48,65 @@ const messages = (p: { refusals: { message: string }[] }): string => p.refusals.
 
 describe('malformed current aws-auth, key by key', () => {
   test.each([
-    ['mapRoles', 'invalid YAML', { mapRoles: '- rolearn: [unclosed\n', mapUsers: ADMIN_USER }, 'broken', /mapRoles: the authenticator cannot read it: line 2: a flow collection that never closes/],
-    ['mapRoles', 'a mapping, not a list', { mapRoles: `rolearn: ${roleArn('x')}\n`, mapUsers: ADMIN_USER }, 'broken', /mapRoles: it holds a mapping, not a list/],
+    [
+      'mapRoles',
+      'invalid YAML',
+      { mapRoles: '- rolearn: [unclosed\n', mapUsers: ADMIN_USER },
+      'broken',
+      /mapRoles: the authenticator cannot read it: line 2: a flow collection that never closes/,
+    ],
+    [
+      'mapRoles',
+      'a mapping, not a list',
+      { mapRoles: `rolearn: ${roleArn('x')}\n`, mapUsers: ADMIN_USER },
+      'broken',
+      /mapRoles: it holds a mapping, not a list/,
+    ],
     ['mapRoles', 'a number', { mapRoles: '42', mapUsers: ADMIN_USER }, 'broken', /mapRoles: it holds a number, not a list/],
-    ['mapRoles', 'a tab-indented entry', { mapRoles: `- rolearn: ${roleArn('x')}\n\tgroups: [a]\n`, mapUsers: ADMIN_USER }, 'unsure', /mapRoles: the syncer cannot be sure .*: line 2: holds a tab/],
-    ['mapUsers', 'an unterminated quote', { mapRoles: NODE, mapUsers: '- userarn: "unterminated\n' }, 'unsure', /mapUsers: .*a quoted value that does not close on its line/],
+    [
+      'mapRoles',
+      'a tab-indented entry',
+      { mapRoles: `- rolearn: ${roleArn('x')}\n\tgroups: [a]\n`, mapUsers: ADMIN_USER },
+      'unsure',
+      /mapRoles: the syncer cannot be sure .*: line 2: holds a tab/,
+    ],
+    [
+      'mapUsers',
+      'an unterminated quote',
+      { mapRoles: NODE, mapUsers: '- userarn: "unterminated\n' },
+      'unsure',
+      /mapUsers: .*a quoted value that does not close on its line/,
+    ],
     ['mapUsers', 'a string, not a list', { mapRoles: NODE, mapUsers: 'just text' }, 'broken', /mapUsers: it holds a string, not a list/],
-    ['mapUsers', 'a duplicate field', { mapRoles: NODE, mapUsers: `- userarn: arn:aws:iam::${A}:user/x\n  userarn: arn:aws:iam::${A}:user/y\n` }, 'unsure', /mapUsers: .*duplicate key "userarn"/],
-    ['mapRoles', 'an anchor and a merge key', { mapRoles: `- &n\n  rolearn: ${roleArn('a')}\n  groups: [system:masters]\n- <<: *n\n  rolearn: ${roleArn('b')}\n`, mapUsers: ADMIN_USER }, 'unsure', /mapRoles: .*a value starting with "&"/],
+    [
+      'mapUsers',
+      'a duplicate field',
+      { mapRoles: NODE, mapUsers: `- userarn: arn:aws:iam::${A}:user/x\n  userarn: arn:aws:iam::${A}:user/y\n` },
+      'unsure',
+      /mapUsers: .*duplicate key "userarn"/,
+    ],
+    [
+      'mapRoles',
+      'an anchor and a merge key',
+      { mapRoles: `- &n\n  rolearn: ${roleArn('a')}\n  groups: [system:masters]\n- <<: *n\n  rolearn: ${roleArn('b')}\n`, mapUsers: ADMIN_USER },
+      'unsure',
+      /mapRoles: .*a value starting with "&"/,
+    ],
     ['mapRoles', 'a %YAML directive', { mapRoles: `%YAML 1.2\n---\n${NODE}`, mapUsers: ADMIN_USER }, 'unsure', /mapRoles: .*a directive/],
-    ['mapRoles', 'a raw C1 control character', { mapRoles: `${NODE}- rolearn: ${roleArn('x')}\n  username: "a\u0091b"\n`, mapUsers: ADMIN_USER }, 'broken', /mapRoles: the authenticator cannot read it: line 5: holds the control character U\+0091/],
-    ['mapUsers', 'a field name only Go folds (uſername)', { mapRoles: NODE, mapUsers: `- userarn: arn:aws:iam::${A}:user/x\n  uſername: admin\n` }, 'unsure', /mapUsers: .*"uſername" matches "username" only through Go's Unicode case folding/],
+    [
+      'mapRoles',
+      'a raw C1 control character',
+      { mapRoles: `${NODE}- rolearn: ${roleArn('x')}\n  username: "a\u0091b"\n`, mapUsers: ADMIN_USER },
+      'broken',
+      /mapRoles: the authenticator cannot read it: line 5: holds the control character U\+0091/,
+    ],
+    [
+      'mapUsers',
+      'a field name only Go folds (uſername)',
+      { mapRoles: NODE, mapUsers: `- userarn: arn:aws:iam::${A}:user/x\n  uſername: admin\n` },
+      'unsure',
+      /mapUsers: .*"uſername" matches "username" only through Go's Unicode case folding/,
+    ],
   ])('%s as %s: refused with the key named; with force kept verbatim, the other key still synced', (key, _what, data, state, reason) => {
     const current = cm({ ...data, mapAccounts: ACCOUNTS });
     expect(viewAwsAuth(current, 'aws')[key as 'mapRoles'].state).toBe(state);
@@ -61,7 +119,9 @@ describe('malformed current aws-auth, key by key', () => {
     expect(forced.refusals).toEqual([]);
     expect(forced.next.data![key]).toBe(current.data![key]); // verbatim: it may hold node mappings
     expect(forced.next.data!.mapAccounts).toBe(ACCOUNTS);
-    expect(forced.warnings).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'unreadable-key', message: expect.stringContaining(`${key} cannot be read`) })]));
+    expect(forced.warnings).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: 'unreadable-key', message: expect.stringContaining(`${key} cannot be read`) })]),
+    );
     const other = key === 'mapRoles' ? 'mapUsers' : 'mapRoles';
     const otherList = readList(forced.next.data![other])!;
     // Everything that was in the other key is still there, plus the managed entry.
@@ -125,7 +185,16 @@ describe('malformed current aws-auth, key by key', () => {
   });
 
   test('an alias bomb and deep nesting are refused quickly, not expanded', () => {
-    const bomb = ['- &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_v, i) => `- &${'b'.repeat(i + 1)} [${Array(10).fill(i === 0 ? '*a' : `*${'b'.repeat(i)}`).join(', ')}]`)].join('\n');
+    const bomb = [
+      '- &a [x, x, x, x, x, x, x, x, x, x]',
+      ...Array.from(
+        { length: 8 },
+        (_v, i) =>
+          `- &${'b'.repeat(i + 1)} [${Array(10)
+            .fill(i === 0 ? '*a' : `*${'b'.repeat(i)}`)
+            .join(', ')}]`,
+      ),
+    ].join('\n');
     for (const text of [bomb, '['.repeat(3000), '- '.repeat(3000) + 'x']) {
       const view = viewAwsAuth(cm({ mapRoles: text }), 'aws');
       expect(['unsure', 'broken']).toContain(view.mapRoles.state);
@@ -181,7 +250,9 @@ describe('hostile tag values', () => {
     for (const allowedGroups of [['*'], ['system:*', 'dev'], ['*masters', 'dev']]) {
       const p = plan(victim, basePolicy({ tags: { allowedGroups } }));
       expect(victimEntry(p, 'victim')!.groups).toEqual(['dev']);
-      expect(p.warnings).toContainEqual(expect.objectContaining({ code: 'tag-group-not-allowed', arn: roleArn('victim'), message: expect.stringContaining('"system:masters"') }));
+      expect(p.warnings).toContainEqual(
+        expect.objectContaining({ code: 'tag-group-not-allowed', arn: roleArn('victim'), message: expect.stringContaining('"system:masters"') }),
+      );
     }
   });
 
@@ -214,7 +285,12 @@ describe('hostile tag values', () => {
   test('unicode letters in groups and usernames are kept exactly; combining marks are refused with a warning', () => {
     const p = plan(user('zoe', { [TAG_GROUPS]: 'développeurs 開発 équipe e\u0301quipe', [TAG_USERNAME]: 'Zoë' }));
     nothingLost(p);
-    expect(victimEntry(p, 'zoe')).toEqual({ key: 'mapUsers', arn: `arn:aws:iam::${A}:user/zoe`, username: 'Zoë', groups: ['développeurs', 'équipe', '開発'].sort() });
+    expect(victimEntry(p, 'zoe')).toEqual({
+      key: 'mapUsers',
+      arn: `arn:aws:iam::${A}:user/zoe`,
+      username: 'Zoë',
+      groups: ['développeurs', 'équipe', '開発'].sort(),
+    });
     expect(p.warnings).toEqual([expect.objectContaining({ code: 'bad-group', message: expect.stringContaining('e\u0301quipe') })]);
   });
 
@@ -311,9 +387,18 @@ describe('config with unknown or mistyped fields', () => {
     [{ cluster: 'prod', guards: { maxRemovals: '3' } }, /guards\.maxRemovals: .*expected number/],
     [{ cluster: 'prod', adoptUnmanaged: 'yes' }, /adoptUnmanaged: .*expected boolean/],
     [{ cluster: 'prod', groupMappings: { iamGroup: 'a' } }, /groupMappings: .*expected array/],
-    [{ cluster: 'prod', groupMappings: [{ iamGroup: 'devs', kubernetesGroups: ['dev'], k8sGroups: ['x'] }] }, /groupMappings\[0\]: unknown field\(s\) "k8sGroups"/],
-    [{ cluster: 'prod', groupMappings: [{ iamGroup: 'devs', kubernetesGroups: ['eks:x'] }] }, /groupMappings\[0\]\.kubernetesGroups\[0\]: group "eks:x" is in a reserved namespace/],
-    [{ cluster: 'prod', roleMappings: [{ roleName: 'a', ssoPermissionSet: 'b', kubernetesGroups: ['dev'] }] }, /roleMappings\[0\]: must name exactly one of ssoPermissionSet and roleName/],
+    [
+      { cluster: 'prod', groupMappings: [{ iamGroup: 'devs', kubernetesGroups: ['dev'], k8sGroups: ['x'] }] },
+      /groupMappings\[0\]: unknown field\(s\) "k8sGroups"/,
+    ],
+    [
+      { cluster: 'prod', groupMappings: [{ iamGroup: 'devs', kubernetesGroups: ['eks:x'] }] },
+      /groupMappings\[0\]\.kubernetesGroups\[0\]: group "eks:x" is in a reserved namespace/,
+    ],
+    [
+      { cluster: 'prod', roleMappings: [{ roleName: 'a', ssoPermissionSet: 'b', kubernetesGroups: ['dev'] }] },
+      /roleMappings\[0\]: must name exactly one of ssoPermissionSet and roleName/,
+    ],
     [{ cluster: 'prod', tags: { allowedGroups: ['a b'] } }, /tags\.allowedGroups\[0\]: must be a Kubernetes group name or a glob of one/],
     [{ cluster: 'prod', kubernetes: { timeoutMs: 1.5 } }, /kubernetes\.timeoutMs: /],
     [{ cluster: 'prod', backup: { bucket: 'Bad_Bucket' } }, /backup\.bucket: must be an S3 bucket name/],
@@ -343,8 +428,22 @@ describe('config with unknown or mistyped fields', () => {
     const near = fc.record(
       {
         cluster: fc.oneof(fc.constantFrom('prod', '', 'bad name', 'x'.repeat(101)), fc.jsonValue()),
-        groupMappings: fc.oneof(fc.array(fc.record({ iamGroup: fc.oneof(fc.string(), fc.jsonValue()), kubernetesGroups: fc.oneof(fc.array(fc.string()), fc.jsonValue()) }), { maxLength: 2 }), fc.jsonValue()),
-        roleMappings: fc.oneof(fc.array(fc.record({ roleName: fc.string(), ssoPermissionSet: fc.string(), kubernetesGroups: fc.array(fc.string()), username: fc.string() }, { requiredKeys: [] }), { maxLength: 2 }), fc.jsonValue()),
+        groupMappings: fc.oneof(
+          fc.array(fc.record({ iamGroup: fc.oneof(fc.string(), fc.jsonValue()), kubernetesGroups: fc.oneof(fc.array(fc.string()), fc.jsonValue()) }), {
+            maxLength: 2,
+          }),
+          fc.jsonValue(),
+        ),
+        roleMappings: fc.oneof(
+          fc.array(
+            fc.record(
+              { roleName: fc.string(), ssoPermissionSet: fc.string(), kubernetesGroups: fc.array(fc.string()), username: fc.string() },
+              { requiredKeys: [] },
+            ),
+            { maxLength: 2 },
+          ),
+          fc.jsonValue(),
+        ),
         tags: fc.oneof(fc.record({ allowedGroups: fc.oneof(fc.array(fc.string()), fc.jsonValue()) }), fc.jsonValue()),
         usernames: fc.oneof(fc.record({ role: fc.string(), user: fc.string() }, { requiredKeys: [] }), fc.jsonValue()),
         guards: fc.oneof(fc.record({ maxRemovals: fc.oneof(fc.integer(), fc.double(), fc.jsonValue()) }), fc.jsonValue()),

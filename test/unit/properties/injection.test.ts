@@ -86,7 +86,10 @@ function withoutVictim(text: string | undefined, kind: 'role' | 'user'): string 
 const victimArb: fc.Arbitrary<Victim> = fc.record(
   {
     kind: fc.constantFrom('role' as const, 'user' as const),
-    groups: fc.oneof(hostileTagValue, hostileTagValue.map((h) => `dev ${h} view`)),
+    groups: fc.oneof(
+      hostileTagValue,
+      hostileTagValue.map((h) => `dev ${h} view`),
+    ),
     username: hostileTagValue,
   },
   { requiredKeys: ['kind'] },

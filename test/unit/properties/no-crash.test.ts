@@ -18,13 +18,36 @@ import { mapAccountsTextArb, mapKeyTextArb } from './awsauth-text.js';
 /** Random YAML-ish documents: syntax fragments, words, and entries in between; JSON values in
  * flow form; binary strings; generated aws-auth texts with mutations. */
 const yamlish: fc.Arbitrary<string> = fc.oneof(
-  { weight: 4, arbitrary: fc.array(fc.constantFrom(...YAML_FRAGMENTS, ...YAML_SPECIAL_WORDS, '\n  ', '\n    - ', '- rolearn: ', 'arn:aws:iam::111122223333:role/x', '\n  groups:\n'), { maxLength: 30 }).map((a) => a.join('')) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .array(
+        fc.constantFrom(...YAML_FRAGMENTS, ...YAML_SPECIAL_WORDS, '\n  ', '\n    - ', '- rolearn: ', 'arn:aws:iam::111122223333:role/x', '\n  groups:\n'),
+        { maxLength: 30 },
+      )
+      .map((a) => a.join('')),
+  },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
   { weight: 3, arbitrary: mapKeyTextArb('mapRoles', { mutations: 60, extreme: 5 }) },
   {
     weight: 1,
-    arbitrary: fc.constantFrom('[[[[[[[[[[[[[[[[[[[[', '- - - - - - - - x', '\u0000\u0001\u0002', '%TAG ! tag:x,2000:\n--- !a\n- b\n', '--- a\n--- b\n', '- !!binary "%%%"\n', '- !!set {a, b}\n', '- !!omap [a: 1]\n', '- ? [a]\n  : b\n', '- &a [*a]\n', '"\\', "'", '- "\\x"\n', '- "\\uD800"\n'),
+    arbitrary: fc.constantFrom(
+      '[[[[[[[[[[[[[[[[[[[[',
+      '- - - - - - - - x',
+      '\u0000\u0001\u0002',
+      '%TAG ! tag:x,2000:\n--- !a\n- b\n',
+      '--- a\n--- b\n',
+      '- !!binary "%%%"\n',
+      '- !!set {a, b}\n',
+      '- !!omap [a: 1]\n',
+      '- ? [a]\n  : b\n',
+      '- &a [*a]\n',
+      '"\\',
+      "'",
+      '- "\\x"\n',
+      '- "\\uD800"\n',
+    ),
   },
 );
 
@@ -62,7 +85,11 @@ describe('no crash on hostile input', () => {
         const access = effectiveAccess(view);
         for (const v of Object.values(access)) {
           expect(v.unknownKeys.sort()).toEqual(
-            [view.mapRoles, view.mapUsers].filter((k) => k.state === 'unsure').map((k) => k.key as string).concat(view.mapAccounts.state === 'unsure' ? ['mapAccounts'] : []).sort(),
+            [view.mapRoles, view.mapUsers]
+              .filter((k) => k.state === 'unsure')
+              .map((k) => k.key as string)
+              .concat(view.mapAccounts.state === 'unsure' ? ['mapAccounts'] : [])
+              .sort(),
           );
         }
       }),
@@ -72,22 +99,41 @@ describe('no crash on hostile input', () => {
 
   test('a data value that is not a string is unsure, with a reason (any JSON value)', () => {
     fc.assert(
-      fc.property(fc.constantFrom('mapRoles', 'mapUsers', 'mapAccounts'), fc.jsonValue().filter((v) => typeof v !== 'string'), (key, v) => {
-        const view = viewAwsAuth({ metadata: {}, data: { [key]: v } as unknown as Record<string, string> }, 'aws');
-        if (v === undefined) return;
-        expect(view[key as 'mapRoles']).toMatchObject({ state: 'unsure', reason: 'its value is not a string' });
-      }),
+      fc.property(
+        fc.constantFrom('mapRoles', 'mapUsers', 'mapAccounts'),
+        fc.jsonValue().filter((v) => typeof v !== 'string'),
+        (key, v) => {
+          const view = viewAwsAuth({ metadata: {}, data: { [key]: v } as unknown as Record<string, string> }, 'aws');
+          if (v === undefined) return;
+          expect(view[key as 'mapRoles']).toMatchObject({ state: 'unsure', reason: 'its value is not a string' });
+        },
+      ),
       { numRuns: 100 },
     );
   });
 
   const configMapArb: fc.Arbitrary<ConfigMapObject> = fc
     .record({
-      data: fc.option(fc.record({ mapRoles: yamlish, mapUsers: yamlish, mapAccounts: fc.oneof(anyString, mapAccountsTextArb), other: anyString }, { requiredKeys: [] }), { nil: undefined }),
+      data: fc.option(
+        fc.record({ mapRoles: yamlish, mapUsers: yamlish, mapAccounts: fc.oneof(anyString, mapAccountsTextArb), other: anyString }, { requiredKeys: [] }),
+        { nil: undefined },
+      ),
       annotations: fc.option(
         fc.dictionary(
           fc.oneof(fc.constant(OWNED_ANNOTATION), anyString),
-          fc.oneof(anyString, fc.constantFrom('v1:', 'v1:0123456789abcdef', 'v2;prod;', 'v2;prod;0123456789abcdef', 'v2;prod;0123456789abcdef,', 'v2;;', 'v2;prod;0123456789ABCDEF', 'v2;arn:aws:eks:eu-west-1:111122223333:cluster/prod;')),
+          fc.oneof(
+            anyString,
+            fc.constantFrom(
+              'v1:',
+              'v1:0123456789abcdef',
+              'v2;prod;',
+              'v2;prod;0123456789abcdef',
+              'v2;prod;0123456789abcdef,',
+              'v2;;',
+              'v2;prod;0123456789ABCDEF',
+              'v2;arn:aws:eks:eu-west-1:111122223333:cluster/prod;',
+            ),
+          ),
         ),
         { nil: undefined },
       ),
@@ -97,7 +143,12 @@ describe('no crash on hostile input', () => {
       binaryData: fc.option(fc.dictionary(anyString, fc.base64String({ maxLength: 16 }), { maxKeys: 2 }), { nil: undefined }),
     })
     .map((r) => {
-      const cm: ConfigMapObject = { ...r.extraTop, apiVersion: 'v1', kind: 'ConfigMap', metadata: { ...r.extraMetadata, name: 'aws-auth', namespace: 'kube-system' } };
+      const cm: ConfigMapObject = {
+        ...r.extraTop,
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { ...r.extraMetadata, name: 'aws-auth', namespace: 'kube-system' },
+      };
       if (r.data) cm.data = r.data as Record<string, string>;
       if (r.annotations) cm.metadata.annotations = r.annotations;
       if (r.labels) cm.metadata.labels = r.labels;

@@ -94,7 +94,12 @@ describe('planSync properties', () => {
         const first = planSync(input);
         fc.pre(first.refusals.length === 0);
         const second = planSync({ ...input, current: first.next });
-        expect({ changed: second.changed, changes: second.changes, access: second.access, refusals: second.refusals }).toEqual({ changed: false, changes: [], access: [], refusals: [] });
+        expect({ changed: second.changed, changes: second.changes, access: second.access, refusals: second.refusals }).toEqual({
+          changed: false,
+          changes: [],
+          access: [],
+          refusals: [],
+        });
         expect(second.next).toEqual(first.next);
         // The managed set is recorded once, in the v2 form, bound to this cluster.
         const owned = first.next.metadata.annotations?.[OWNED_ANNOTATION];
@@ -119,11 +124,16 @@ describe('planSync properties', () => {
     const withNew = (mapRoles: string): ConfigMapObject => ({ ...structuredClone(current), data: { ...current.data, mapRoles } });
     const added = `- rolearn: arn:aws:iam::${ACCOUNT}:role/new\n  groups: [dev]\n`;
     expect(violations(input, withNew(hand + added + node), false)).toEqual([]);
-    expect(violations(input, withNew(node + added), false)).toEqual([expect.stringContaining('may not touch were not kept'), expect.stringContaining('lost their exact text')]);
+    expect(violations(input, withNew(node + added), false)).toEqual([
+      expect.stringContaining('may not touch were not kept'),
+      expect.stringContaining('lost their exact text'),
+    ]);
     expect(violations(input, withNew(hand + node.replace('[system:nodes]', '[system:nodes, x]')), false)).toEqual(
       expect.arrayContaining([expect.stringContaining('node entry lost')]),
     );
-    expect(violations(input, withNew(hand.replace(' # kept as written', '') + node + added), false)).toEqual([expect.stringContaining('lost their exact text')]);
+    expect(violations(input, withNew(hand.replace(' # kept as written', '') + node + added), false)).toEqual([
+      expect.stringContaining('lost their exact text'),
+    ]);
     const foreign = withNew(hand + node + added);
     foreign.data!.mapAccounts = '- "111122223333"';
     expect(violations(input, foreign, false)).toEqual([expect.stringContaining('does not own changed')]);
@@ -135,12 +145,18 @@ describe('planSync properties', () => {
     const mine = `- rolearn: arn:aws:iam::${ACCOUNT}:role/dev\n  groups: [dev]\n`;
     const theirs = `- rolearn: arn:aws:iam::${ACCOUNT}:role/ops\n  groups: [ops]\n`;
     const current: ConfigMapObject = {
-      metadata: { name: 'aws-auth', annotations: { [OWNED_ANNOTATION]: formatOwned(CLUSTER, [ownershipToken(CLUSTER, 'mapRoles', `arn:aws:iam::${ACCOUNT}:role/dev`)]) } },
+      metadata: {
+        name: 'aws-auth',
+        annotations: { [OWNED_ANNOTATION]: formatOwned(CLUSTER, [ownershipToken(CLUSTER, 'mapRoles', `arn:aws:iam::${ACCOUNT}:role/dev`)]) },
+      },
       data: { mapRoles: mine + theirs },
     };
     const input: SyncPlanInput = { current, snapshot: { roles: [], users: [], groups: [] }, policy: basePolicy() };
     expect(violations(input, { ...current, data: { mapRoles: theirs } }, false)).toEqual([]);
-    expect(violations(input, { ...current, data: { mapRoles: mine } }, false)).toEqual([expect.stringContaining('may not touch were not kept'), expect.stringContaining('lost their exact text')]);
+    expect(violations(input, { ...current, data: { mapRoles: mine } }, false)).toEqual([
+      expect.stringContaining('may not touch were not kept'),
+      expect.stringContaining('lost their exact text'),
+    ]);
     const ops = { arn: `arn:aws:iam::${ACCOUNT}:role/ops`, roleName: 'ops', path: '/', tags: { [`aws-auth-syncer/${CLUSTER}/groups`]: 'ops' } };
     const adopting = { ...input, snapshot: { roles: [ops], users: [], groups: [] }, policy: basePolicy({ adoptUnmanaged: true }) };
     expect(violations(adopting, { ...current, data: { mapRoles: mine } }, false)).toEqual([]);

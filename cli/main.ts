@@ -369,20 +369,22 @@ async function migrate(o: MigrateOptions, io: Io): Promise<number> {
   const region = config.region ?? (await regionFromEnvOrProfile(o.profile));
   if (!region) throw new InputError(`no region: set \`region\` in ${o.config}, AWS_REGION, or a region in the AWS profile ${profileInUse(o.profile)}`);
   const settings = resolveSettings(config, { ...process.env, AWS_REGION: region }, o.bucket ?? config.backup.bucket);
-  const assume = roleArn && !kube.connect ? { roleArn } : {};
-  const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube, ...assume });
+  // The access entries and the authentication mode are EKS API calls: always through EKS (as the
+  // cluster's role when it names one), even when a kubeconfig reaches the API server for aws-auth.
+  const deps = liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...(roleArn ? { roleArn } : {}) });
+  const awsAuthStore = kube.connect ? liveDepsFor(settings, stderrLog(io), undefined, { profile: o.profile, ...kube }).store : deps.store;
   const selfArns = [...new Set([...settings.selfArns, ...(roleArn ? [roleArn] : []), await deps.selfArn()])];
   const policy = toPolicy(config, { region });
   const snapshot = await deps.iam.readSnapshot();
   const mode = await deps.cluster.authenticationMode();
   const currentEntries = mode === 'CONFIG_MAP' ? { entries: [], policies: {} } : await deps.entries.read();
-  const awsAuth = await deps.store.read();
+  const awsAuth = await awsAuthStore.read();
   const entriesPlan = planEntriesSync({ current: currentEntries, snapshot, policy, selfArns, force: o.force === true });
   const migration = planMigration({ current: awsAuth, policy, entriesPlan, currentEntries });
   const modeLine =
     mode === 'CONFIG_MAP'
       ? `authentication mode CONFIG_MAP: switch the cluster to API_AND_CONFIG_MAP first (aws eks update-cluster-config --name ${config.cluster} --access-config authenticationMode=API_AND_CONFIG_MAP; one-way)`
-      : `authentication mode ${mode ?? 'unknown (not asked: --kubeconfig)'}`;
+      : `authentication mode ${mode}`;
   let applied: Awaited<ReturnType<typeof syncAccessEntries>> | undefined;
   if (o.apply) applied = await syncAccessEntries(deps, { policy, selfArns, force: o.force === true });
   const base = entriesPlanReply(config.cluster, applied?.plan ?? entriesPlan);

@@ -20,13 +20,27 @@ const NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/;
 const SNAPSHOTS = '_iam-snapshots';
+const TARGETS = ['aws-auth', 'access-entries'];
+/** What the syncer does to an access entry once it exists (all on access-entry/<cluster>/*). */
+const ENTRY_WRITES = ['eks:UpdateAccessEntry', 'eks:DeleteAccessEntry', 'eks:AssociateAccessPolicy', 'eks:DisassociateAccessPolicy', 'eks:TagResource'];
 
+/** The partition of a region (the table of lib/core/identity.ts partitionOfRegion; this file cannot import TypeScript). */
+const PARTITIONS = [
+  ['cn-', 'aws-cn'],
+  ['us-gov-', 'aws-us-gov'],
+  ['us-isob-', 'aws-iso-b'],
+  ['us-iso-', 'aws-iso'],
+  ['eu-isoe-', 'aws-iso-e'],
+  ['us-isof-', 'aws-iso-f'],
+  ['eusc-', 'aws-eusc'],
+];
+const partitionOf = (region) => (PARTITIONS.find(([prefix]) => region.startsWith(prefix)) ?? [, 'aws'])[1];
 const sub = (text) => (text.includes('${') ? { 'Fn::Sub': text } : text);
 const getAtt = (id) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const clusterArn = (c) => sub(`arn:\${AWS::Partition}:eks:${c.region}:\${AWS::AccountId}:cluster/${c.name}`);
 const accessEntryArns = (c) => sub(`arn:\${AWS::Partition}:eks:${c.region}:\${AWS::AccountId}:access-entry/${c.name}/*`);
 
-/** The clusters of a parsed config document: [{ name, region, roleArn }], and the mode. */
+/** The clusters of a parsed config document: [{ name, region, roleArn, target }], and the mode. */
 function clustersOf(doc, file, defaultRegion) {
   const fail = (msg) => {
     throw new Error(`config file ${file}: ${msg}`);
@@ -35,7 +49,7 @@ function clustersOf(doc, file, defaultRegion) {
   const hasOne = doc.cluster !== undefined;
   const hasList = doc.clusters !== undefined;
   if (hasOne === hasList) fail('name either cluster (one cluster) or clusters (a list), not both or neither');
-  const items = hasOne ? [{ cluster: doc.cluster, region: doc.region }] : doc.clusters;
+  const items = hasOne ? [{ cluster: doc.cluster, region: doc.region, target: doc.target }] : doc.clusters;
   if (!Array.isArray(items) || items.length === 0) fail('clusters must list at least one cluster');
   if (items.length > MAX_CLUSTERS) {
     fail(
@@ -52,8 +66,13 @@ function clustersOf(doc, file, defaultRegion) {
     const region = c.region ?? doc.region ?? defaultRegion;
     if (typeof region !== 'string' || !REGION.test(region)) fail(`${at}region must be an AWS region`);
     if (c.roleArn !== undefined && (typeof c.roleArn !== 'string' || !ROLE_ARN.test(c.roleArn))) fail(`${at}roleArn must be an IAM role ARN`);
-    return { name: c.cluster, region, roleArn: c.roleArn };
+    const target = c.target ?? doc.target ?? 'aws-auth';
+    if (!TARGETS.includes(target)) fail(`${at}target must be one of ${TARGETS.join(', ')}`);
+    return { name: c.cluster, region, roleArn: c.roleArn, target };
   });
+  // One deployment reads the IAM of one partition (lib/config-clusters.ts says the same at run time).
+  const partitions = [...new Set(clusters.map((c) => partitionOf(c.region)))];
+  if (partitions.length > 1) fail(`its clusters are in more than one partition (${partitions.join(', ')}): one deployment reads the IAM of one partition`);
   const prefix = (doc.backup && doc.backup.prefix) || 'aws-auth-backups';
   return { mode: hasOne ? 'single' : 'fleet', clusters, prefix };
 }
@@ -85,26 +104,14 @@ function derive({ mode, clusters, prefix }, cliRoleArns) {
       Action: 'eks:DescribeCluster',
       Resource: one(local.map(clusterArn)),
     });
-    // Access entries (target: access-entries; read-only for target: aws-auth, to report aws-auth
-    // entries an access entry shadows). Create and list run against the cluster; the entry-level
-    // calls against its access entries (access-entry/<cluster>/<type>/<account>/<name>/<uuid>).
-    // Tagging on create (the ownership tag) needs TagResource on the new entry. Nothing on other
-    // clusters, no UpdateClusterConfig.
+    // Reading access entries: the access-entries target's plan, and the aws-auth target's report
+    // of aws-auth entries an access entry shadows (API_AND_CONFIG_MAP). Every role, every cluster.
     statements.push(
-      { Sid: 'ReadAccessEntries', Effect: 'Allow', Action: 'eks:ListAccessEntries', Resource: one(local.map(clusterArn)) },
-      { Sid: 'ManageAccessEntries', Effect: 'Allow', Action: ['eks:CreateAccessEntry'], Resource: one(local.map(clusterArn)) },
+      { Sid: 'ListAccessEntries', Effect: 'Allow', Action: 'eks:ListAccessEntries', Resource: one(local.map(clusterArn)) },
       {
-        Sid: 'ManageAccessEntryItems',
+        Sid: 'ReadAccessEntries',
         Effect: 'Allow',
-        Action: [
-          'eks:DescribeAccessEntry',
-          'eks:ListAssociatedAccessPolicies',
-          'eks:UpdateAccessEntry',
-          'eks:DeleteAccessEntry',
-          'eks:AssociateAccessPolicy',
-          'eks:DisassociateAccessPolicy',
-          'eks:TagResource',
-        ],
+        Action: ['eks:DescribeAccessEntry', 'eks:ListAssociatedAccessPolicies'],
         Resource: one(local.map(accessEntryArns)),
       },
     );
@@ -113,8 +120,23 @@ function derive({ mode, clusters, prefix }, cliRoleArns) {
     // Clusters in other accounts: their member stack's role gives eks:DescribeCluster there.
     statements.push({ Sid: 'AssumeClusterRoles', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: [...new Set(remote.map((c) => c.roleArn))] });
   }
+  // Writing access entries: only the clusters of this account on target access-entries, and only
+  // the roles that write (one cluster: sync and restore; a list: the cluster function and restore —
+  // the sync function then only plans). Create runs against the cluster, the rest against its
+  // entries; TagResource sets the ownership tag at create. None on target: an explicit Deny, so
+  // that a target switched without a redeploy fails loudly instead of writing.
+  const writers = local.filter((c) => c.target === 'access-entries');
+  const entriesWriteStatements =
+    writers.length > 0
+      ? [
+          { Sid: 'CreateAccessEntries', Effect: 'Allow', Action: 'eks:CreateAccessEntry', Resource: one(writers.map(clusterArn)) },
+          { Sid: 'ManageOwnAccessEntries', Effect: 'Allow', Action: ENTRY_WRITES, Resource: one(writers.map(accessEntryArns)) },
+        ]
+      : [{ Sid: 'NoClusterOnTargetAccessEntries', Effect: 'Deny', Action: ['eks:CreateAccessEntry', ...ENTRY_WRITES], Resource: '*' }];
   return {
     mode,
+    entriesWriteStatements,
+    entriesWriteRoles: fleet ? [{ Ref: 'RestoreRole' }, clusterRole] : [{ Ref: 'SyncRole' }, { Ref: 'RestoreRole' }],
     label: label.length > 180 ? `${label.slice(0, 177)}...` : label,
     names: names.join(','),
     backupPrefix: prefix,

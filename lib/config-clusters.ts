@@ -71,7 +71,7 @@ const issueLines = (issues: readonly Issue[]): string[] =>
  * Validate a configuration value: one `cluster`, or a `clusters` list with shared defaults.
  * Throws ConfigError listing every problem, each naming its field.
  */
-export function validateClusterSet(value: unknown, source = 'config'): ClusterSet {
+export function validateClusterSet(value: unknown, source = 'config', deploymentRegion?: string): ClusterSet {
   if (!isPlainObject(value) || !('clusters' in value)) return { kind: 'single', clusters: [{ config: validateConfig(value, source) }] };
   const { clusters, ...shared } = value;
   const lines = new Set<string>();
@@ -124,16 +124,18 @@ export function validateClusterSet(value: unknown, source = 'config'): ClusterSe
       else first.set(e.config.cluster, i);
     });
     // IAM belongs to one partition: the identities read once cannot log in to a cluster of another.
+    // A cluster without a region is in the deployment's (AWS_REGION), when it is known.
     const partitions = new Map<string, number>();
     entries.forEach((e, i) => {
-      if (e.config.region === undefined) return;
-      const p = partitionOfRegion(e.config.region);
+      const region = e.config.region ?? deploymentRegion;
+      if (region === undefined) return;
+      const p = partitionOfRegion(region);
       if (!partitions.has(p)) partitions.set(p, i);
     });
     if (partitions.size > 1) {
       const [[p0, i0], [p1, i1]] = [...partitions.entries()] as [[string, number], [string, number]];
       lines.add(
-        `clusters[${i1}].region: ${entries[i1]!.config.region} is in partition ${p1}, clusters[${i0}] in ${p0}; one deployment reads the IAM of one partition`,
+        `clusters[${i1}].region: ${entries[i1]!.config.region ?? `${deploymentRegion} (the deployment's)`} is in partition ${p1}, clusters[${i0}] in ${p0}; one deployment reads the IAM of one partition`,
       );
     }
   }
@@ -142,13 +144,13 @@ export function validateClusterSet(value: unknown, source = 'config'): ClusterSe
 }
 
 /** Parse YAML or JSON text and validate it as one cluster or a list of clusters. */
-export function parseClusterSetText(text: string, source = 'config'): ClusterSet {
-  return validateClusterSet(parseConfigValue(text, source), source);
+export function parseClusterSetText(text: string, source = 'config', deploymentRegion?: string): ClusterSet {
+  return validateClusterSet(parseConfigValue(text, source), source, deploymentRegion);
 }
 
 /** Read a config file (one cluster or a list of clusters). */
-export function readClusterSetFile(path: string): ClusterSet {
-  return parseClusterSetText(readConfigFileText(path), path);
+export function readClusterSetFile(path: string, deploymentRegion?: string): ClusterSet {
+  return parseClusterSetText(readConfigFileText(path), path, deploymentRegion);
 }
 
 /**

@@ -116,14 +116,18 @@ async function loadClusters(): Promise<Loaded> {
       parameter = new SsmConfigParameter(tracer.captureAWSv3Client(new SSMClient({ region, maxAttempts: 5 })), source.name);
     }
     const { text, version } = await parameter.read();
-    const loaded = settle(parseClusterSetText(text, `SSM parameter ${source.name}`));
+    const loaded = settle(parseClusterSetText(text, `SSM parameter ${source.name}`, process.env.AWS_REGION));
     logger.debug('configuration read', { parameter: source.name, version });
     return loaded;
   }
   // The bundled file and the environment cannot change during the container's life: read once.
   const key = JSON.stringify(source);
   if (fixed?.source !== key) {
-    fixed = { source: key, loaded: settle(source.kind === 'inline' ? parseClusterSetText(source.text, 'SYNCER_CONFIG') : readClusterSetFile(source.path)) };
+    const region = process.env.AWS_REGION;
+    fixed = {
+      source: key,
+      loaded: settle(source.kind === 'inline' ? parseClusterSetText(source.text, 'SYNCER_CONFIG', region) : readClusterSetFile(source.path, region)),
+    };
   }
   return fixed.loaded;
 }

@@ -9,7 +9,7 @@
 import { formatEntriesReport, planEntriesRestore, planEntriesSync, type AuthenticationMode, type EntriesPlan } from '../core/access-entries.js';
 import type { SyncPolicy } from '../core/policy.js';
 import { ClusterAccessError, ConfigError, GuardRefusedError, InputError } from '../errors.js';
-import { recordEntriesRun, type Trigger } from './observe.js';
+import { entriesChangeNotice, publishChange, recordEntriesRun, type Trigger } from './observe.js';
 import {
   noMetrics,
   type AccessEntryStore,
@@ -21,6 +21,7 @@ import {
   type IamDirectory,
   type Log,
   type Metrics,
+  type Notifier,
 } from './ports.js';
 
 export interface EntriesDeps {
@@ -32,6 +33,8 @@ export interface EntriesDeps {
   log: Log;
   /** Where run outcomes, refusals and counts go (default: nowhere). */
   metrics?: Metrics;
+  /** Told about every applied sync, when set. */
+  notifier?: Notifier;
 }
 
 export type EntriesOutcome = 'unchanged' | 'planned' | 'refused' | 'applied';
@@ -147,6 +150,9 @@ export async function syncAccessEntries(deps: EntriesDeps, req: EntriesSyncReque
   try {
     const result = await syncEntriesOnce(deps, req);
     recordEntriesRun(deps.metrics ?? noMetrics, { ...run, result });
+    if (result.outcome === 'applied') {
+      await publishChange(deps, run.cluster, () => entriesChangeNotice({ ...run, eventIds: req.eventIds ?? [], result }));
+    }
     return result;
   } catch (err) {
     recordEntriesRun(deps.metrics ?? noMetrics, { ...run, error: err });

@@ -7,7 +7,7 @@
 import { GuardRefusedError } from '../errors.js';
 import { summarize } from '../core/diff.js';
 import type { EntryChange } from '../core/types.js';
-import type { Clock, Dimensions, Metrics, Notice } from './ports.js';
+import { noMetrics, type Clock, type Dimensions, type Log, type Metrics, type Notice, type Notifier } from './ports.js';
 import type { Outcome, PlannedChange, WriteResult } from './write-loop.js';
 
 /** What started a run. `iam` and `schedule` are automatic: nobody reads their reply. */
@@ -130,6 +130,20 @@ export function recordRun(
   }
 }
 
+/**
+ * Publish the notice of an applied change, when a notifier is set. The change is in the cluster
+ * and in the logs: a lost notice is a warning and a metric, and must not fail (and retry) the run.
+ */
+export async function publishChange(deps: { notifier?: Notifier; log: Log; metrics?: Metrics }, cluster: string, make: () => Notice): Promise<void> {
+  if (!deps.notifier) return;
+  try {
+    await deps.notifier.publish(make());
+  } catch (err) {
+    deps.log.warn('could not publish the change notice', { cluster, error: (err as Error).message });
+    (deps.metrics ?? noMetrics).add(METRIC.notificationFailed, 'Count', 1, byCluster(cluster));
+  }
+}
+
 /** SNS accepts 256 KiB per message; stay well below it, subject and envelope included. */
 export const NOTICE_MAX_BODY_BYTES = 200_000;
 const SUBJECT_MAX = 100;
@@ -152,23 +166,64 @@ export function changeNotice(input: { operation: Operation; cluster: string; tri
     identitiesRemoved: identities.removed,
   };
   const what = input.operation === 'restore' ? 'restored' : result.outcome;
-  const subject = `aws-auth-syncer: aws-auth ${what} on ${input.cluster} (+${summary.entriesAdded} -${summary.entriesRemoved} ~${summary.entriesUpdated})`
-    // SNS subjects: printable ASCII, one line.
-    .replace(/[^\x20-\x7e]/g, '?')
-    .slice(0, SUBJECT_MAX);
-  const base = {
-    cluster: input.cluster,
-    operation: input.operation,
-    outcome: result.outcome,
-    trigger: input.trigger,
-    eventIds: input.eventIds,
-    backupKey: result.backupKey,
-    resourceVersion: result.resourceVersion,
-    summary,
-  };
+  return notice({
+    subject: `aws-auth-syncer: aws-auth ${what} on ${input.cluster} (+${summary.entriesAdded} -${summary.entriesRemoved} ~${summary.entriesUpdated})`,
+    base: {
+      cluster: input.cluster,
+      operation: input.operation,
+      outcome: result.outcome,
+      trigger: input.trigger,
+      eventIds: input.eventIds,
+      backupKey: result.backupKey,
+      resourceVersion: result.resourceVersion,
+      summary,
+    },
+    report: result.plan.report,
+  });
+}
+
+/** The notice of applied access-entry calls (target access-entries): the same shape, its own summary. */
+export function entriesChangeNotice(input: {
+  operation: Operation;
+  cluster: string;
+  trigger: Trigger;
+  eventIds: readonly string[];
+  result: { outcome: string; applied: number; backupKey?: string; report: readonly string[]; plan: { summary: EntriesSummary } };
+}): Notice {
+  const { result } = input;
+  const s = result.plan.summary;
+  const what = input.operation === 'restore' ? 'restored' : 'changed';
+  return notice({
+    subject: `aws-auth-syncer: access entries ${what} on ${input.cluster} (+${s.create} -${s.delete} ~${s.update + s.recreate})`,
+    base: {
+      cluster: input.cluster,
+      target: 'access-entries',
+      operation: input.operation,
+      outcome: result.outcome,
+      trigger: input.trigger,
+      eventIds: input.eventIds,
+      backupKey: result.backupKey,
+      calls: result.applied,
+      summary: {
+        entriesAdded: s.create,
+        entriesRemoved: s.delete,
+        entriesUpdated: s.update + s.recreate,
+        identitiesAdded: s.identitiesAdded,
+        identitiesRemoved: s.identitiesRemoved,
+      },
+    },
+    report: result.report,
+  });
+}
+
+type EntriesSummary = { create: number; delete: number; update: number; recreate: number; identitiesAdded: number; identitiesRemoved: number };
+
+function notice(n: { subject: string; base: Record<string, unknown>; report: readonly string[] }): Notice {
+  // SNS subjects: printable ASCII, one line.
+  const subject = n.subject.replace(/[^\x20-\x7e]/g, '?').slice(0, SUBJECT_MAX);
   // Keep the longest prefix of the diff that fits: each line costs its JSON text plus the
   // indentation, comma and newline of the pretty-printed array.
-  const report = result.plan.report;
+  const { base, report } = n;
   let budget = NOTICE_MAX_BODY_BYTES - Buffer.byteLength(JSON.stringify({ ...base, diff: [], diffLinesOmitted: report.length }, null, 2), 'utf8');
   let kept = 0;
   for (const line of report) {

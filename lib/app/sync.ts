@@ -8,7 +8,7 @@ import { planSync } from '../core/plan.js';
 import type { SyncPolicy } from '../core/policy.js';
 import type { Conflict, IamSnapshot, Warning } from '../core/types.js';
 import { ConfigError } from '../errors.js';
-import { byCluster, changeNotice, METRIC, recordRun, stopwatch, type Trigger } from './observe.js';
+import { byCluster, changeNotice, METRIC, publishChange, recordRun, stopwatch, type Trigger } from './observe.js';
 import { noMetrics, type AccessEntryStore, type ClusterInfo, type IamDirectory, type Notifier } from './ports.js';
 import { planBackupWrite, type WriteLoopDeps, type WriteResult } from './write-loop.js';
 
@@ -74,14 +74,8 @@ export async function syncAwsAuth(deps: SyncDeps, req: SyncRequest): Promise<Syn
     throw err;
   }
   recordRun(metrics, { ...run, result });
-  if (deps.notifier && (result.outcome === 'created' || result.outcome === 'replaced')) {
-    try {
-      await deps.notifier.publish(changeNotice({ ...run, eventIds: req.eventIds ?? [], result }));
-    } catch (err) {
-      // The change is in the cluster and in the logs; a lost notice must not fail (and retry) the run.
-      deps.log.warn('could not publish the change notice', { cluster, error: (err as Error).message });
-      metrics.add(METRIC.notificationFailed, 'Count', 1, byCluster(cluster));
-    }
+  if (result.outcome === 'created' || result.outcome === 'replaced') {
+    await publishChange({ ...deps, metrics }, cluster, () => changeNotice({ ...run, eventIds: req.eventIds ?? [], result }));
   }
   return result;
 }

@@ -41,6 +41,11 @@ export interface MapKeyView {
   entries: EntryView[];
   /** Where the top-level items lie in the text, when it can be spliced. */
   layout?: SeqLayout;
+  /**
+   * Unsure keys: the identities (keys) its entries name, when the YAML reads and only an entry's
+   * other fields are in doubt; absent: it may map anyone.
+   */
+  named?: string[];
 }
 
 export interface AccountsView {
@@ -216,8 +221,41 @@ export function readMapKey(key: MapKey, text: string | undefined, partition: str
         return true;
       }
     });
-    return { key, state: 'unsure', reason: `the syncer cannot be sure to read it as the authenticator does: entry ${i}: ${err.message}`, text, entries: [] };
+    const named = namedIdentities(key, node.items, partition);
+    return {
+      key,
+      state: 'unsure',
+      reason: `the syncer cannot be sure to read it as the authenticator does: entry ${i}: ${err.message}`,
+      text,
+      entries: [],
+      ...(named ? { named } : {}),
+    };
   }
+}
+
+/**
+ * The identities a key's entries name, each entry's ARN read as readEntry reads it; undefined when
+ * one of them cannot be told (its ARN field in doubt, or a userid, which matches by id, not ARN).
+ */
+function namedIdentities(key: MapKey, items: readonly YNode[], partition: string): string[] | undefined {
+  const out: string[] = [];
+  try {
+    for (const item of items) {
+      if (item.kind !== 'map') continue;
+      for (const { key: k, value } of item.pairs) {
+        const field = fieldOf(k.value as string, key);
+        if (field === 'userid') return undefined;
+        if (field !== ARN_FIELD[key]) continue;
+        const target = readEntryArn(stringField(value, field), partition);
+        if (target.kind === 'unsure') return undefined;
+        if (target.kind === 'identity') out.push(target.identity.key);
+      }
+    }
+  } catch (err) {
+    if (err instanceof Unsure) return undefined;
+    throw err;
+  }
+  return out;
 }
 
 function readAccounts(text: string | undefined): AccountsView {

@@ -4,13 +4,13 @@
  * Trust follows who can change the input. Config (group and role mappings) is reviewed code: its
  * groups and usernames are taken as they are. Tags can be set by anyone allowed `iam:Tag*`, so
  * what a tag may grant is limited by config: groups only within `tags.allowedGroups`
- * (`system:masters` only when listed as such; never a node or reserved group), and a username
+ * (`system:masters` and the syncer's own group only when listed as such; never a node or reserved group), and a username
  * only when it cannot impersonate anyone (no bare `{{SessionName}}`, no other principal's ARN or
  * role name, no reserved prefix, not already used by another entry). A refused tag username falls
  * back to the default template; a principal left with no allowed group is not mapped.
  */
 import { identityOfPrincipal, type Identity } from './identity.js';
-import { groupProblem, RESERVED_TAG_USERNAME_PREFIXES, sortedUnique, splitGroups, usernameProblem } from './names.js';
+import { groupProblem, PRIVILEGED_GROUPS, RESERVED_TAG_USERNAME_PREFIXES, sortedUnique, splitGroups, usernameProblem } from './names.js';
 import { compileUsername, globToRegExp, type AccessPolicyConfig, type SyncPolicy, type UsernameVars } from './policy.js';
 import type { AccessPolicyGrant, IamRole, IamSnapshot, MapKey, Mapping, Warning } from './types.js';
 
@@ -110,7 +110,7 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
     for (const g of splitGroups(value)) {
       const problem = problemOf(g);
       if (problem) warnings.push({ code: 'bad-group', message: `${arn}: dropped ${problem}`, arn });
-      else if (!allowed.some((a) => a.literal === g || (g !== 'system:masters' && a.re.test(g)))) {
+      else if (!allowed.some((a) => a.literal === g || (!PRIVILEGED_GROUPS.includes(g) && a.re.test(g)))) {
         warnings.push({ code: 'tag-group-not-allowed', message: `${arn}: tag group ${JSON.stringify(g)} is not in tags.allowedGroups; not granted`, arn });
       } else out.push(g);
     }
@@ -307,8 +307,56 @@ export function tagUsernameProblem(
     const other = identityOfPrincipal(name.replace(/\{\{[A-Za-z]+\}\}/g, 'x1'));
     if (!other || other.key !== self.key) return 'it is shaped like the ARN of another principal';
   }
-  for (const [id, used] of chosen) if (id !== self.key && used === name) return 'another mapping already uses it';
-  const used = inUse?.get(name);
-  if (used !== undefined && used.id !== self.key) return `an entry the syncer does not own (${used.where}) already uses it`;
+  // A template stands for every name it can render to: whoever picks the session name picks
+  // the rest, so `user:{{SessionName}}` with session "alice" is `user:alice`.
+  for (const [id, used] of chosen) if (id !== self.key && usernamesMayMeet(name, used)) return `another mapping's username (${used}) can be the same`;
+  if (inUse) {
+    for (const [used, where] of inUse) {
+      if (where.id !== self.key && usernamesMayMeet(name, used))
+        return `an entry the syncer does not own (${where.where}) uses ${used}, which it can be the same as`;
+    }
+  }
   return undefined;
+}
+
+/** A `{{…}}` the authenticator fills in at login (the session name, the access key id…). */
+const LOGIN_VARIABLE = /\{\{[A-Za-z0-9]+\}\}/;
+const patterns = new Map<string, RegExp>();
+/** Every name a username renders to, as a regular expression (each variable: any text). */
+function patternOf(name: string): RegExp {
+  let re = patterns.get(name);
+  if (!re) {
+    const body = name
+      .split(new RegExp(LOGIN_VARIABLE.source, 'g'))
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.+');
+    patterns.set(name, (re = new RegExp(`^${body}$`, 's')));
+  }
+  return re;
+}
+
+/**
+ * Whether two usernames can be the same name at login. Two templates are compared by their fixed
+ * ends (the text before the first and after the last variable): when neither pair rules it out,
+ * they may meet — an over-approximation, on the safe side (the tag's username is then refused).
+ */
+export function usernamesMayMeet(a: string, b: string): boolean {
+  // Cheap first: every name either can render to starts with its text before the first "{{".
+  const ia = a.indexOf('{{');
+  const ib = b.indexOf('{{');
+  const fa = ia === -1 ? a : a.slice(0, ia);
+  const fb = ib === -1 ? b : b.slice(0, ib);
+  if (!(fa.startsWith(fb) || fb.startsWith(fa))) return false;
+  const va = LOGIN_VARIABLE.test(a);
+  const vb = LOGIN_VARIABLE.test(b);
+  if (!va && !vb) return a === b;
+  if (!vb) return patternOf(a).test(b);
+  if (!va) return patternOf(b).test(a);
+  const ends = (n: string): [string, string] => {
+    const parts = n.split(new RegExp(LOGIN_VARIABLE.source, 'g'));
+    return [parts[0]!, parts[parts.length - 1]!];
+  };
+  const [pa, sa] = ends(a);
+  const [pb, sb] = ends(b);
+  return (pa.startsWith(pb) || pb.startsWith(pa)) && (sa.endsWith(sb) || sb.endsWith(sa));
 }

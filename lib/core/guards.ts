@@ -39,6 +39,11 @@ export interface Guard {
   check(ctx: GuardContext): string | undefined;
 }
 
+/** Map keys the syncer cannot be sure to read as the authenticator does (a broken key maps nobody). */
+const unsureKeys = (view: AwsAuthView) => [view.mapRoles, view.mapUsers].filter((k) => k.state === 'unsure');
+/** Outcomes without a mapping of their own (mapAccounts gives a username and no groups). */
+const UNMAPPED = new Set(['none', 'account']);
+
 /** Identities by the ARN their entries use, at most `max` of them. */
 const list = (ctx: GuardContext, ids: Iterable<string>, max = 5): string => {
   const all = [...ids].map((id) => arnOf(ctx.before, id) ?? arnOf(ctx.after, id) ?? id);
@@ -65,11 +70,54 @@ function changed(ctx: GuardContext, ids: Iterable<string>, pick: (id: string, v:
 export const GUARDS: readonly Guard[] = [
   {
     code: 'current-unreadable',
-    applies: { sync: 'waivable' },
+    applies: { sync: 'waivable', restore: 'waivable' },
     check: (ctx) => {
+      if (ctx.kind === 'restore') {
+        // A restore replaces the keys. One the syncer cannot read may map anyone: who loses access
+        // by replacing it is hidden from every other guard. (A broken key maps nobody.)
+        const replaced = unsureKeys(ctx.beforeView).filter((k) => ctx.afterView[k.key].text !== k.text);
+        if (replaced.length === 0) return undefined;
+        return `the restore would replace keys the syncer cannot read (${replaced.map((k) => `${k.key}: ${k.reason}`).join('; ')}): who would lose access by that cannot be judged; restore with force to put the backup back anyway`;
+      }
       const blocking = viewProblems(ctx.beforeView).filter((p) => p.blocking);
       if (blocking.length === 0) return undefined;
       return `the current aws-auth has keys the syncer will not rewrite (${blocking.map((p) => `${p.key}: ${p.reason}`).join('; ')}); fix them by hand, or run with force to sync the other keys and keep these byte for byte`;
+    },
+  },
+  {
+    // With force, a key the syncer cannot read is kept byte for byte and its entries are hidden
+    // from the guards, yet the authenticator still reads it: mapRoles first, then mapUsers, for
+    // any identity. Two ways that hidden key could take access the guards think is safe:
+    code: 'hidden-by-unreadable',
+    applies: { sync: 'never' },
+    check: (ctx) => {
+      const ids = identities(ctx);
+      const { mapRoles, mapUsers } = ctx.beforeView;
+      // The identities a hidden key may map: those its entries name when only an entry's other
+      // fields are in doubt, anyone when its YAML is.
+      const mayHide = (named: readonly string[] | undefined) => (id: string) => named === undefined || named.includes(id);
+      if (mapRoles.state === 'unsure') {
+        // …mapRoles may shadow an identity the guards count as an admin through mapUsers: when
+        // someone loses system:masters, an admin it cannot hide must certainly remain.
+        const lost = changed(ctx, ids, (id, v) => hasGroup(ctx.before[v], id, 'system:masters', 'possibly'));
+        const hidden = mayHide(mapRoles.named);
+        const remains = AUTHENTICATOR_VERSIONS.every((v) => ids.some((id) => !hidden(id) && hasGroup(ctx.after[v], id, 'system:masters', 'certainly')));
+        if (lost.length && !remains)
+          return `mapRoles cannot be read and the authenticator looks there first, so the admins the guards see may not be the real ones: nobody may lose system:masters while it stays (${list(ctx, lost)}) unless an admin it cannot hide remains; fix mapRoles by hand`;
+      }
+      if (mapUsers.state === 'unsure') {
+        // …a new mapRoles entry would override whatever the unreadable mapUsers maps for that
+        // identity (a node, the syncer, an admin), unseen.
+        const hidden = mayHide(mapUsers.named);
+        const added = ids.filter(
+          (id) =>
+            hidden(id) &&
+            AUTHENTICATOR_VERSIONS.some((v) => UNMAPPED.has(outcomeOf(ctx.before[v], id).kind) && !UNMAPPED.has(outcomeOf(ctx.after[v], id).kind)),
+        );
+        if (added.length)
+          return `mapUsers cannot be read: a new mapRoles entry would override whatever it maps for the same identity (${list(ctx, added)}), unseen by the node, admin and self guards; fix mapUsers by hand`;
+      }
+      return undefined;
     },
   },
   {

@@ -17,6 +17,12 @@ export const RESERVED_TAG_USERNAME_PREFIXES = ['system:', 'eks:', 'aws:', 'amazo
 export const NODE_GROUPS = ['system:nodes', 'system:bootstrappers'];
 /** The one reserved group the syncer may grant (cluster admin, as in most aws-auth files). */
 export const ALLOWED_RESERVED_GROUPS = ['system:masters'];
+/**
+ * Groups a tag may grant only when `tags.allowedGroups` names them literally (no glob covers
+ * them): cluster admin, and the syncer's own group (deploy/rbac.yaml lets it update aws-auth,
+ * so whoever holds it can write themselves system:masters).
+ */
+export const PRIVILEGED_GROUPS = ['system:masters', 'aws-auth-syncer'];
 
 /** Why a username is refused, or undefined when it is fine. */
 export function usernameProblem(name: string): string | undefined {

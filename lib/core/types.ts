@@ -94,6 +94,7 @@ export interface Warning {
 
 export type RefusalCode =
   | 'current-unreadable'
+  | 'hidden-by-unreadable'
   | 'backup-unreadable'
   | 'render-roundtrip'
   | 'too-many-removals'

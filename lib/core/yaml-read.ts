@@ -95,6 +95,8 @@ const unsure = (line: number, why: string): Refuse => new Refuse(`line ${line + 
 const broken = (line: number, why: string): Refuse => new Refuse(`line ${line + 1}: ${why}`, true);
 
 const MAX_DEPTH = 32;
+/** How far after its start go-yaml v2 still takes a ":" as a key's (scannerc.go: 1024). */
+const SIMPLE_KEY_REACH = 1024;
 /**
  * Most nodes one key may hold. A 1 MiB aws-auth holds ~10,000 entries of ~8 nodes each; half a
  * million one-character items would cost most of a gigabyte to hold, for nothing an operator
@@ -355,6 +357,7 @@ class Reader {
       const line = this.current()!;
       const keyEnd = this.keyEnd(at, line);
       if (keyEnd === undefined) throw unsure(this.li, 'expected "key: value" in a mapping');
+      this.simpleKeyReach(at, keyEnd.colon);
       const key = this.keyScalar(at, keyEnd.colon, line);
       if (seen.has(key.value as string)) throw unsure(this.li, `duplicate key ${quoted(key.value as string)}`);
       seen.add(key.value as string);
@@ -415,6 +418,20 @@ class Reader {
       if (ch === 0x3a && isBlankOrEnd(this.text.charCodeAt(i + 1))) return { colon: i };
     }
     return undefined;
+  }
+
+  /**
+   * go-yaml v2 takes a ":" as the end of a key only while the key is "possible": on the line it
+   * started on, and at most 1,024 characters on (scannerc.go, yaml_parser_stale_simple_keys);
+   * past that the key fails (block) or the ":" is not a key's (flow), and the authenticator reads
+   * nothing from the whole key. Code units, not characters: stricter on astral characters, which
+   * is the safe side (unsure, never a wrong reading).
+   */
+  private simpleKeyReach(keyStart: number, colon: number): void {
+    if (colon - keyStart > SIMPLE_KEY_REACH) throw unsure(this.li, `a mapping key whose ":" comes more than ${SIMPLE_KEY_REACH} characters after its start`);
+    for (let i = keyStart; i < colon; i++) {
+      if (this.text.charCodeAt(i) === 0x0a) throw unsure(this.li, 'a mapping key whose ":" is on a later line');
+    }
   }
 
   private keyScalar(at: number, colon: number, line: Line): YScalar {
@@ -633,6 +650,7 @@ class Reader {
       }
       if (c === 0x5b || c === 0x7b || c === 0x3f || c === 0x2c || c === 0x3a)
         throw unsure(this.li, `unexpected ${JSON.stringify(this.text[cursor.pos])} as a flow mapping key`);
+      const keyStart = cursor.pos;
       const key = this.flowScalar(cursor);
       if (typeof key.value !== 'string') throw unsure(this.li, `a mapping key that is not a string (${quoted(key.source)})`);
       if (key.value === '<<') throw unsure(this.li, 'a "<<" (merge) key');
@@ -640,6 +658,7 @@ class Reader {
       seen.add(key.value);
       this.flowSpace(cursor, parent);
       if (this.text.charCodeAt(cursor.pos) !== 0x3a) throw unsure(this.li, 'a flow mapping key without ": value"');
+      this.simpleKeyReach(keyStart, cursor.pos);
       cursor.pos++;
       // A plain key needs a space after its ":" in YAML; a quoted (JSON) key does not.
       if (key.style === 'plain' && !isBlankOrEnd(this.text.charCodeAt(cursor.pos))) throw unsure(this.li, 'no space after ":"');

@@ -21,7 +21,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { CreateClusterCommand, ListAccessEntriesCommand } from '@aws-sdk/client-eks';
-import { CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { METRIC } from '../../lib/app/observe.js';
 import { FLEET_METRIC } from '../../lib/app/fleet-metrics.js';
 import type { FleetCluster } from '../../lib/app/fleet.js';
@@ -340,7 +341,15 @@ describe('a list mixing targets', () => {
     );
   };
 
+  let noticesUrl: string;
   beforeAll(async () => {
+    // Change notices on (notifyChanges): moto SNS → an SQS queue read back.
+    const sns = new SNSClient({ region: s.region, endpoint: s.motoEndpoint, credentials: admin });
+    const topicArn = (await sns.send(new CreateTopicCommand({ Name: `${run}-changes` }))).TopicArn!;
+    noticesUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `${run}-notices` }))).QueueUrl!;
+    const noticesArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: noticesUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+    await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: noticesArn, Attributes: { RawMessageDelivery: 'true' } }));
+    process.env.SYNCER_CHANGE_TOPIC_ARN = topicArn;
     await clients().eks.send(
       new CreateClusterCommand({
         name: E,
@@ -397,6 +406,20 @@ describe('a list mixing targets', () => {
     expect(await backupsOf(E)).toEqual([backupKey]);
     expect(points(emfOf(ran.lines), 'SyncReplaced').map((p) => p.dims)).toEqual([{ service: 'aws-auth-syncer', cluster: E, trigger: 'iam' }]);
     expect(points(emfOf(ran.lines), METRIC.entriesAdded).map((p) => p.value)).toEqual([2]);
+    // its change notice, as SNS delivers it
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: noticesUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 2 }));
+    const notices = (got.Messages ?? []).map((m) => JSON.parse(m.Body!));
+    expect(notices).toEqual([
+      expect.objectContaining({
+        cluster: E,
+        target: 'access-entries',
+        outcome: 'applied',
+        trigger: 'iam',
+        backupKey,
+        summary: expect.objectContaining({ entriesAdded: 2, identitiesAdded: 2 }),
+      }),
+    ]);
+    expect(notices[0].diff.join('\n')).toContain(arnOf(`${run}-alice`));
     // The same message again (SQS redelivers): nothing left to do.
     const again = await captureStdout(() => cluster({ Records: [queued[E]] }));
     expect(again.result.clusters).toEqual([expect.objectContaining({ cluster: E, outcome: 'unchanged' })]);

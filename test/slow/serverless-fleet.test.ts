@@ -255,11 +255,23 @@ describe('each role reaches the listed clusters and no further', () => {
     for (const role of ['SyncRole', 'RestoreRole', 'ClusterRole']) {
       expect([role, fleet.resourcesFor(role, 'eks:DescribeCluster')]).toEqual([role, local]);
       expect([role, fleet.resourcesFor(role, 'sts:AssumeRole')]).toEqual([role, [MEMBER_ROLE]]);
-      // access entries (each cluster of a list may be on target access-entries): the listed clusters' own
-      for (const a of ['eks:ListAccessEntries', 'eks:CreateAccessEntry']) expect([role, a, fleet.resourcesFor(role, a)]).toEqual([role, a, local]);
-      for (const a of ['eks:DeleteAccessEntry', 'eks:AssociateAccessPolicy', 'eks:TagResource'])
+      // every role reads the access entries of this account's listed clusters
+      expect([role, fleet.resourcesFor(role, 'eks:ListAccessEntries')]).toEqual([role, local]);
+      for (const a of ['eks:DescribeAccessEntry', 'eks:ListAssociatedAccessPolicies'])
         expect([role, a, fleet.resourcesFor(role, a)]).toEqual([role, a, entries]);
     }
+    // writes: only on the cluster whose target is access-entries (example-staging), only by the
+    // roles that write with a list (the sync function only plans)
+    const staging = config.clusters.find((c) => c.config.target === 'access-entries')!;
+    expect(staging.config.cluster).toBe('example-staging');
+    const stagingArn = sub(`arn:\${AWS::Partition}:eks:${staging.config.region}:\${AWS::AccountId}:cluster/example-staging`);
+    const stagingEntries = sub(`arn:\${AWS::Partition}:eks:${staging.config.region}:\${AWS::AccountId}:access-entry/example-staging/*`);
+    for (const role of ['RestoreRole', 'ClusterRole']) {
+      expect([role, fleet.resourcesFor(role, 'eks:CreateAccessEntry')]).toEqual([role, [stagingArn]]);
+      for (const a of ['eks:UpdateAccessEntry', 'eks:DeleteAccessEntry', 'eks:AssociateAccessPolicy', 'eks:DisassociateAccessPolicy', 'eks:TagResource'])
+        expect([role, a, fleet.resourcesFor(role, a)]).toEqual([role, a, [stagingEntries]]);
+    }
+    expect(fleet.actions('SyncRole').filter((a) => /^eks:(Create|Update|Delete|Associate|Disassociate|Tag)/.test(a))).toEqual([]);
     expect(fleet.actions('BackupsRole').filter((a) => a.startsWith('eks:') || a.startsWith('sts:'))).toEqual([]);
   });
 
@@ -516,6 +528,12 @@ describe('deploy/clusters.cjs refuses at package time what it cannot scope', () 
     [{ clusters: [{ cluster: 'a' }, { cluster: 'a' }] }, 'config file c.yaml: clusters[1].cluster a is listed twice'],
     [{ clusters: [{ cluster: 'a', roleArn: 'nope' }] }, 'config file c.yaml: clusters[0].roleArn must be an IAM role ARN'],
     [{ clusters: Array.from({ length: 26 }, (_, i) => ({ cluster: `c${i}` })) }, /lists 26 clusters; one stack serves at most 25/],
+    // the cluster without a region is in the stack's (us-east-1)
+    [
+      { clusters: [{ cluster: 'a' }, { cluster: 'b', region: 'cn-north-1' }] },
+      'config file c.yaml: its clusters are in more than one partition (aws, aws-cn): one deployment reads the IAM of one partition',
+    ],
+    [{ clusters: [{ cluster: 'a', target: 'configmap' }] }, 'config file c.yaml: clusters[0].target must be one of aws-auth, access-entries'],
   ])('%j', (doc, message) => {
     expect(MAX_CLUSTERS).toBe(25);
     expect(() => clustersOf(doc, 'c.yaml', 'us-east-1')).toThrow(message);

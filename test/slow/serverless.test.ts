@@ -345,27 +345,31 @@ describe('serverless package (offline, default params)', () => {
       expect(actionsOf('SyncRole').filter((a) => a.startsWith('iam:'))).toEqual(['iam:GetAccountAuthorizationDetails']);
     });
 
-    it("describes one cluster only: the config file's cluster in its region; access entries of that cluster only", () => {
+    it("describes one cluster only: the config file's cluster in its region; reads its access entries, writes none (target aws-auth)", () => {
       const config = parseYaml(readFileSync(join(ROOT, EXAMPLE_CONFIG), 'utf8')) as Cfn;
+      expect(config.target ?? 'aws-auth').toBe('aws-auth');
       const expected = { 'Fn::Sub': `arn:\${AWS::Partition}:eks:${config.region}:\${AWS::AccountId}:cluster/${config.cluster}` };
       const entries = { 'Fn::Sub': `arn:\${AWS::Partition}:eks:${config.region}:\${AWS::AccountId}:access-entry/${config.cluster}/*` };
-      const onEntries = [
-        'eks:AssociateAccessPolicy',
-        'eks:DeleteAccessEntry',
-        'eks:DescribeAccessEntry',
-        'eks:DisassociateAccessPolicy',
-        'eks:ListAssociatedAccessPolicies',
-        'eks:TagResource',
+      const reads = ['eks:DescribeAccessEntry', 'eks:ListAssociatedAccessPolicies'];
+      const writes = [
+        'eks:CreateAccessEntry',
         'eks:UpdateAccessEntry',
+        'eks:DeleteAccessEntry',
+        'eks:AssociateAccessPolicy',
+        'eks:DisassociateAccessPolicy',
+        'eks:TagResource',
       ];
       for (const role of ['SyncRole', 'RestoreRole']) {
-        for (const a of ['eks:DescribeCluster', 'eks:ListAccessEntries', 'eks:CreateAccessEntry']) expect([a, resourcesFor(role, a)]).toEqual([a, [expected]]);
-        for (const a of onEntries) expect([a, resourcesFor(role, a)]).toEqual([a, [entries]]);
+        for (const a of ['eks:DescribeCluster', 'eks:ListAccessEntries']) expect([a, resourcesFor(role, a)]).toEqual([a, [expected]]);
+        for (const a of reads) expect([a, resourcesFor(role, a)]).toEqual([a, [entries]]);
         expect(
           actionsOf(role)
             .filter((a) => a.startsWith('eks:'))
             .sort(),
-        ).toEqual(['eks:CreateAccessEntry', 'eks:DescribeCluster', 'eks:ListAccessEntries', ...onEntries].sort());
+        ).toEqual(['eks:DescribeCluster', 'eks:ListAccessEntries', ...reads].sort());
+        // and the writes are denied outright: a target switched without a redeploy fails loudly
+        const denied = iamStatements().filter((s) => s.role === role && s.Effect === 'Deny' && s.Resource.includes('*'));
+        expect([role, denied.flatMap((s) => s.Action).sort()]).toEqual([role, [...writes].sort()]);
       }
       expect(actionsOf('BackupsRole').filter((a) => a.startsWith('eks:'))).toEqual([]);
     });

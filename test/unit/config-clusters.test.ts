@@ -104,6 +104,18 @@ describe('config: one cluster or a list of clusters', () => {
     expect((err as Error).message).toBe(`invalid test.yaml:\n  ${lines.join('\n  ')}`);
   });
 
+  test("a cluster without a region is in the deployment's region (AWS_REGION), also for the one-partition rule", () => {
+    const text = 'clusters: [{cluster: a}, {cluster: b, region: cn-north-1}]';
+    expect(() => parseClusterSetText(text, 'test.yaml', 'us-east-1')).toThrow(
+      'invalid test.yaml:\n  clusters[1].region: cn-north-1 is in partition aws-cn, clusters[0] in aws; one deployment reads the IAM of one partition',
+    );
+    expect(() => parseClusterSetText('clusters: [{cluster: a, region: cn-north-1}, {cluster: b}]', 'test.yaml', 'us-east-1')).toThrow(
+      "clusters[1].region: us-east-1 (the deployment's) is in partition aws, clusters[0] in aws-cn",
+    );
+    // in a China region, both are in aws-cn
+    expect(parseClusterSetText(text, 'test.yaml', 'cn-northwest-1').clusters).toHaveLength(2);
+  });
+
   test('pickCluster: a one-cluster config needs no name; a list needs one of its names', () => {
     const single = validateClusterSet({ cluster: 'demo' });
     expect(pickCluster(single).config.cluster).toBe('demo');

@@ -8,6 +8,7 @@ import { syncAwsAuth, type SyncDeps } from '../../../lib/app/sync.js';
 import { restoreAwsAuth } from '../../../lib/app/restore.js';
 import {
   changeNotice,
+  entriesChangeNotice,
   identityCounts,
   METRIC,
   NOTICE_MAX_BODY_BYTES,
@@ -365,6 +366,33 @@ describe('change notices', () => {
     expect(Buffer.byteLength(n.body, 'utf8')).toBeLessThanOrEqual(NOTICE_MAX_BODY_BYTES);
     const body = JSON.parse(n.body);
     expect(body.diff.length).toBeGreaterThan(1000);
+    expect(body.diff.length + body.diffLinesOmitted).toBe(20000);
+    expect(body.diff).toEqual(report.slice(0, body.diff.length));
+  });
+
+  test('access entries: the same notice shape with the target, the calls made and the entry counts; the diff kept within the budget', () => {
+    const report = Array.from({ length: 20000 }, (_, i) => `+ CreateAccessEntry arn:aws:iam::111122223333:user/u${i} ${'x'.repeat(40)}`);
+    const summary = { create: 3, delete: 1, update: 2, recreate: 1, identitiesAdded: 3, identitiesRemoved: 1 };
+    const n = entriesChangeNotice({
+      operation: 'sync',
+      cluster: 'prod',
+      trigger: 'iam',
+      eventIds: ['e1'],
+      result: { outcome: 'applied', applied: 9, backupKey: 'b/prod/1', report, plan: { summary } },
+    });
+    expect(n.subject).toBe('aws-auth-syncer: access entries changed on prod (+3 -1 ~3)');
+    expect(Buffer.byteLength(n.body, 'utf8')).toBeLessThanOrEqual(NOTICE_MAX_BODY_BYTES);
+    const body = JSON.parse(n.body);
+    expect(body).toMatchObject({
+      cluster: 'prod',
+      target: 'access-entries',
+      outcome: 'applied',
+      trigger: 'iam',
+      eventIds: ['e1'],
+      backupKey: 'b/prod/1',
+      calls: 9,
+      summary: { entriesAdded: 3, entriesRemoved: 1, entriesUpdated: 3, identitiesAdded: 3, identitiesRemoved: 1 },
+    });
     expect(body.diff.length + body.diffLinesOmitted).toBe(20000);
     expect(body.diff).toEqual(report.slice(0, body.diff.length));
   });

@@ -8,7 +8,10 @@ import { afterAll, afterEach, beforeEach, describe, expect, test } from '@jest/g
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeClusterCommand, EKSClient, ListAccessEntriesCommand } from '@aws-sdk/client-eks';
+import { GetAccountAuthorizationDetailsCommand, IAMClient } from '@aws-sdk/client-iam';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'yaml';
 import { main } from '../../../cli/main.js';
@@ -434,5 +437,68 @@ describe('a config that lists clusters', () => {
     const wrong = await run('backups', '--config', fleetConfig, '--cluster', 'prod');
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toBe('aws-auth-syncer: cluster "prod" is not in the configuration (demo, other)\n');
+  });
+});
+
+describe('migrate on a cluster in another account, aws-auth read through a kubeconfig', () => {
+  const saved = { ...process.env };
+  const [eks, sts, iam] = [mockClient(EKSClient), mockClient(STSClient), mockClient(IAMClient)];
+  const ROLE = 'arn:aws:iam::222233334444:role/aws-auth-syncer-access';
+  afterAll(() => {
+    for (const m of [eks, sts, iam]) m.restore();
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  });
+
+  test('the access entries and the authentication mode are asked of EKS as the cluster role; only aws-auth goes to the kubeconfig', async () => {
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIAOPERATOR00000001',
+      AWS_SECRET_ACCESS_KEY: 's',
+      AWS_REGION: 'us-east-2',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    });
+    const config = file(
+      'member.yaml',
+      JSON.stringify({
+        groupMappings: [{ iamGroup: 'devs', kubernetesGroups: ['dev'] }],
+        backup: { bucket: 'b-1', macKey: 'alias/aws-auth-syncer' },
+        clusters: [{ cluster: 'data', region: 'us-east-2', roleArn: ROLE }],
+      }),
+    );
+    // A kubeconfig whose server answers nothing: reading aws-auth through it fails, after the EKS calls.
+    const kubeconfig = file(
+      'member.kubeconfig',
+      'apiVersion: v1\nkind: Config\nclusters:\n- name: data\n  cluster: {server: "https://127.0.0.1:1"}\nusers:\n- name: me\n  user: {token: t}\ncontexts:\n- name: ctx\n  context: {cluster: data, user: me}\ncurrent-context: ctx\n',
+    );
+    const expiration = new Date(Date.now() + 3600_000);
+    sts
+      .on(AssumeRoleCommand)
+      .resolves({ Credentials: { AccessKeyId: 'ASIAMEMBERROLE000001', SecretAccessKey: 'm', SessionToken: 't', Expiration: expiration } });
+    sts.on(GetCallerIdentityCommand).resolves({ Arn: 'arn:aws:sts::222233334444:assumed-role/aws-auth-syncer-access/aws-auth-syncer-data' });
+    iam.on(GetAccountAuthorizationDetailsCommand).resolves({ UserDetailList: [], RoleDetailList: [], GroupDetailList: [], IsTruncated: false });
+    eks.on(DescribeClusterCommand).resolves({
+      cluster: {
+        name: 'data',
+        arn: 'arn:aws:eks:us-east-2:222233334444:cluster/data',
+        endpoint: 'https://eks.invalid',
+        status: 'ACTIVE',
+        certificateAuthority: { data: Buffer.from('not used').toString('base64') },
+        accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' },
+      },
+    });
+    eks.on(ListAccessEntriesCommand).resolves({ accessEntries: [] });
+
+    const r = await run('migrate', '--config', config, '--cluster', 'data', '--to', 'access-entries', '--kubeconfig', kubeconfig, '--output', 'json');
+    expect(eks.commandCalls(DescribeClusterCommand)).toHaveLength(1);
+    expect(eks.commandCalls(ListAccessEntriesCommand)).toHaveLength(1);
+    // the client those calls went through: the cluster's region, the member role's session
+    // (the mock does not sign, so the credentials are resolved here: that is the AssumeRole)
+    const client = eks.send.getCalls().find((c) => c.args[0] instanceof ListAccessEntriesCommand)!.thisValue as EKSClient;
+    expect([await client.config.region(), (await client.config.credentials()).accessKeyId]).toEqual(['us-east-2', 'ASIAMEMBERROLE000001']);
+    expect(sts.commandCalls(AssumeRoleCommand).map((c) => c.args[0].input.RoleArn)).toEqual([ROLE]);
+    // aws-auth: through the kubeconfig's server (which refuses), named in a one-line error
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/127\.0\.0\.1:1/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -25,6 +25,11 @@ const UNSURE: Record<string, Record<string, string>> = {
   'flow-value-starting-with-colon': { mapRoles: 'in a flow mapping, go-yaml takes the ":" of ":admin" for a value indicator (it cannot read the key)' },
   'go-number-forms': { mapRoles: 'numbers where strings are wanted: go-yaml reads 0O17, 0X1F, +0B1, 1e1_0 … as numbers' },
   'go-octal-is-a-number': { mapRoles: '0o17 is a number to go-yaml: the entry loses its groups' },
+  'key-longer-than-1024': { mapRoles: 'a mapping key whose ":" comes 1,025 characters after its start (go-yaml gives up on the key: no entry read)' },
+  'flow-key-colon-on-next-line': {
+    mapRoles: 'a flow mapping key whose ":" is on the next line (go-yaml reads no entry)',
+    mapUsers: 'the same in JSON style (go-yaml reads no entry)',
+  },
   'inf-replaced-by-duplicate-key': { mapRoles: 'a duplicate key (its .inf value is dropped by go-yaml, so the key is not broken)' },
   'numeric-values': { mapUsers: 'numbers where strings are wanted' },
   'unicode-folded-field-name': { mapRoles: 'uſername fills username only through Go’s Unicode case folding' },

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { buildDesired } from '../../../lib/core/desired.js';
+import { buildDesired, usernamesMayMeet } from '../../../lib/core/desired.js';
 import { planSync } from '../../../lib/core/plan.js';
 import { readYaml, toValue } from '../../../lib/core/yaml-read.js';
 import type { Mapping } from '../../../lib/core/types.js';
@@ -342,6 +342,17 @@ describe('tags are untrusted: what a tag may grant is limited by config', () => 
       ['ops', 'system:masters', 'team-a'],
     ]);
   });
+  test("the syncer's own group (it may update aws-auth: one step from system:masters) only when listed as such", () => {
+    const iam = snapshot({ roles: [role('A', { [G]: 'team-a aws-auth-syncer' })] });
+    for (const allowedGroups of [['*'], ['team-*', 'aws-auth-*'], ['*-a', '*-syncer']]) {
+      const d = buildDesired(iam, makePolicy({ tags: { allowedGroups } }));
+      expect([allowedGroups, d.mappings.map((m) => m.groups)]).toEqual([allowedGroups, [['team-a']]]);
+      expect(d.warnings.map((w) => w.code)).toEqual(['tag-group-not-allowed']);
+    }
+    expect(buildDesired(iam, makePolicy({ tags: { allowedGroups: ['*', 'aws-auth-syncer'] } })).mappings.map((m) => m.groups)).toEqual([
+      ['aws-auth-syncer', 'team-a'],
+    ]);
+  });
   test.each([
     ['a bare {{SessionName}}', '{{SessionName}}', /prefix with a colon/],
     ['{{SessionName}} without a colon before it', 'dev-{{SessionName}}', /prefix with a colon/],
@@ -382,9 +393,53 @@ describe('tags are untrusted: what a tag may grant is limited by config', () => 
       ['mallory', 'mallory'],
     ]);
     expect(d.warnings.map((w) => w.message)).toEqual([
-      expect.stringContaining('another mapping already uses it'),
-      expect.stringContaining('an entry the syncer does not own (mapRoles[1]) already uses it'),
+      expect.stringContaining("another mapping's username (alice) can be the same"),
+      expect.stringContaining('an entry the syncer does not own (mapRoles[1]) uses admin, which it can be the same as'),
     ]);
+  });
+  test("a session template stands for every name it renders to: it may not be able to become another principal's username", () => {
+    // Whoever assumes the role picks the session name, so `user:{{SessionName}}` is `user:alice` for session "alice".
+    const iam = snapshot({
+      users: [user('alice', [], { [G]: 'dev' })],
+      roles: [
+        role('Dev1', { [G]: 'dev', [U]: 'user:{{SessionName}}' }),
+        role('Dev2', { [G]: 'dev', [U]: 'ci:{{SessionNameRaw}}' }),
+        role('Ok', { [G]: 'dev', [U]: 'ok:{{SessionName}}' }),
+      ],
+    });
+    const policy = makePolicy({
+      userUsername: 'user:{userName}',
+      roleMappings: [{ roleName: 'CI', kubernetesGroups: ['ci'], username: 'ci:{{SessionName}}' }],
+    });
+    const d = buildDesired(snapshot({ users: iam.users, roles: [...iam.roles, role('CI')] }), policy);
+    expect(Object.fromEntries(d.mappings.map((m) => [m.identity.name, m.username]))).toEqual({
+      alice: 'user:alice',
+      CI: 'ci:{{SessionName}}',
+      Dev1: `arn:aws:sts::${ACCOUNT}:assumed-role/Dev1/{{SessionName}}`,
+      Dev2: `arn:aws:sts::${ACCOUNT}:assumed-role/Dev2/{{SessionName}}`,
+      Ok: 'ok:{{SessionName}}',
+    });
+    expect(d.warnings.map((w) => w.message)).toEqual([
+      expect.stringContaining('the username tag "user:{{SessionName}}" is refused (another mapping\'s username (user:alice) can be the same)'),
+      expect.stringContaining('the username tag "ci:{{SessionNameRaw}}" is refused (another mapping\'s username (ci:{{SessionName}}) can be the same)'),
+    ]);
+  });
+  test.each([
+    ['user:{{SessionName}}', 'user:alice', true],
+    ['user:{{SessionName}}', 'user:', false],
+    ['user:{{SessionName}}', 'users:alice', false],
+    ['a:{{SessionName}}:b', 'a:x:b', true],
+    ['a:{{SessionName}}:b', 'a:x:c', false],
+    ['ci:{{SessionName}}', 'ci:{{SessionNameRaw}}', true],
+    ['ci:{{SessionName}}', 'ci:x{{SessionName}}', true],
+    ['ci:{{SessionName}}', 'cd:{{SessionName}}', false],
+    ['ci:{{SessionName}}-a', 'ci:{{SessionName}}-b', false],
+    ['team:{{SessionName}}', `arn:aws:sts::${ACCOUNT}:assumed-role/Team/{{SessionName}}`, false],
+    ['alice', 'alice', true],
+    ['alice', 'Alice', false],
+  ])('usernamesMayMeet(%j, %j) = %j', (a, b, meet) => {
+    expect(usernamesMayMeet(a, b)).toBe(meet);
+    expect(usernamesMayMeet(b, a)).toBe(meet);
   });
 });
 

@@ -59,9 +59,10 @@ describe('dead admins do not count: removing the last working admin is refused',
     ['a field only Go folding matches (groupſ)', `- userarn: ${A}:user/root\n  group\u017f: [system:masters]\n`],
     ['a merge key', `- <<: {groups: [system:masters]}\n  userarn: ${A}:user/root\n`],
   ])('%s makes its key unreadable: refused, and with force the last known admin still cannot go', (_name, users) => {
-    expect(codes(dropOwnedAdmin('', users))).toEqual(['current-unreadable', 'last-masters']);
+    // (and the new Dev entry in mapRoles could override what the unreadable mapUsers maps for Dev)
+    expect(codes(dropOwnedAdmin('', users))).toEqual(['current-unreadable', 'hidden-by-unreadable', 'last-masters']);
     const forced = dropOwnedAdmin('', users, true);
-    expect(codes(forced)).toEqual(['last-masters']);
+    expect(codes(forced)).toEqual(['hidden-by-unreadable', 'last-masters']);
     expect(forced.next.data?.mapUsers).toBe(users);
   });
 
@@ -126,6 +127,65 @@ describe('aliases', () => {
   });
 });
 
+describe('a key the syncer cannot read hides who it maps: force does not let that past the admin, node and self guards', () => {
+  // The authenticator looks up mapRoles first, then mapUsers, for any identity (a user ARN in
+  // mapRoles included): an unreadable key can override what the readable one says.
+  const UNSURE_ROLES = `- rolearn: ${A}:user/bob\n  username: &n bob\n  groups: []\n`;
+  const ALICE = `- userarn: ${A}:user/alice\n  username: alice\n  groups: [system:masters]\n`;
+  const BOB = `- userarn: ${A}:user/bob\n  username: bob\n  groups: [system:masters]\n`;
+
+  test('mapRoles unreadable: nobody may lose system:masters, even with force, unless an admin it cannot hide remains', () => {
+    const current = awsAuth({ mapRoles: UNSURE_ROLES, mapUsers: ALICE + BOB }, owned(['mapUsers', `${A}:user/alice`]));
+    // alice leaves the admins group; bob (hand-written) stays an admin as far as mapUsers says, but mapRoles may map him to []
+    const plan = planSync({ current, snapshot: snapshot({ roles: [] }), policy: makePolicy(), force: true });
+    expect(plan.rows.map((r) => [r.id, r.action])).toEqual([[`${A}:user/alice`, 'remove']]);
+    expect(codes(plan)).toEqual(['hidden-by-unreadable']);
+    expect(plan.refusals[0]!.message).toMatch(/mapRoles cannot be read.*nobody may lose system:masters/);
+    // Only an entry-level doubt (a username that is a boolean): mapRoles names only role/x, so bob is certainly an admin after.
+    const entryLevel = awsAuth(
+      { mapRoles: `- rolearn: ${A}:role/x\n  username: on\n  groups: []\n`, mapUsers: ALICE + BOB },
+      owned(['mapUsers', `${A}:user/alice`]),
+    );
+    expect(codes(planSync({ current: entryLevel, snapshot: snapshot({ roles: [] }), policy: makePolicy(), force: true }))).toEqual([]);
+  });
+
+  test('mapUsers unreadable: no new mapRoles entry for an identity it may map, even with force', () => {
+    // the node role is mapped in an unreadable mapUsers; a tag on it would put a mapRoles entry first
+    const nodeInUsers = `- userarn: ${A}:role/node\n  username: &n system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n`;
+    const current = awsAuth({ mapRoles: ADMIN, mapUsers: nodeInUsers });
+    const plan = planSync({ current, snapshot: snapshot({ roles: [role('node', { [G]: 'devs' })] }), policy: makePolicy(), force: true });
+    expect(codes(plan)).toEqual(['hidden-by-unreadable']);
+    expect(plan.refusals[0]!.message).toMatch(
+      new RegExp(`mapUsers cannot be read: a new mapRoles entry would override whatever it maps for the same identity \\(${A}:role/node\\)`),
+    );
+    // an entry-level doubt names its identities: a new role it does not name is fine
+    const entryLevel = awsAuth({ mapRoles: ADMIN, mapUsers: `- userarn: ${A}:user/legacy\n  username: on\n  groups: [ops]\n` });
+    expect(codes(planSync({ current: entryLevel, snapshot: snapshot({ roles: [role('Dev', { [G]: 'dev' })] }), policy: makePolicy(), force: true }))).toEqual(
+      [],
+    );
+    const namesIt = awsAuth({ mapRoles: ADMIN, mapUsers: `- userarn: ${A}:role/dev\n  username: on\n  groups: [ops]\n` });
+    expect(codes(planSync({ current: namesIt, snapshot: snapshot({ roles: [role('Dev', { [G]: 'dev' })] }), policy: makePolicy(), force: true }))).toEqual([
+      'hidden-by-unreadable',
+    ]);
+  });
+
+  test('a restore that would replace a key the syncer cannot read is refused unless forced (who it maps cannot be judged)', () => {
+    const unreadable = `- rolearn: ${A}:role/Admin\n  username: admin\n  groups: [system:masters]\n  note: |\n    block\n${NODE}${SYNCER}`;
+    const current = awsAuth({ mapRoles: unreadable });
+    const backup = awsAuth({ mapUsers: `- userarn: ${A}:user/dev\n  username: dev\n  groups: [dev]\n` });
+    const selfArns = [`${A}:role/aws-auth-syncer`];
+    const plan = planRestore({ current, backup, partition: 'aws', selfArns });
+    expect(codes(plan)).toEqual(['current-unreadable']);
+    expect(plan.refusals[0]!.message).toMatch(
+      /^the restore would replace keys the syncer cannot read \(mapRoles: .*a value starting with "\|"\): who would lose access by that cannot be judged/,
+    );
+    expect(codes(planRestore({ current, backup, partition: 'aws', selfArns, force: true }))).toEqual([]);
+    // the same unreadable key kept as it is by the backup: nothing hidden changes
+    const keeps = awsAuth({ mapRoles: unreadable, mapUsers: `- userarn: ${A}:user/dev\n  username: dev\n  groups: [dev]\n` });
+    expect(codes(planRestore({ current, backup: keeps, partition: 'aws', selfArns }))).toEqual(['backup-unreadable']);
+  });
+});
+
 describe('node mappings', () => {
   test('a sync never changes what a node identity gets, even when the syncer owns an entry for it', () => {
     const current = awsAuth({ mapRoles: NODE }, owned(['mapRoles', `${A}:role/node`]));
@@ -162,7 +222,8 @@ describe('the guard table', () => {
   test('each guard says when force may waive it; the admin, node and self guards never in a sync', () => {
     const table = Object.fromEntries(GUARDS.map((g) => [g.code, g.applies]));
     expect(table).toEqual({
-      'current-unreadable': { sync: 'waivable' },
+      'current-unreadable': { sync: 'waivable', restore: 'waivable' },
+      'hidden-by-unreadable': { sync: 'never' },
       'backup-unreadable': { restore: 'waivable' },
       'render-roundtrip': { sync: 'never' },
       'too-many-removals': { sync: 'waivable' },

@@ -66,6 +66,8 @@ async function demo(stack) {
     await import('@aws-sdk/client-iam');
   const { S3Client, CreateBucketCommand, PutBucketVersioningCommand } = await import('@aws-sdk/client-s3');
   const { KMSClient, CreateKeyCommand } = await import('@aws-sdk/client-kms');
+  const { SNSClient, CreateTopicCommand, SubscribeCommand } = await import('@aws-sdk/client-sns');
+  const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
   const { STSClient } = await import('@aws-sdk/client-sts');
   const { createEksToken } = await import('../dist/lib/adapters/eks.js');
   const {
@@ -248,7 +250,30 @@ async function demo(stack) {
     ]);
   }
 
+  // The stack's AlarmTopic (serverless.yml) with notifyChanges=true: moto SNS, read back through
+  // an SQS subscription as an e-mail subscriber would read it.
+  const sns = new SNSClient({ region, endpoint: stack.motoEndpoint, credentials: admin });
+  const sqs = new SQSClient({ region, endpoint: stack.motoEndpoint, credentials: admin });
+  const topicArn = (await sns.send(new CreateTopicCommand({ Name: 'aws-auth-syncer-demo-alarms' }))).TopicArn;
+  const inbox = (await sqs.send(new CreateQueueCommand({ QueueName: 'aws-auth-syncer-demo-inbox' }))).QueueUrl;
+  const inboxArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: inbox, AttributeNames: ['QueueArn'] }))).Attributes.QueueArn;
+  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: inboxArn }));
+  /** The messages the topic delivered since the last call: the subject and the JSON body. */
+  const delivered = async () => {
+    const out = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await sqs.send(new ReceiveMessageCommand({ QueueUrl: inbox, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+      for (const m of r.Messages ?? []) {
+        const envelope = JSON.parse(m.Body);
+        out.push({ subject: envelope.Subject, ...JSON.parse(envelope.Message) });
+      }
+      if (out.length && !(r.Messages ?? []).length) break;
+    }
+    return out;
+  };
+
   Object.assign(process.env, {
+    SYNCER_CHANGE_TOPIC_ARN: topicArn,
     SYNCER_CONFIG: JSON.stringify({
       cluster,
       target,
@@ -337,5 +362,41 @@ async function demo(stack) {
       .trimEnd()
       .split('\n')
       .map((l) => `  ${l}`),
+  ]);
+
+  const notices = await delivered();
+  step(`Change notices on the alarm topic (notifyChanges=true; moto SNS → SQS): ${notices.length}, one per applied change`);
+  show(notices.map((n) => `${n.outcome}: +${n.summary.entriesAdded} -${n.summary.entriesRemoved} ~${n.summary.entriesUpdated}  backup ${n.backupKey}`));
+
+  step('Someone edits aws-auth by hand and leaves a YAML anchor; the next IAM event arrives');
+  const edited = JSON.parse(JSON.stringify(now.json));
+  edited.data.mapRoles = edited.data.mapRoles.replace(
+    '- rolearn: arn:aws:iam::123456789012:role/eks-node-role',
+    '- &node\n  rolearn: arn:aws:iam::123456789012:role/eks-node-role',
+  );
+  const put = await kube('PUT', '/api/v1/namespaces/kube-system/configmaps/aws-auth', stack.adminToken, edited);
+  if (put.status !== 200) throw new Error(`could not edit aws-auth: ${put.status}`);
+  await iam.send(new AddUserToGroupCommand({ GroupName: 'developers', UserName: 'carol' }));
+  try {
+    await sync(iamEvent('AddUserToGroup', 'evt-4'));
+    throw new Error('the sync was not refused');
+  } catch (err) {
+    // An automatic run throws: SQS retries it, then EventsDlq; SyncRefused{trigger=iam} raises
+    // RefusedAutomaticSyncAlarm on AlarmTopic (CloudWatch's part: not emulated here).
+    if (err.name !== 'GuardRefusedError') throw err;
+    show([`the sync handler failed: ${err.name} (retried by SQS, then EventsDlq; metric SyncRefused trigger=iam → RefusedAutomaticSyncAlarm)`]);
+  }
+  const [refused] = await delivered();
+  show([
+    'the refusal, as the topic delivered it:',
+    `  subject: ${refused.subject}`,
+    ...JSON.stringify(
+      { cluster: refused.cluster, outcome: refused.outcome, trigger: refused.trigger, eventIds: refused.eventIds, refusals: refused.refusals },
+      null,
+      2,
+    )
+      .split('\n')
+      .map((l) => `  ${l}`),
+    `  aws-auth unchanged: resourceVersion ${(await kube('GET', '/api/v1/namespaces/kube-system/configmaps/aws-auth', stack.adminToken)).json.metadata.resourceVersion} (the hand edit's: ${put.json.metadata.resourceVersion})`,
   ]);
 }

@@ -9,7 +9,7 @@
 import { formatEntriesReport, planEntriesRestore, planEntriesSync, type AuthenticationMode, type EntriesPlan } from '../core/access-entries.js';
 import type { SyncPolicy } from '../core/policy.js';
 import { ClusterAccessError, ConfigError, GuardRefusedError, InputError } from '../errors.js';
-import { entriesChangeNotice, publishChange, recordEntriesRun, type Trigger } from './observe.js';
+import { entriesChangeNotice, publishChange, publishRefusal, recordEntriesRun, type Trigger } from './observe.js';
 import {
   noMetrics,
   type AccessEntryStore,
@@ -156,6 +156,7 @@ export async function syncAccessEntries(deps: EntriesDeps, req: EntriesSyncReque
     return result;
   } catch (err) {
     recordEntriesRun(deps.metrics ?? noMetrics, { ...run, error: err });
+    await publishRefusal(deps, { cluster: run.cluster, target: 'access-entries', trigger: run.trigger, eventIds: req.eventIds ?? [] }, err);
     throw err;
   }
 }

@@ -216,6 +216,45 @@ export function entriesChangeNotice(input: {
   });
 }
 
+/**
+ * The notice of a refused automatic sync (an IAM event or the schedule: nobody reads its reply):
+ * which guards refused and why, and the diff that was not written. The alarm on SyncRefused says
+ * that it happened; this says what to look at.
+ */
+export function refusalNotice(input: {
+  cluster: string;
+  target: 'aws-auth' | 'access-entries';
+  trigger: Trigger;
+  eventIds: readonly string[];
+  error: GuardRefusedError;
+}): Notice {
+  const { error } = input;
+  const diff = Array.isArray(error.context.diff) ? (error.context.diff as unknown[]).map(String) : [];
+  return notice({
+    subject: `aws-auth-syncer: sync REFUSED on ${input.cluster} (${[...new Set(error.reasons.map((r) => r.code))].join(', ')})`,
+    base: {
+      cluster: input.cluster,
+      target: input.target,
+      operation: 'sync',
+      outcome: 'refused',
+      trigger: input.trigger,
+      eventIds: input.eventIds,
+      refusals: error.reasons,
+    },
+    report: diff,
+  });
+}
+
+/** Publish the refusal notice of an automatic run (a person's run answers them in its reply). */
+export async function publishRefusal(
+  deps: { notifier?: Notifier; log: Log; metrics?: Metrics },
+  run: { cluster: string; target: 'aws-auth' | 'access-entries'; trigger: Trigger; eventIds: readonly string[] },
+  err: unknown,
+): Promise<void> {
+  if (!(err instanceof GuardRefusedError) || run.trigger === 'manual') return;
+  await publishChange(deps, run.cluster, () => refusalNotice({ ...run, error: err }));
+}
+
 type EntriesSummary = { create: number; delete: number; update: number; recreate: number; identitiesAdded: number; identitiesRemoved: number };
 
 function notice(n: { subject: string; base: Record<string, unknown>; report: readonly string[] }): Notice {

@@ -8,7 +8,7 @@ import { planSync } from '../core/plan.js';
 import type { SyncPolicy } from '../core/policy.js';
 import type { Conflict, IamSnapshot, Warning } from '../core/types.js';
 import { ConfigError } from '../errors.js';
-import { byCluster, changeNotice, METRIC, publishChange, recordRun, stopwatch, type Trigger } from './observe.js';
+import { byCluster, changeNotice, METRIC, publishChange, publishRefusal, recordRun, stopwatch, type Trigger } from './observe.js';
 import { noMetrics, type AccessEntryStore, type ClusterInfo, type IamDirectory, type Notifier } from './ports.js';
 import { planBackupWrite, type WriteLoopDeps, type WriteResult } from './write-loop.js';
 
@@ -71,6 +71,7 @@ export async function syncAwsAuth(deps: SyncDeps, req: SyncRequest): Promise<Syn
     result = await syncOnce(deps, req);
   } catch (err) {
     recordRun(metrics, { ...run, error: err });
+    await publishRefusal({ ...deps, metrics }, { cluster, target: 'aws-auth', trigger: run.trigger, eventIds: req.eventIds ?? [] }, err);
     throw err;
   }
   recordRun(metrics, { ...run, result });

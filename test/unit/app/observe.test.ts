@@ -309,6 +309,24 @@ describe('restore run metrics', () => {
 });
 
 describe('change notices', () => {
+  test('a refused automatic sync publishes its refusal (guards, reasons, the diff not written); a refused manual run does not (its reply says it)', async () => {
+    const s = setup();
+    await s.observe(() => syncAwsAuth(s.deps, { policy }));
+    s.notices.length = 0;
+    // IAM now maps nobody while the syncer owns two entries: empty-discovery refuses
+    s.setSnapshot(iam({ groups: ['devs'] }));
+    const auto = await s.observe(() => syncAwsAuth(s.deps, { policy, trigger: 'schedule', eventIds: [] }));
+    expect(auto.error).toBeInstanceOf(GuardRefusedError);
+    await s.observe(() => syncAwsAuth(s.deps, { policy, trigger: 'manual' }));
+    expect(s.notices).toHaveLength(1);
+    const n = s.notices[0]!;
+    expect(n.subject).toMatch(/^aws-auth-syncer: sync REFUSED on prod \((empty-discovery|too-many-removals)(, [a-z-]+)*\)$/);
+    const body = JSON.parse(n.body);
+    expect(body).toMatchObject({ cluster: 'prod', target: 'aws-auth', outcome: 'refused', trigger: 'schedule' });
+    expect(body.refusals.map((r: { code: string }) => r.code)).toEqual((auto.error as GuardRefusedError).reasons.map((r) => r.code));
+    expect(body.diff).toEqual(expect.arrayContaining([expect.stringMatching(/^- mapUsers arn:aws:iam::111122223333:user\/alice/)]));
+  });
+
   test('an applied change publishes one notice with the diff; unchanged and dry runs publish none', async () => {
     const s = setup();
     await s.observe(() => syncAwsAuth(s.deps, { policy, trigger: 'iam', eventIds: ['ev-7'] }));

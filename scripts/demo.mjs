@@ -67,7 +67,7 @@ async function demo(stack) {
   const { S3Client, CreateBucketCommand, PutBucketVersioningCommand } = await import('@aws-sdk/client-s3');
   const { KMSClient, CreateKeyCommand } = await import('@aws-sdk/client-kms');
   const { SNSClient, CreateTopicCommand, SubscribeCommand } = await import('@aws-sdk/client-sns');
-  const { SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
+  const { SQSClient, CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
   const { STSClient } = await import('@aws-sdk/client-sts');
   const { createEksToken } = await import('../dist/lib/adapters/eks.js');
   const {
@@ -266,6 +266,7 @@ async function demo(stack) {
       for (const m of r.Messages ?? []) {
         const envelope = JSON.parse(m.Body);
         out.push({ subject: envelope.Subject, ...JSON.parse(envelope.Message) });
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: inbox, ReceiptHandle: m.ReceiptHandle }));
       }
       if (out.length && !(r.Messages ?? []).length) break;
     }
@@ -386,7 +387,8 @@ async function demo(stack) {
     if (err.name !== 'GuardRefusedError') throw err;
     show([`the sync handler failed: ${err.name} (retried by SQS, then EventsDlq; metric SyncRefused trigger=iam → RefusedAutomaticSyncAlarm)`]);
   }
-  const [refused] = await delivered();
+  const refused = (await delivered()).find((n) => n.outcome === 'refused');
+  if (!refused) throw new Error('no refusal notice was delivered');
   show([
     'the refusal, as the topic delivered it:',
     `  subject: ${refused.subject}`,

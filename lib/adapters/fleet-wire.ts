@@ -47,6 +47,7 @@ export function fleetCluster(rt: Runtime): FleetCluster {
         force: o.force,
         eventIds: o.eventIds,
         trigger: o.trigger,
+        notifyRefusal: o.notifyRefusal,
         selfArns: self,
         writeAttempts: rt.settings.config.kubernetes.writeAttempts,
       };

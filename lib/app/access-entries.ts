@@ -138,6 +138,8 @@ export interface EntriesSyncRequest {
   selfArns?: readonly string[];
   /** What woke the run (for the metrics). */
   trigger?: Trigger;
+  /** Publish a refusal to the notifier (default: for every trigger but `manual`). */
+  notifyRefusal?: boolean;
 }
 
 export interface EntriesSyncResult extends EntriesResult {
@@ -156,7 +158,11 @@ export async function syncAccessEntries(deps: EntriesDeps, req: EntriesSyncReque
     return result;
   } catch (err) {
     recordEntriesRun(deps.metrics ?? noMetrics, { ...run, error: err });
-    await publishRefusal(deps, { cluster: run.cluster, target: 'access-entries', trigger: run.trigger, eventIds: req.eventIds ?? [] }, err);
+    await publishRefusal(
+      deps,
+      { cluster: run.cluster, target: 'access-entries', trigger: run.trigger, eventIds: req.eventIds ?? [], notify: req.notifyRefusal },
+      err,
+    );
     throw err;
   }
 }

@@ -71,7 +71,7 @@ export type ClusterTarget = keyof typeof CLUSTER_USE_CASES;
 export interface FleetCluster {
   cluster: string;
   /** Run this cluster's target over `iam` (the run's one snapshot). Throws what the use case throws. */
-  run(iam: IamDirectory, opts: { dryRun: boolean; force: boolean; trigger: Trigger; eventIds: string[] }): Promise<ClusterReport>;
+  run(iam: IamDirectory, opts: { dryRun: boolean; force: boolean; trigger: Trigger; eventIds: string[]; notifyRefusal?: boolean }): Promise<ClusterReport>;
 }
 
 /** A run's id: the same events give the same id (a retried batch re-sends the same messages, which SQS drops). */
@@ -208,7 +208,8 @@ export function parseClusterRecords(event: unknown): ClusterMessage[] {
         `SQS record ${id} is not a cluster message: ${parsed.error.issues.map((x) => `${x.path.join('.') || 'body'}: ${x.message}`).join('; ')}`,
       );
     }
-    return parsed.data as ClusterMessage;
+    const receives = Number(isPlainObject(r) && isPlainObject(r.attributes) ? r.attributes.ApproximateReceiveCount : undefined);
+    return { ...(parsed.data as ClusterMessage), ...(receives > 1 ? { redelivered: true } : {}) };
   });
 }
 
@@ -245,6 +246,8 @@ export async function runClusterMessage(
       force: message.force === true,
       trigger: message.trigger,
       eventIds: message.eventIds,
+      // Its refusal is told once, on the first delivery: a person's queued run too (its reply said "queued").
+      notifyRefusal: message.redelivered !== true,
     });
   } catch (err) {
     if (err instanceof GuardRefusedError && message.trigger === 'manual') {

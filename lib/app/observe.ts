@@ -245,13 +245,17 @@ export function refusalNotice(input: {
   });
 }
 
-/** Publish the refusal notice of an automatic run (a person's run answers them in its reply). */
+/**
+ * Publish the refusal notice of a run that nobody watches: an automatic one, or a person's run
+ * queued for a cluster (`notify` says which; by default every run but a manual one). The caller
+ * passes false for a redelivered event, so that a retried refusal is told once.
+ */
 export async function publishRefusal(
   deps: { notifier?: Notifier; log: Log; metrics?: Metrics },
-  run: { cluster: string; target: 'aws-auth' | 'access-entries'; trigger: Trigger; eventIds: readonly string[] },
+  run: { cluster: string; target: 'aws-auth' | 'access-entries'; trigger: Trigger; eventIds: readonly string[]; notify?: boolean },
   err: unknown,
 ): Promise<void> {
-  if (!(err instanceof GuardRefusedError) || run.trigger === 'manual') return;
+  if (!(err instanceof GuardRefusedError) || !(run.notify ?? run.trigger !== 'manual')) return;
   await publishChange(deps, run.cluster, () => refusalNotice({ ...run, error: err }));
 }
 

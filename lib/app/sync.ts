@@ -54,6 +54,8 @@ export interface SyncRequest {
   writeAttempts?: number;
   /** What started the run (metrics and notices); default `manual`. */
   trigger?: Trigger;
+  /** Publish a refusal to the notifier (default: for every trigger but `manual`). */
+  notifyRefusal?: boolean;
 }
 
 export interface SyncResult extends WriteResult {
@@ -71,7 +73,8 @@ export async function syncAwsAuth(deps: SyncDeps, req: SyncRequest): Promise<Syn
     result = await syncOnce(deps, req);
   } catch (err) {
     recordRun(metrics, { ...run, error: err });
-    await publishRefusal({ ...deps, metrics }, { cluster, target: 'aws-auth', trigger: run.trigger, eventIds: req.eventIds ?? [] }, err);
+    const notify = req.notifyRefusal;
+    await publishRefusal({ ...deps, metrics }, { cluster, target: 'aws-auth', trigger: run.trigger, eventIds: req.eventIds ?? [], notify }, err);
     throw err;
   }
   recordRun(metrics, { ...run, result });

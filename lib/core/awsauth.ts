@@ -104,18 +104,23 @@ const FOLDS: Record<string, string> = { '\u017f': 's', '\u212a': 'k', '\u0130': 
 
 class Unsure extends Error {}
 
+/** A field name as encoding/json's case-insensitive match sees it (Go's simple folding, lower case). */
+function foldName(name: string): string {
+  return /^[\x20-\x7e]*$/.test(name)
+    ? name.toLowerCase()
+    : [...name]
+        .map((c) => FOLDS[c] ?? c)
+        .join('')
+        .toLowerCase();
+}
+
 /** The field a mapping key fills, if any. */
 const EXACT = new Set(['rolearn', 'userarn', 'username', 'groups', 'sso', 'userid']);
 function fieldOf(name: string, key: MapKey): string | undefined {
   // Fast path: the spellings everyone writes.
   if (EXACT.has(name)) return FIELDS[key].includes(name) ? name : undefined;
   const ascii = /^[\x20-\x7e]*$/.test(name);
-  const folded = ascii
-    ? name.toLowerCase()
-    : [...name]
-        .map((c) => FOLDS[c] ?? c)
-        .join('')
-        .toLowerCase();
+  const folded = foldName(name);
   if (!FIELDS[key].includes(folded)) return undefined;
   if (!ascii) throw new Unsure(`the field name ${quoted(name)} matches "${folded}" only through Go's Unicode case folding`);
   return folded;
@@ -243,7 +248,16 @@ function namedIdentities(key: MapKey, items: readonly YNode[], partition: string
     for (const item of items) {
       if (item.kind !== 'map') continue;
       for (const { key: k, value } of item.pairs) {
-        const field = fieldOf(k.value as string, key);
+        let field: string | undefined;
+        try {
+          field = fieldOf(k.value as string, key);
+        } catch (err) {
+          // A name only Go's folding matches: in doubt only if it may fill the ARN (or the id).
+          if (!(err instanceof Unsure)) throw err;
+          const folded = foldName(k.value as string);
+          if (folded === ARN_FIELD[key] || folded === 'userid') return undefined;
+          continue;
+        }
         if (field === 'userid') return undefined;
         if (field !== ARN_FIELD[key]) continue;
         const target = readEntryArn(stringField(value, field), partition);

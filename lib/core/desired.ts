@@ -11,6 +11,7 @@
  */
 import { identityOfPrincipal, type Identity } from './identity.js';
 import { groupProblem, PRIVILEGED_GROUPS, RESERVED_TAG_USERNAME_PREFIXES, sortedUnique, splitGroups, usernameProblem } from './names.js';
+import { UsernameIndex } from './usernames.js';
 import { compileUsername, globToRegExp, type AccessPolicyConfig, type SyncPolicy, type UsernameVars } from './policy.js';
 import type { AccessPolicyGrant, IamRole, IamSnapshot, MapKey, Mapping, Warning } from './types.js';
 
@@ -249,15 +250,16 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
   }
 
   // Tag usernames, now that every mapping is known: none may impersonate anyone.
-  const chosen = new Map<string, string>();
-  for (const [k, p] of byKey) chosen.set(k, p.username.value);
+  const inUse = new UsernameIndex();
+  for (const [k, p] of byKey) inUse.add(p.username.value, { id: k });
+  for (const [name, where] of context.usernamesInUse ?? []) inUse.add(name, where);
   for (const p of byKey.values()) {
     if (p.tagUsername === undefined) continue;
     const { vars } = p;
     const arn = p.identity.arn;
     const name = render(p.tagUsername, vars, arn, `the username tag ${JSON.stringify(p.tagUsername)}`);
     if (name === undefined) continue;
-    const problem = tagUsernameProblem(name, p.identity, chosen, context.usernamesInUse);
+    const problem = tagUsernameProblem(name, p.identity, inUse);
     if (problem) {
       warnings.push({
         code: 'tag-username-refused',
@@ -266,8 +268,9 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
       });
       continue;
     }
+    inUse.remove(p.username.value, p.identity.key);
+    inUse.add(name, { id: p.identity.key });
     p.username = { value: name, from: 'tag' };
-    chosen.set(p.identity.key, name);
   }
 
   const mappings = [...byKey.entries()]
@@ -288,12 +291,7 @@ export function buildDesired(snapshot: IamSnapshot, policy: SyncPolicy, context:
  * entries allow: a session template needs a prefix with a colon (`ci:{{SessionName}}`), since a
  * bare `{{SessionName}}` lets whoever assumes the role choose their Kubernetes name.
  */
-export function tagUsernameProblem(
-  name: string,
-  self: Identity,
-  chosen: ReadonlyMap<string, string>,
-  inUse?: DesiredContext['usernamesInUse'],
-): string | undefined {
+export function tagUsernameProblem(name: string, self: Identity, inUse: UsernameIndex): string | undefined {
   const lower = name.toLowerCase();
   const reserved = RESERVED_TAG_USERNAME_PREFIXES.find((p) => lower.startsWith(p));
   if (reserved) return `it claims the reserved "${reserved}" prefix`;
@@ -307,56 +305,9 @@ export function tagUsernameProblem(
     const other = identityOfPrincipal(name.replace(/\{\{[A-Za-z]+\}\}/g, 'x1'));
     if (!other || other.key !== self.key) return 'it is shaped like the ARN of another principal';
   }
-  // A template stands for every name it can render to: whoever picks the session name picks
-  // the rest, so `user:{{SessionName}}` with session "alice" is `user:alice`.
-  for (const [id, used] of chosen) if (id !== self.key && usernamesMayMeet(name, used)) return `another mapping's username (${used}) can be the same`;
-  if (inUse) {
-    for (const [used, where] of inUse) {
-      if (where.id !== self.key && usernamesMayMeet(name, used))
-        return `an entry the syncer does not own (${where.where}) uses ${used}, which it can be the same as`;
-    }
-  }
+  // A template stands for every name it can render to (usernames.ts).
+  const met = inUse.meets(name, self.key);
+  if (met?.user.where !== undefined) return `an entry the syncer does not own (${met.user.where}) uses ${met.name}, which it can be the same as`;
+  if (met) return `another mapping's username (${met.name}) can be the same`;
   return undefined;
-}
-
-/** A `{{…}}` the authenticator fills in at login (the session name, the access key id…). */
-const LOGIN_VARIABLE = /\{\{[A-Za-z0-9]+\}\}/;
-const patterns = new Map<string, RegExp>();
-/** Every name a username renders to, as a regular expression (each variable: any text). */
-function patternOf(name: string): RegExp {
-  let re = patterns.get(name);
-  if (!re) {
-    const body = name
-      .split(new RegExp(LOGIN_VARIABLE.source, 'g'))
-      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.+');
-    patterns.set(name, (re = new RegExp(`^${body}$`, 's')));
-  }
-  return re;
-}
-
-/**
- * Whether two usernames can be the same name at login. Two templates are compared by their fixed
- * ends (the text before the first and after the last variable): when neither pair rules it out,
- * they may meet — an over-approximation, on the safe side (the tag's username is then refused).
- */
-export function usernamesMayMeet(a: string, b: string): boolean {
-  // Cheap first: every name either can render to starts with its text before the first "{{".
-  const ia = a.indexOf('{{');
-  const ib = b.indexOf('{{');
-  const fa = ia === -1 ? a : a.slice(0, ia);
-  const fb = ib === -1 ? b : b.slice(0, ib);
-  if (!(fa.startsWith(fb) || fb.startsWith(fa))) return false;
-  const va = LOGIN_VARIABLE.test(a);
-  const vb = LOGIN_VARIABLE.test(b);
-  if (!va && !vb) return a === b;
-  if (!vb) return patternOf(a).test(b);
-  if (!va) return patternOf(b).test(a);
-  const ends = (n: string): [string, string] => {
-    const parts = n.split(new RegExp(LOGIN_VARIABLE.source, 'g'));
-    return [parts[0]!, parts[parts.length - 1]!];
-  };
-  const [pa, sa] = ends(a);
-  const [pb, sb] = ends(b);
-  return (pa.startsWith(pb) || pb.startsWith(pa)) && (sa.endsWith(sb) || sb.endsWith(sa));
 }

@@ -99,7 +99,11 @@ export const GUARDS: readonly Guard[] = [
       if (mapRoles.state === 'unsure') {
         // …mapRoles may shadow an identity the guards count as an admin through mapUsers: when
         // someone loses system:masters, an admin it cannot hide must certainly remain.
-        const lost = changed(ctx, ids, (id, v) => hasGroup(ctx.before[v], id, 'system:masters', 'possibly'));
+        const lost = ids.filter((id) =>
+          AUTHENTICATOR_VERSIONS.some(
+            (v) => hasGroup(ctx.before[v], id, 'system:masters', 'possibly') && !hasGroup(ctx.after[v], id, 'system:masters', 'certainly'),
+          ),
+        );
         const hidden = mayHide(mapRoles.named);
         const remains = AUTHENTICATOR_VERSIONS.every((v) => ids.some((id) => !hidden(id) && hasGroup(ctx.after[v], id, 'system:masters', 'certainly')));
         if (lost.length && !remains)

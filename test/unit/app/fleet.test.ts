@@ -17,7 +17,7 @@ import {
 } from '../../../lib/app/fleet.js';
 import { FLEET_METRIC, withFleetTotals } from '../../../lib/app/fleet-metrics.js';
 import { METRIC } from '../../../lib/app/observe.js';
-import type { ClusterMessage, Metrics } from '../../../lib/app/ports.js';
+import type { ClusterMessage, Metrics, Notice } from '../../../lib/app/ports.js';
 import { EmfMetrics } from '../../../lib/adapters/metrics.js';
 import { DEFAULT_ROLE_USERNAME, type SyncPolicy } from '../../../lib/core/policy.js';
 import type { ConfigMapObject } from '../../../lib/core/types.js';
@@ -78,12 +78,14 @@ const devs = () =>
 function memoryCluster(name: string, current: ConfigMapObject | null, metrics: Metrics, log = new MemoryLog()) {
   const store = new MemoryAwsAuthStore(current);
   const backups = new MemoryBackupStore();
+  const notices: Notice[] = [];
+  const notifier = { publish: async (n: Notice) => void notices.push(n) };
   const cluster: FleetCluster = {
     cluster: name,
     run: (directory, o) =>
-      CLUSTER_USE_CASES['aws-auth']({ iam: directory, store, backups, clock: fixedClock(), log, metrics }, { policy: policyOf(name), ...o }),
+      CLUSTER_USE_CASES['aws-auth']({ iam: directory, store, backups, clock: fixedClock(), log, metrics, notifier }, { policy: policyOf(name), ...o }),
   };
-  return { cluster, store, backups };
+  return { cluster, store, backups, notices };
 }
 
 const arns = (cm: ConfigMapObject | null) => entriesOf(cm, 'mapUsers').map((e) => e.arn);
@@ -227,6 +229,10 @@ describe('cluster runs: each cluster on its own', () => {
     const [staging, gone] = f.queue.sent as [ClusterMessage, ClusterMessage];
     const r = await runClusterMessage({ snapshots: f.snapshots, log: f.log }, staging, f.byName.get('staging'));
     expect(r).toMatchObject({ cluster: 'staging', outcome: 'refused', reply: { outcome: 'refused', refusals: [{ code: 'current-unreadable' }] } });
+    // its reply said "queued": the refusal is told on the topic, once (not again when SQS redelivers it)
+    expect(f.staging.notices.map((n) => n.subject)).toEqual(['aws-auth-syncer: sync REFUSED on staging (current-unreadable)']);
+    await runClusterMessage({ snapshots: f.snapshots, log: f.log }, { ...staging, redelivered: true }, f.byName.get('staging'));
+    expect(f.staging.notices).toHaveLength(1);
     expect(await runClusterMessage({ snapshots: f.snapshots, log: f.log }, gone, undefined)).toEqual({
       cluster: 'gone',
       outcome: 'skipped',
@@ -293,6 +299,14 @@ describe('cluster messages on the queue', () => {
     eventIds: ['e1'],
     snapshot: { bucket: 'b-1', key: 'k', sha256: 'a'.repeat(64), size: 10 },
   };
+  test('a message SQS delivers again is marked redelivered (its refusal was told on the first delivery)', () => {
+    const records = [
+      { messageId: 'm1', body: JSON.stringify(message), attributes: { ApproximateReceiveCount: '1' } },
+      { messageId: 'm2', body: JSON.stringify(message), attributes: { ApproximateReceiveCount: '2' } },
+    ];
+    expect(parseClusterRecords({ Records: records }).map((m) => m.redelivered)).toEqual([undefined, true]);
+  });
+
   test('SQS records become messages in delivery order', () => {
     const records = [
       { messageId: 'm1', body: JSON.stringify(message) },

@@ -317,7 +317,11 @@ describe('change notices', () => {
     s.setSnapshot(iam({ groups: ['devs'] }));
     const auto = await s.observe(() => syncAwsAuth(s.deps, { policy, trigger: 'schedule', eventIds: [] }));
     expect(auto.error).toBeInstanceOf(GuardRefusedError);
-    await s.observe(() => syncAwsAuth(s.deps, { policy, trigger: 'manual' }));
+    const manual = await s.observe(() => syncAwsAuth(s.deps, { policy, trigger: 'manual' }));
+    expect(manual.error).toBeInstanceOf(GuardRefusedError);
+    // the same refusal delivered again (SQS redelivery): told once
+    const again = await s.observe(() => syncAwsAuth(s.deps, { policy, trigger: 'iam', eventIds: ['e1'], notifyRefusal: false }));
+    expect(again.error).toBeInstanceOf(GuardRefusedError);
     expect(s.notices).toHaveLength(1);
     const n = s.notices[0]!;
     expect(n.subject).toMatch(/^aws-auth-syncer: sync REFUSED on prod \((empty-discovery|too-many-removals)(, [a-z-]+)*\)$/);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { buildDesired, usernamesMayMeet } from '../../../lib/core/desired.js';
+import { buildDesired } from '../../../lib/core/desired.js';
+import { usernamesMayMeet } from '../../../lib/core/usernames.js';
 import { planSync } from '../../../lib/core/plan.js';
 import { readYaml, toValue } from '../../../lib/core/yaml-read.js';
 import type { Mapping } from '../../../lib/core/types.js';

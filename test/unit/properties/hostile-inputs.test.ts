@@ -110,9 +110,11 @@ describe('malformed current aws-auth, key by key', () => {
   ])('%s as %s: refused with the key named; with force kept verbatim, the other key still synced', (key, _what, data, state, reason) => {
     const current = cm({ ...data, mapAccounts: ACCOUNTS });
     expect(viewAwsAuth(current, 'aws')[key as 'mapRoles'].state).toBe(state);
-    // An unsure mapUsers may map the role the plan adds to mapRoles (read first): that new entry
-    // could override it unseen, so even force does not write it (hidden-by-unreadable).
-    const hides = key === 'mapUsers' && state === 'unsure';
+    // An unsure mapUsers whose YAML is in doubt may map the role the plan adds to mapRoles (read
+    // first): that new entry could override it unseen, so even force does not write it
+    // (hidden-by-unreadable). With only an entry's other fields in doubt (uſername) the key still
+    // names its identities (user/x), and the new role is not one of them.
+    const hides = key === 'mapUsers' && ['an unterminated quote', 'a duplicate field'].includes(_what);
     const plan = planSync({ current, snapshot: BOTH, policy: basePolicy() });
     expect(plan.changed).toBe(true);
     expect(plan.refusals.map((r) => r.code)).toEqual(hides ? ['current-unreadable', 'hidden-by-unreadable'] : ['current-unreadable']);

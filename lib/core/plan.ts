@@ -11,6 +11,7 @@ import { buildDesired } from './desired.js';
 import { diffAccess, sortChanges, summarize, type AccessChange, type DiffSummary } from './diff.js';
 import { checkGuards } from './guards.js';
 import { identityKeyOf } from './identity.js';
+import { NODE_GROUPS } from './names.js';
 import { ownershipToken, readOwned } from './ownership.js';
 import type { SyncPolicy } from './policy.js';
 import { dataSize, newAwsAuth, renderAwsAuth, type Rendered } from './render.js';
@@ -132,16 +133,50 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   }
   const isOwned = (e: (typeof visible)[number]): boolean => claimed.has(e);
 
-  const usernamesInUse = new Map<string, { where: string; id?: string }>();
-  for (const e of visible)
-    if (!isOwned(e) && e.username !== '')
-      usernamesInUse.set(e.username, { where: `${e.key}[${e.index}]`, id: e.target.kind === 'identity' ? e.target.identity.key : undefined });
-  const desired = buildDesired(input.snapshot, policy, { usernamesInUse });
-  const warnings: Warning[] = [...desired.warnings];
-  if (owned.problem) warnings.push({ code: 'owned-annotation', message: owned.problem });
-
   // A key that cannot be read is kept verbatim, so nothing managed can be placed in it.
   const writable = (key: MapKey): boolean => ['absent', 'empty', 'ok'].includes(view[key].state);
+  const selfIds = selfIdsOf(input.selfArns);
+  // Usernames in use: those of the entries that stay unmanaged after this plan (a tag may not take
+  // them), so that the next plan, which sees them unowned, decides the tags the same way.
+  const inUseOf = (entries: readonly EntryView[]) => {
+    const inUse = new Map<string, { where: string; id?: string }>();
+    for (const e of entries)
+      if (e.username !== '') inUse.set(e.username, { where: `${e.key}[${e.index}]`, id: e.target.kind === 'identity' ? e.target.identity.key : undefined });
+    return inUse;
+  };
+  const planWith = (stayUnmanaged: readonly EntryView[]) => {
+    const desired = buildDesired(input.snapshot, policy, { usernamesInUse: inUseOf(stayUnmanaged) });
+    const decisions = decide({
+      view,
+      owned,
+      claimed,
+      want: desired.mappings.filter((m) => writable(m.key)),
+      adoptUnmanaged: policy.adoptUnmanaged,
+      selfIds: new Set(selfIds),
+      force,
+    });
+    return { desired, decisions };
+  };
+  // Managed after the plan: entries a row rewrites or removes, and those it keeps as its own.
+  const unmanagedAfter = (rows: readonly Row[]): EntryView[] => {
+    const managed = new Set<EntryView>();
+    for (const r of rows) {
+      for (const e of r.drop) managed.add(e);
+      if (r.action === 'keep') managed.add(r.entries[0]!);
+    }
+    return visible.filter((e) => !managed.has(e));
+  };
+  // First guess: the entries unowned now (a node mapping never is the syncer's, as in decide). The
+  // rows can change that (an adopted entry becomes managed; an owned entry beside a node mapping is
+  // left and its record dropped); which entries they take does not depend on usernames, so one
+  // more pass with the true set is enough.
+  const guess = visible.filter((e) => !isOwned(e) || e.groups.some((g) => NODE_GROUPS.includes(g)));
+  let { desired, decisions } = planWith(guess);
+  const stay = unmanagedAfter(decisions.rows);
+  if (stay.length !== guess.length || stay.some((e, i) => e !== guess[i])) ({ desired, decisions } = planWith(stay));
+
+  const warnings: Warning[] = [...desired.warnings];
+  if (owned.problem) warnings.push({ code: 'owned-annotation', message: owned.problem });
   for (const key of MAP_KEYS) {
     const n = desired.mappings.filter((m) => m.key === key).length;
     if (!writable(key) && n > 0)
@@ -149,16 +184,6 @@ export function planSync(input: SyncPlanInput): SyncPlan {
   }
   warnings.push(...deadEntryWarnings(view, ''));
 
-  const selfIds = selfIdsOf(input.selfArns);
-  const decisions = decide({
-    view,
-    owned,
-    claimed,
-    want: desired.mappings.filter((m) => writable(m.key)),
-    adoptUnmanaged: policy.adoptUnmanaged,
-    selfIds: new Set(selfIds),
-    force,
-  });
   // Entries owned in a key that cannot be read are invisible, not gone: keep their ownership.
   const tokens = [...decisions.tokens];
   const claimedTokens = new Set(claimed.values());

@@ -83,6 +83,41 @@ describe('adoption (adoptUnmanaged)', () => {
     expect(rows(plan)).toEqual(['break-glass-admin conflict']);
     expect(plan.changed).toBe(false);
   });
+  // Found by the idempotency property: a username held by an entry that is adopted in this plan
+  // stops blocking a tag at once, else the next plan would hand it to the tag (not a no-op).
+  test('a username freed by adopting its entry may be taken by a tag in the same plan; the plan after it changes nothing', () => {
+    const U = 'aws-auth-syncer/prod/username';
+    const hand = awsAuth({ mapRoles: entry('Dev', ['old'], 'ops:alice') });
+    const iam2 = snapshot({ roles: [role('Dev', { [G]: 'dev' }), role('Alice', { [G]: 'dev', [U]: 'ops:alice' })] });
+    const policy = makePolicy({ adoptUnmanaged: true });
+    const first = planSync({ current: hand, snapshot: iam2, policy });
+    expect(rows(first)).toEqual(['alice add', 'dev adopt']);
+    expect(first.warnings.map((w) => w.code)).not.toContain('tag-username-refused');
+    const again = planSync({ current: first.next, snapshot: iam2, policy });
+    expect(again.changed).toBe(false);
+  });
+  test('an owned entry left beside a node mapping of its identity loses its record: its username holds against a tag at once', () => {
+    const U = 'aws-auth-syncer/prod/username';
+    const current = awsAuth(
+      { mapRoles: entry('Dev', ['system:bootstrappers', 'system:nodes'], 'system:node:{{EC2PrivateDNSName}}') + entry('Dev', ['dev'], 'ops:dev') },
+      owned(['mapRoles', 'Dev']),
+    );
+    const iam2 = snapshot({ roles: [role('Dev', { [G]: 'dev' }), role('Alice', { [G]: 'dev', [U]: 'ops:dev' })] });
+    const first = planSync({ current, snapshot: iam2, policy: makePolicy() });
+    expect(rows(first)).toEqual(['alice add', 'dev conflict']);
+    expect(first.warnings).toContainEqual(expect.objectContaining({ code: 'tag-username-refused', arn: `${A}:role/Alice` }));
+    const again = planSync({ current: first.next, snapshot: iam2, policy: makePolicy() });
+    expect(again.changed).toBe(false);
+  });
+  test('a node mapping named by the ownership record still holds its username against a tag (it is never managed)', () => {
+    const U = 'aws-auth-syncer/prod/username';
+    const current = awsAuth({ mapRoles: entry('node', ['system:bootstrappers', 'system:nodes'], 'ops:node') }, owned(['mapRoles', 'node']));
+    const iam2 = snapshot({ roles: [role('Alice', { [G]: 'dev', [U]: 'ops:node' })] });
+    const first = planSync({ current, snapshot: iam2, policy: makePolicy() });
+    expect(first.warnings).toContainEqual(expect.objectContaining({ code: 'tag-username-refused', arn: `${A}:role/Alice` }));
+    const again = planSync({ current: first.next, snapshot: iam2, policy: makePolicy() });
+    expect(again.changed).toBe(false);
+  });
 });
 
 test('an ownership record that names no entry any more is dropped, and the plan says so', () => {

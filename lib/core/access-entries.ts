@@ -25,7 +25,7 @@ import { RESERVED_TAG_USERNAME_PREFIXES, sortedUnique } from './names.js';
 import type { SyncPolicy } from './policy.js';
 import type { AccessPolicyGrant, IamSnapshot, Refusal, Warning } from './types.js';
 import { checkEntryGuards, type EntryGuardContext } from './access-entry-guards.js';
-import { CLUSTER_ADMIN_POLICY, MASTERS_GROUP, OWNED_TAG, PRINCIPAL_ID_TAG, type CurrentEntries } from './entries-read.js';
+import { CLUSTER_ADMIN_POLICY, MASTERS_GROUP, OWNED_TAG, PRINCIPAL_ID_TAG, type AccessEntry, type CurrentEntries } from './entries-read.js';
 import {
   describeScope,
   diffEntryAccess,
@@ -168,7 +168,14 @@ export function reconcileEntries(
   targets: readonly TargetEntry[],
   opts: { cluster: string; stale: ReadonlyMap<string, string> },
 ): { calls: AccessEntryCall[]; conflicts: EntryConflict[] } {
-  const byKey = new Map(current.entries.map((e) => [entryKey(e.principalArn), e]));
+  // Every entry of an identity: a role's entries under other paths share its key (EKS holds one
+  // per principal, so at most one of them is for the role that exists now).
+  const byKey = new Map<string, AccessEntry[]>();
+  for (const e of current.entries) {
+    const list = byKey.get(entryKey(e.principalArn));
+    if (list) list.push(e);
+    else byKey.set(entryKey(e.principalArn), [e]);
+  }
   const replace: AccessEntryCall[] = [];
   const create: AccessEntryCall[] = [];
   const update: AccessEntryCall[] = [];
@@ -182,25 +189,32 @@ export function reconcileEntries(
     { op: 'CreateAccessEntry', principalArn: t.principalArn, kubernetesGroups: t.kubernetesGroups, username: t.username, tags: t.tags },
     ...associate(t, t.policies),
   ];
+  const del = (e: AccessEntry): AccessEntryCall => ({ op: 'DeleteAccessEntry', principalArn: e.principalArn });
 
   for (const t of [...targets].sort((a, b) => (entryKey(a.principalArn) < entryKey(b.principalArn) ? -1 : 1))) {
     const key = entryKey(t.principalArn);
     wanted.add(key);
-    const e = byKey.get(key);
-    if (!e) {
-      create.push(...created(t));
-      continue;
-    }
-    if (!isOwned(e, opts.cluster)) {
+    const es = byKey.get(key) ?? [];
+    const sameArn = (e: AccessEntry): boolean => e.principalArn.toLowerCase() === t.principalArn.toLowerCase();
+    const mine = es.filter((e) => isOwned(e, opts.cluster));
+    // An entry the syncer does not own holds the principal when it works, or names the same ARN
+    // (EKS would refuse a second entry for it); a dead one under another path does not.
+    const holder = es.find((e) => !isOwned(e, opts.cluster) && (sameArn(e) || !opts.stale.has(e.principalArn)));
+    if (holder) {
       conflicts.push({
-        principalArn: e.principalArn,
-        reason: `an access entry the syncer does not own already exists for this principal (type ${e.type}); it is left as it is`,
+        principalArn: holder.principalArn,
+        reason: `an access entry the syncer does not own already exists for this principal (type ${holder.type}); it is left as it is`,
       });
+      // The syncer's own entries for it that are known to grant nothing go; any other is left.
+      for (const e of mine) if (opts.stale.has(e.principalArn)) remove.push(del(e));
       continue;
     }
-    if (e.type !== 'STANDARD' || e.principalArn !== t.principalArn || opts.stale.has(key)) {
-      // The ARN an entry holds cannot change, nor its type: replace it.
-      replace.push({ op: 'DeleteAccessEntry', principalArn: e.principalArn }, ...created(t));
+    // The entry to keep: STANDARD, for exactly this ARN, working. Any other of the syncer's goes
+    // (first when it holds the ARN the new entry needs; the ARN and type of an entry cannot change).
+    const e = mine.find((x) => x.type === 'STANDARD' && x.principalArn === t.principalArn && !opts.stale.has(x.principalArn));
+    for (const x of mine) if (x !== e) (sameArn(x) ? replace : remove).push(del(x));
+    if (!e) {
+      (mine.some(sameArn) ? replace : create).push(...created(t));
       continue;
     }
     if (e.username !== t.username || sortedUnique(e.kubernetesGroups).join('\0') !== sortedUnique(t.kubernetesGroups).join('\0')) {
@@ -221,7 +235,7 @@ export function reconcileEntries(
       if (!want.has(p.policyArn)) disassociate.push({ op: 'DisassociateAccessPolicy', principalArn: e.principalArn, policyArn: p.policyArn });
   }
   for (const e of [...current.entries].sort((a, b) => (entryKey(a.principalArn) < entryKey(b.principalArn) ? -1 : 1))) {
-    if (isOwned(e, opts.cluster) && !wanted.has(entryKey(e.principalArn))) remove.push({ op: 'DeleteAccessEntry', principalArn: e.principalArn });
+    if (isOwned(e, opts.cluster) && !wanted.has(entryKey(e.principalArn))) remove.push(del(e));
   }
   return { calls: [...replace, ...create, ...update, ...disassociate, ...remove], conflicts };
 }
@@ -377,26 +391,27 @@ export function planEntriesSync(input: EntriesSyncInput): EntriesPlan {
     if (!isOwned(e, policy.cluster) && e.username !== '')
       usernamesInUse.set(e.username, { where: `access entry ${e.principalArn}`, id: entryKey(e.principalArn) });
   const { targets, warnings } = wantedEntries({ snapshot: input.snapshot, policy, usernamesInUse });
+  // Entries that grant nothing (principal gone, recreated, or now under another path), by ARN.
   const stale = new Map<string, string>();
+  const wantedKeys = new Set(targets.map((t) => entryKey(t.principalArn)));
   for (const e of current.entries) {
     const why = staleness(e, index);
     if (!why) continue;
-    if (isOwned(e, policy.cluster)) stale.set(entryKey(e.principalArn), why);
-    else
+    stale.set(e.principalArn, why);
+    if (!isOwned(e, policy.cluster))
       warnings.push({
         code: 'stale-entry',
         message: `access entry ${e.principalArn} grants nothing: ${why}; it is not the syncer's, so it is left as it is`,
         arn: e.principalArn,
       });
-  }
-  for (const e of current.entries) {
-    if (isOwned(e, policy.cluster) && stale.has(entryKey(e.principalArn)) && targets.some((t) => entryKey(t.principalArn) === entryKey(e.principalArn))) {
+    else if (targets.some((t) => t.principalArn === e.principalArn))
+      warnings.push({ code: 'recreate', message: `${e.principalArn}: ${why}; its access entry is deleted and created again`, arn: e.principalArn });
+    else if (wantedKeys.has(entryKey(e.principalArn)))
       warnings.push({
-        code: 'recreate',
-        message: `${e.principalArn}: ${stale.get(entryKey(e.principalArn))}; its access entry is deleted and created again`,
+        code: 'stale-entry',
+        message: `access entry ${e.principalArn} grants nothing: ${why}; it is the syncer's, so it is deleted`,
         arn: e.principalArn,
       });
-    }
   }
   const { calls, conflicts } = reconcileEntries(current, targets, { cluster: policy.cluster, stale });
   return finish('sync', current, calls, conflicts, warnings, {

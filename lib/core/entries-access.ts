@@ -29,8 +29,9 @@ export interface EntryGrant {
 /** Identity key (lower-cased ARN, roles without their path) → what its entry grants. */
 export type EntryAccess = Map<string, EntryGrant>;
 
-/** What IAM says of a principal: its unique id and creation time. */
+/** What IAM says of a principal: its ARN (with its path), unique id and creation time. */
 export interface PrincipalFacts {
+  arn: string;
   id?: string;
   createdAt?: number;
 }
@@ -49,7 +50,7 @@ export function principalIndex(snapshot: IamSnapshot | undefined): PrincipalInde
     const id = identityOfPrincipal(p.arn);
     if (!id) continue;
     accounts.add(id.accountId);
-    byKey.set(id.key, { ...(p.id !== undefined ? { id: p.id } : {}), ...(p.createdAt !== undefined ? { createdAt: p.createdAt } : {}) });
+    byKey.set(id.key, { arn: p.arn, ...(p.id !== undefined ? { id: p.id } : {}), ...(p.createdAt !== undefined ? { createdAt: p.createdAt } : {}) });
   }
   return { byKey, accounts };
 }
@@ -64,6 +65,9 @@ export function staleness(entry: AccessEntry, index: PrincipalIndex): string | u
   if (!facts) {
     return index.accounts.has(id.accountId) && (id.kind === 'role' || id.kind === 'user') ? 'its IAM principal does not exist' : undefined;
   }
+  // Role names are unique in an account whatever the path: an entry naming the role under another
+  // path was made for a role deleted since (EKS keys entries by the principal's unique id).
+  if (entry.principalArn.toLowerCase() !== facts.arn.toLowerCase()) return `its IAM ${id.kind} is now ${facts.arn} (the entry was made for one deleted since)`;
   const recorded = entry.tags[PRINCIPAL_ID_TAG];
   if (recorded !== undefined && facts.id !== undefined) {
     return recorded === facts.id ? undefined : `its IAM ${id.kind} was deleted and created again (id ${recorded} → ${facts.id})`;
@@ -81,6 +85,8 @@ export function readEntryAccess(current: CurrentEntries, cluster: string, index:
   const out: EntryAccess = new Map();
   for (const e of current.entries) {
     const dead = staleness(e, index);
+    // EKS lets one principal have one entry: of several for an identity (paths), the live one counts.
+    if (dead && live(out.get(entryKey(e.principalArn)))) continue;
     out.set(entryKey(e.principalArn), {
       arn: e.principalArn,
       type: e.type,

@@ -230,6 +230,46 @@ describe('a principal deleted and recreated under the same ARN', () => {
   });
 });
 
+describe('a role whose path changed (deleted and created again under another path)', () => {
+  // Role names are unique in an account whatever the path: an entry for role/ops when IAM has
+  // role/team/ops was made for a role that no longer exists, and grants nothing.
+  const policy = makePolicy({ roleMappings: [{ roleName: 'ops', kubernetesGroups: ['ops'] }] });
+  const snap = snapshot({ roles: [role('ops', {}, { path: '/team/' })] });
+  const oldArn = `arn:aws:iam::${ACCOUNT}:role/ops`;
+  const newArn = `arn:aws:iam::${ACCOUNT}:role/team/ops`;
+  const username = `arn:aws:sts::${ACCOUNT}:assumed-role/ops/{{SessionName}}`;
+  const ops = (arn: string, tags: Record<string, string>) => entry(arn, { tags, username, kubernetesGroups: ['ops'] });
+  const calls = (p: ReturnType<typeof planEntriesSync>) => p.calls.map((c) => `${c.op} ${c.principalArn}`);
+
+  test("the syncer's entry under the old path is dead: a new one is created, the old one deleted last; the result is settled", () => {
+    const current: CurrentEntries = { entries: [ops(oldArn, owned())], policies: {} };
+    const plan = planEntriesSync({ current, snapshot: snap, policy });
+    expect(calls(plan)).toEqual([`CreateAccessEntry ${newArn}`, `DeleteAccessEntry ${oldArn}`]);
+    expect(plan.warnings).toContainEqual(expect.objectContaining({ code: 'stale-entry', message: expect.stringContaining(`is now ${newArn}`) }));
+    // It gave nothing before (dead), so ops gains access rather than keeping it.
+    expect(plan.summary).toMatchObject({ identitiesAdded: 1, identitiesRemoved: 0 });
+    expect(planEntriesSync({ current: applyCalls(current, plan.calls), snapshot: snap, policy }).calls).toEqual([]);
+  });
+
+  test("someone else's dead entry under the old path does not block the new one; it is only reported", () => {
+    const current: CurrentEntries = { entries: [ops(oldArn, {})], policies: {} };
+    const plan = planEntriesSync({ current, snapshot: snap, policy });
+    expect(calls(plan)).toEqual([`CreateAccessEntry ${newArn}`]);
+    expect(plan.conflicts).toEqual([]);
+    expect(plan.warnings.find((w) => w.code === 'stale-entry')?.message).toContain('not the syncer');
+  });
+
+  test("someone else's working entry holds the role: a conflict; the syncer's dead one for it goes", () => {
+    const current: CurrentEntries = { entries: [ops(oldArn, owned()), ops(newArn, {})], policies: {} };
+    const plan = planEntriesSync({ current, snapshot: snap, policy });
+    expect(plan.conflicts).toEqual([{ principalArn: newArn, reason: expect.stringContaining('does not own') }]);
+    expect(calls(plan)).toEqual([`DeleteAccessEntry ${oldArn}`]);
+    // The working entry is the one whose access counts, not the dead one listed first.
+    expect(plan.before.get(`arn:aws:iam::${ACCOUNT}:role/ops`)).toMatchObject({ arn: newArn, owned: false });
+    expect(plan.access).toEqual([]);
+  });
+});
+
 describe('guards over effective access', () => {
   // The config no longer maps the admin role (it still exists in IAM).
   const policy = makePolicy({ roleMappings: [{ roleName: 'other', kubernetesGroups: ['x'] }], guards: { maxRemovals: 1 } });

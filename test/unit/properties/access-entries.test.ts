@@ -1,0 +1,103 @@
+/**
+ * The access-entries planner as properties over random IAM snapshots, policies and current entries
+ * (owned by this cluster, by another, or by no one; stale or not; usernames that collide with
+ * the tags'):
+ * - an entry the syncer does not own is never named by a call (never updated, deleted, created
+ *   over, or given or stripped of a policy);
+ * - the plan never throws;
+ * - planning again on the entries the calls leave (applyCalls, EKS's semantics) is a no-op.
+ */
+import { describe, expect, test } from '@jest/globals';
+import fc from 'fast-check';
+import { applyCalls, isOwned, OWNED_TAG, planEntriesSync, PRINCIPAL_ID_TAG, type AccessEntry, type CurrentEntries } from '../../../lib/core/access-entries.js';
+import type { IamSnapshot } from '../../../lib/core/types.js';
+import { ACCOUNT, CLUSTER, RUNS, SSO_PATH, SSO_ROLE, policyArb, selfArnsArb, snapshotArb } from './arbitraries.js';
+
+const ADMIN = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
+const VIEW = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy';
+const EDIT = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy';
+
+/** Principals EKS may hold entries for beyond the snapshot's: deleted ones, the creator, nodes. */
+const EXTRA_PRINCIPALS = [
+  `arn:aws:iam::${ACCOUNT}:role/cluster-creator`,
+  `arn:aws:iam::${ACCOUNT}:role/Admin`,
+  `arn:aws:iam::${ACCOUNT}:user/alice`,
+  `arn:aws:iam::${ACCOUNT}:role${SSO_PATH}${SSO_ROLE}`,
+  `arn:aws:iam::${ACCOUNT}:role/NodeInstanceRole`,
+  `arn:aws:iam::444455556666:role/Dev`,
+];
+
+/** Snapshots as IAM can hold them (a role name once per account, whatever the path), whose
+ * principals sometimes carry the unique id IAM reports. */
+const roleKey = (arn: string): string => arn.replace(/:role\/.*\//, ':role/').toLowerCase();
+const snapshotWithIds: fc.Arbitrary<IamSnapshot> = snapshotArb
+  .map((s) => ({ ...s, roles: s.roles.filter((r, i) => s.roles.findIndex((x) => roleKey(x.arn) === roleKey(r.arn)) === i) }))
+  .chain((s) =>
+    fc
+      .tuple(
+        fc.array(fc.option(fc.constantFrom('AROA1', 'AROA2'), { nil: undefined }), { minLength: s.roles.length, maxLength: s.roles.length }),
+        fc.array(fc.option(fc.constantFrom('AIDA1', 'AIDA2'), { nil: undefined }), { minLength: s.users.length, maxLength: s.users.length }),
+      )
+      .map(([rids, uids]) => ({
+        ...s,
+        roles: s.roles.map((r, i) => (rids[i] === undefined ? r : { ...r, id: rids[i] })),
+        users: s.users.map((u, i) => (uids[i] === undefined ? u : { ...u, id: uids[i] })),
+      })),
+  );
+
+const entryArb = (principalArn: string): fc.Arbitrary<{ entry: AccessEntry; policies: { policyArn: string; scope: { type: 'cluster' } }[] }> =>
+  fc
+    .record({
+      owner: fc.constantFrom(undefined, CLUSTER, CLUSTER, 'staging'),
+      principalId: fc.constantFrom(undefined, 'AROA1', 'AIDA2', 'AROAOLD'),
+      username: fc.constantFrom('', 'alice', 'dev', 'admin', 'team:{{SessionName}}', `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/{{SessionName}}`, 'ops:x'),
+      groups: fc.subarray(['dev', 'view', 'ops']),
+      type: fc.constantFrom('STANDARD', 'STANDARD', 'STANDARD', 'EC2_LINUX'),
+      policies: fc.subarray([ADMIN, VIEW, EDIT]),
+    })
+    .map(({ owner, principalId, username, groups, type, policies }) => ({
+      entry: {
+        principalArn,
+        kubernetesGroups: type === 'STANDARD' ? groups : [],
+        username,
+        type,
+        tags: { ...(owner ? { [OWNED_TAG]: owner } : {}), ...(owner && principalId ? { [PRINCIPAL_ID_TAG]: principalId } : {}) },
+      },
+      policies: type === 'STANDARD' ? policies.map((policyArn) => ({ policyArn, scope: { type: 'cluster' as const } })) : [],
+    }));
+
+const inputArb = fc.tuple(snapshotWithIds, policyArb, selfArnsArb).chain(([snapshot, policy, selfArns]) => {
+  const principals = [...new Set([...snapshot.roles.map((r) => r.arn), ...snapshot.users.map((u) => u.arn), ...EXTRA_PRINCIPALS])];
+  return fc
+    .subarray(principals)
+    .chain((chosen) => fc.tuple(...chosen.map(entryArb)))
+    .map((es): { snapshot: IamSnapshot; policy: typeof policy; selfArns: string[]; current: CurrentEntries } => ({
+      snapshot,
+      policy,
+      selfArns,
+      current: { entries: es.map((e) => e.entry), policies: Object.fromEntries(es.map((e) => [e.entry.principalArn, e.policies])) },
+    }));
+});
+
+describe('planEntriesSync properties', () => {
+  test(`entries the syncer does not own are never named by a call; a second plan on the result is a no-op (numRuns ${RUNS.idempotent})`, () => {
+    let compared = 0;
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const first = planEntriesSync(input);
+        const unowned = new Set(input.current.entries.filter((e) => !isOwned(e, CLUSTER)).map((e) => e.principalArn));
+        expect(first.calls.filter((c) => unowned.has(c.principalArn))).toEqual([]);
+        if (first.refusals.length > 0) return;
+        const next = applyCalls(input.current, first.calls);
+        const again = planEntriesSync({ ...input, current: next });
+        expect(again.refusals).toEqual([]);
+        expect(again.calls).toEqual([]);
+        expect(again.changed).toBe(false);
+        compared++;
+      }),
+      { numRuns: RUNS.idempotent },
+    );
+    // The property must have been checked on most inputs, not skipped by refusals.
+    expect(compared).toBeGreaterThan(RUNS.idempotent / 2);
+  });
+});

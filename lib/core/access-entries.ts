@@ -166,7 +166,8 @@ export interface EntryConflict {
 export function reconcileEntries(
   current: CurrentEntries,
   targets: readonly TargetEntry[],
-  opts: { cluster: string; stale: ReadonlyMap<string, string> },
+  /** stale: entries known to grant nothing, by ARN; undefined when not known (a restore has no IAM). */
+  opts: { cluster: string; stale?: ReadonlyMap<string, string> },
 ): { calls: AccessEntryCall[]; conflicts: EntryConflict[] } {
   // Every entry of an identity: a role's entries under other paths share its key (EKS holds one
   // per principal, so at most one of them is for the role that exists now).
@@ -190,6 +191,9 @@ export function reconcileEntries(
     ...associate(t, t.policies),
   ];
   const del = (e: AccessEntry): AccessEntryCall => ({ op: 'DeleteAccessEntry', principalArn: e.principalArn });
+  const { stale } = opts;
+  // A restore may bring back several entries of one identity (a backup holds what EKS held).
+  const targetArns = new Set(targets.map((t) => t.principalArn));
 
   for (const t of [...targets].sort((a, b) => (entryKey(a.principalArn) < entryKey(b.principalArn) ? -1 : 1))) {
     const key = entryKey(t.principalArn);
@@ -197,22 +201,23 @@ export function reconcileEntries(
     const es = byKey.get(key) ?? [];
     const sameArn = (e: AccessEntry): boolean => e.principalArn.toLowerCase() === t.principalArn.toLowerCase();
     const mine = es.filter((e) => isOwned(e, opts.cluster));
-    // An entry the syncer does not own holds the principal when it works, or names the same ARN
-    // (EKS would refuse a second entry for it); a dead one under another path does not.
-    const holder = es.find((e) => !isOwned(e, opts.cluster) && (sameArn(e) || !opts.stale.has(e.principalArn)));
+    // An entry the syncer does not own holds the principal when it names the same ARN (EKS would
+    // refuse a second entry for it) or works; a dead one under another path does not. Without IAM
+    // (a restore) only the ARN is known: EKS itself refuses an entry for a role that does not exist.
+    const holder = es.find((e) => !isOwned(e, opts.cluster) && (sameArn(e) || (stale !== undefined && !stale.has(e.principalArn))));
     if (holder) {
       conflicts.push({
         principalArn: holder.principalArn,
         reason: `an access entry the syncer does not own already exists for this principal (type ${holder.type}); it is left as it is`,
       });
       // The syncer's own entries for it that are known to grant nothing go; any other is left.
-      for (const e of mine) if (opts.stale.has(e.principalArn)) remove.push(del(e));
+      for (const e of mine) if (stale?.has(e.principalArn)) remove.push(del(e));
       continue;
     }
     // The entry to keep: STANDARD, for exactly this ARN, working. Any other of the syncer's goes
     // (first when it holds the ARN the new entry needs; the ARN and type of an entry cannot change).
-    const e = mine.find((x) => x.type === 'STANDARD' && x.principalArn === t.principalArn && !opts.stale.has(x.principalArn));
-    for (const x of mine) if (x !== e) (sameArn(x) ? replace : remove).push(del(x));
+    const e = mine.find((x) => x.type === 'STANDARD' && x.principalArn === t.principalArn && !stale?.has(x.principalArn));
+    for (const x of mine) if (x !== e && (sameArn(x) || !targetArns.has(x.principalArn))) (sameArn(x) ? replace : remove).push(del(x));
     if (!e) {
       (mine.some(sameArn) ? replace : create).push(...created(t));
       continue;
@@ -443,7 +448,7 @@ export function planEntriesRestore(input: {
     policies: sortGrants(input.backup.policies[e.principalArn] ?? []),
     tags: { [OWNED_TAG]: input.cluster },
   }));
-  const { calls, conflicts } = reconcileEntries(input.current, targets, { cluster: input.cluster, stale: new Map() });
+  const { calls, conflicts } = reconcileEntries(input.current, targets, { cluster: input.cluster });
   return finish('restore', input.current, calls, conflicts, [], {
     cluster: input.cluster,
     index: principalIndex(undefined),

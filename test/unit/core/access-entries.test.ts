@@ -374,6 +374,25 @@ describe('restore', () => {
   });
 });
 
+describe('restore: several entries of one identity', () => {
+  const oldArn = `arn:aws:iam::${ACCOUNT}:role/ops`;
+  const newArn = `arn:aws:iam::${ACCOUNT}:role/team/ops`;
+  test('a backup holding entries for a role under two paths brings both back (neither deletes the other)', () => {
+    const backup: CurrentEntries = { entries: [entry(oldArn, { tags: owned() }), entry(newArn, { tags: owned() })], policies: {} };
+    const plan = planEntriesRestore({ current: none, backup, cluster: 'prod' });
+    expect(plan.calls.map((c) => `${c.op} ${c.principalArn}`).sort()).toEqual([`CreateAccessEntry ${oldArn}`, `CreateAccessEntry ${newArn}`]);
+    expect(planEntriesRestore({ current: applyCalls(none, plan.calls), backup, cluster: 'prod' }).calls).toEqual([]);
+  });
+  test("someone else's entry under the other path does not stop a restore; one under the same ARN does", () => {
+    const backup: CurrentEntries = { entries: [entry(newArn, { tags: owned() })], policies: {} };
+    const other = (arn: string): CurrentEntries => ({ entries: [entry(arn)], policies: {} });
+    expect(planEntriesRestore({ current: other(oldArn), backup, cluster: 'prod' }).calls.map((c) => c.op)).toEqual(['CreateAccessEntry']);
+    const blocked = planEntriesRestore({ current: other(newArn), backup, cluster: 'prod' });
+    expect(blocked.calls).toEqual([]);
+    expect(blocked.conflicts).toEqual([{ principalArn: newArn, reason: expect.stringContaining('does not own') }]);
+  });
+});
+
 describe('the --current-entries document', () => {
   test('reads EKS’s shapes (ISO dates from the aws CLI, epoch seconds from the API)', () => {
     const doc = entriesFromDocument({

@@ -9,7 +9,16 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
-import { applyCalls, isOwned, OWNED_TAG, planEntriesSync, PRINCIPAL_ID_TAG, type AccessEntry, type CurrentEntries } from '../../../lib/core/access-entries.js';
+import {
+  applyCalls,
+  isOwned,
+  OWNED_TAG,
+  planEntriesRestore,
+  planEntriesSync,
+  PRINCIPAL_ID_TAG,
+  type AccessEntry,
+  type CurrentEntries,
+} from '../../../lib/core/access-entries.js';
 import type { IamSnapshot } from '../../../lib/core/types.js';
 import { ACCOUNT, CLUSTER, RUNS, SSO_PATH, SSO_ROLE, policyArb, selfArnsArb, snapshotArb } from './arbitraries.js';
 
@@ -67,7 +76,9 @@ const entryArb = (principalArn: string): fc.Arbitrary<{ entry: AccessEntry; poli
     }));
 
 const inputArb = fc.tuple(snapshotWithIds, policyArb, selfArnsArb).chain(([snapshot, policy, selfArns]) => {
-  const principals = [...new Set([...snapshot.roles.map((r) => r.arn), ...snapshot.users.map((u) => u.arn), ...EXTRA_PRINCIPALS])];
+  // EKS holds one entry per ARN, compared without case (IAM names are unique without case).
+  const all = [...snapshot.roles.map((r) => r.arn), ...snapshot.users.map((u) => u.arn), ...EXTRA_PRINCIPALS];
+  const principals = all.filter((a, i) => all.findIndex((b) => b.toLowerCase() === a.toLowerCase()) === i);
   return fc
     .subarray(principals)
     .chain((chosen) => fc.tuple(...chosen.map(entryArb)))
@@ -99,5 +110,40 @@ describe('planEntriesSync properties', () => {
     );
     // The property must have been checked on most inputs, not skipped by refusals.
     expect(compared).toBeGreaterThan(RUNS.idempotent / 2);
+  });
+});
+
+describe('planEntriesRestore properties', () => {
+  test(`a restore after a sync brings the owned entries back as they were; restoring again is a no-op (numRuns ${RUNS.idempotent})`, () => {
+    const shape = (c: CurrentEntries) =>
+      c.entries
+        .filter((e) => isOwned(e, CLUSTER))
+        .map((e) => ({
+          arn: e.principalArn,
+          type: e.type,
+          username: e.username,
+          groups: [...e.kubernetesGroups].sort(),
+          policies: (c.policies[e.principalArn] ?? []).map((p) => `${p.policyArn} ${JSON.stringify(p.scope)}`).sort(),
+        }))
+        .sort((a, b) => (a.arn < b.arn ? -1 : 1));
+    let restored = 0;
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const sync = planEntriesSync({ ...input, force: true });
+        if (sync.refusals.length > 0) return;
+        const synced = applyCalls(input.current, sync.calls);
+        // The backup is what the sync replaced: the owned entries and their associations before it.
+        const back = planEntriesRestore({ current: synced, backup: sync.owned, cluster: CLUSTER, force: true });
+        if (back.refusals.length > 0) return;
+        const after = applyCalls(synced, back.calls);
+        expect(shape(after)).toEqual(shape(input.current).map((e) => ({ ...e, type: 'STANDARD' })));
+        expect(planEntriesRestore({ current: after, backup: sync.owned, cluster: CLUSTER }).calls).toEqual([]);
+        // Entries it does not own are the same objects before and after.
+        expect(after.entries.filter((e) => !isOwned(e, CLUSTER))).toEqual(input.current.entries.filter((e) => !isOwned(e, CLUSTER)));
+        restored++;
+      }),
+      { numRuns: RUNS.idempotent },
+    );
+    expect(restored).toBeGreaterThan(RUNS.idempotent / 2);
   });
 });

@@ -3,7 +3,7 @@
  * effective access before and after (every entry counts, owned or not), with whether force may
  * waive it in a sync and in a restore; `checkEntryGuards` is the one place force is applied.
  */
-import { isClusterAdmin, live, sameGrant, type EntryAccess } from './access-entries.js';
+import { candidates, isClusterAdmin, live, sameGrant, type EntryAccess } from './access-entries.js';
 import type { PlanKind } from './guards.js';
 import type { Refusal, RefusalCode } from './types.js';
 
@@ -37,7 +37,11 @@ export const ENTRY_GUARDS: readonly EntryGuard[] = [
     code: 'too-many-removals',
     applies: { sync: 'waivable' },
     check: (ctx) => {
-      const lost = [...ctx.before.keys()].filter((id) => live(ctx.before.get(id)) && !live(ctx.after.get(id))).sort();
+      // Lost: no entry after, or (several entries that may be the working one) one of them gone.
+      const arns = (id: string, m: EntryAccess) => new Set(candidates(m.get(id)).map((g) => g.arn.toLowerCase()));
+      const lost = [...ctx.before.keys()]
+        .filter((id) => live(ctx.before.get(id)) && (!live(ctx.after.get(id)) || [...arns(id, ctx.before)].some((a) => !arns(id, ctx.after).has(a))))
+        .sort();
       if (lost.length <= ctx.maxRemovals) return undefined;
       return `${lost.length} identities would lose their access entry (${list(ctx, lost)}), more than guards.maxRemovals (${ctx.maxRemovals}); check IAM, then raise the limit or run with force`;
     },
@@ -54,8 +58,16 @@ export const ENTRY_GUARDS: readonly EntryGuard[] = [
     code: 'last-cluster-admin',
     applies: { sync: 'never', restore: 'waivable' },
     check: (ctx) => {
-      const before = [...ctx.before.keys()].filter((id) => isClusterAdmin(ctx.before.get(id))).sort();
-      if (before.length === 0 || [...ctx.after.keys()].some((id) => isClusterAdmin(ctx.after.get(id)))) return undefined;
+      // Where several entries may be an identity's working one, it "may" be an admin (one of
+      // them is) or "surely" is (all are). Refused when either gets worse: a change never turns
+      // a sure admin into a maybe, nor a maybe into none.
+      const ids = (m: EntryAccess, how: 'may' | 'surely') => [...m.keys()].filter((id) => isClusterAdmin(m.get(id), how)).sort();
+      const before = ids(ctx.before, 'may');
+      const maybeAfter = ids(ctx.after, 'may');
+      const worse = (ids(ctx.before, 'surely').length > 0 && ids(ctx.after, 'surely').length === 0) || (before.length > 0 && maybeAfter.length === 0);
+      if (!worse) return undefined;
+      if (maybeAfter.length > 0)
+        return `no identity would surely hold AmazonEKSClusterAdminPolicy at cluster scope (today: ${list(ctx, before)}): ${list(ctx, maybeAfter)} would, only if its admin entry is the working one of its entries under several paths`;
       return `no access entry would still hold AmazonEKSClusterAdminPolicy at cluster scope (today: ${list(ctx, before)}); nobody could administer the cluster through access entries`;
     },
   },

@@ -24,6 +24,12 @@ export interface EntryGrant {
   owned: boolean;
   /** Why the entry grants nothing although it exists (principal deleted, or recreated since). */
   dead?: string;
+  /**
+   * Other entries of the identity that may be the working one. EKS holds one entry per principal,
+   * but a role's entries under an old and a new path look alike when IAM does not say which path
+   * the role has (a restore, an account the snapshot does not cover): any of them may be it.
+   */
+  others?: EntryGrant[];
 }
 
 /** Identity key (lower-cased ARN, roles without their path) → what its entry grants. */
@@ -82,12 +88,10 @@ export const isOwned = (entry: AccessEntry, cluster: string): boolean => entry.t
 
 /** Effective access of a set of entries. */
 export function readEntryAccess(current: CurrentEntries, cluster: string, index: PrincipalIndex): EntryAccess {
-  const out: EntryAccess = new Map();
-  for (const e of current.entries) {
+  const byId = new Map<string, EntryGrant[]>();
+  for (const e of [...current.entries].sort((a, b) => (a.principalArn < b.principalArn ? -1 : a.principalArn > b.principalArn ? 1 : 0))) {
     const dead = staleness(e, index);
-    // EKS lets one principal have one entry: of several for an identity (paths), the live one counts.
-    if (dead && live(out.get(entryKey(e.principalArn)))) continue;
-    out.set(entryKey(e.principalArn), {
+    const g: EntryGrant = {
       arn: e.principalArn,
       type: e.type,
       username: e.username,
@@ -95,10 +99,22 @@ export function readEntryAccess(current: CurrentEntries, cluster: string, index:
       policies: sortGrants(current.policies[e.principalArn] ?? []),
       owned: isOwned(e, cluster),
       ...(dead ? { dead } : {}),
-    });
+    };
+    const list = byId.get(entryKey(e.principalArn));
+    if (list) list.push(g);
+    else byId.set(entryKey(e.principalArn), [g]);
+  }
+  // Of several entries for an identity, those not known to be dead may each be the working one.
+  const out: EntryAccess = new Map();
+  for (const [id, gs] of byId) {
+    const maybe = gs.filter((g) => g.dead === undefined);
+    out.set(id, maybe.length === 0 ? gs[0]! : maybe.length === 1 ? maybe[0]! : { ...maybe[0]!, others: maybe.slice(1) });
   }
   return out;
 }
+
+/** Every grant the identity may have: one, or several when which entry works is not known. */
+export const candidates = (g: EntryGrant | undefined): EntryGrant[] => (g === undefined ? [] : [g, ...(g.others ?? [])]);
 
 export const grantKey = (g: AccessPolicyGrant): string => `${g.policyArn} ${g.scope.type === 'cluster' ? '*' : g.scope.namespaces.join(',')}`;
 export const sortGrants = (gs: readonly AccessPolicyGrant[]): AccessPolicyGrant[] =>
@@ -107,11 +123,21 @@ export const sortGrants = (gs: readonly AccessPolicyGrant[]): AccessPolicyGrant[
 /** Does the grant give access (a live entry)? */
 export const live = (g: EntryGrant | undefined): g is EntryGrant => g !== undefined && g.dead === undefined;
 
-export function isClusterAdmin(g: EntryGrant | undefined): boolean {
+/** Cluster admin through this entry (one entry: `others` not looked at). */
+function adminEntry(g: EntryGrant): boolean {
   return live(g) && g.type === 'STANDARD' && g.policies.some((p) => policyName(p.policyArn) === CLUSTER_ADMIN_POLICY && p.scope.type === 'cluster');
 }
 
-export function sameGrant(a: EntryGrant | undefined, b: EntryGrant | undefined): boolean {
+/**
+ * Is the identity a cluster admin? When several entries may be the working one, the guards take
+ * the worse case: `may` (any of them is; for "before") or `surely` (all of them are; for "after").
+ */
+export function isClusterAdmin(g: EntryGrant | undefined, how: 'may' | 'surely' = 'surely'): boolean {
+  const cs = candidates(g);
+  return cs.length > 0 && (how === 'may' ? cs.some(adminEntry) : cs.every(adminEntry));
+}
+
+function sameEntryGrant(a: EntryGrant, b: EntryGrant): boolean {
   if (!live(a) || !live(b)) return !live(a) && !live(b);
   return (
     a.type === b.type &&
@@ -121,6 +147,14 @@ export function sameGrant(a: EntryGrant | undefined, b: EntryGrant | undefined):
   );
 }
 
+/** Same access: the same grant through each entry that may be the working one (ARNs aside). */
+export function sameGrant(a: EntryGrant | undefined, b: EntryGrant | undefined): boolean {
+  if (!live(a) || !live(b)) return !live(a) && !live(b);
+  const ca = candidates(a);
+  const cb = candidates(b);
+  return ca.length === cb.length && ca.every((g, i) => (ca.length === 1 || g.arn.toLowerCase() === cb[i]!.arn.toLowerCase()) && sameEntryGrant(g, cb[i]!));
+}
+
 export function describeScope(g: AccessPolicyGrant): string {
   return g.scope.type === 'cluster' ? 'cluster' : `namespaces ${g.scope.namespaces.join(', ')}`;
 }
@@ -128,6 +162,10 @@ export function describeScope(g: AccessPolicyGrant): string {
 export function describeGrant(g: EntryGrant | undefined): string {
   if (g === undefined) return 'none';
   if (g.dead !== undefined) return `none (an entry exists but ${g.dead})`;
+  if (g.others?.length)
+    return candidates(g)
+      .map((c) => `${describeGrant({ ...c, others: [] })} (if ${c.arn} is the working entry)`)
+      .join(' or ');
   if (g.type !== 'STANDARD') return `node entry (${g.type})`;
   const pol = g.policies.map((p) => `${policyName(p.policyArn)} (${describeScope(p)})`);
   return `${JSON.stringify(g.username)} [${g.groups.join(', ')}]${pol.length ? ` + ${pol.join(', ')}` : ''}`;

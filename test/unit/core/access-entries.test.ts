@@ -260,7 +260,8 @@ describe('a role whose path changed (deleted and created again under another pat
   });
 
   test("someone else's working entry holds the role: a conflict; the syncer's dead one for it goes", () => {
-    const current: CurrentEntries = { entries: [ops(oldArn, owned()), ops(newArn, {})], policies: {} };
+    // The working entry listed first: the dead one after it must not take its place.
+    const current: CurrentEntries = { entries: [ops(newArn, {}), ops(oldArn, owned())], policies: {} };
     const plan = planEntriesSync({ current, snapshot: snap, policy });
     expect(plan.conflicts).toEqual([{ principalArn: newArn, reason: expect.stringContaining('does not own') }]);
     expect(calls(plan)).toEqual([`DeleteAccessEntry ${oldArn}`]);
@@ -390,6 +391,54 @@ describe('restore: several entries of one identity', () => {
     const blocked = planEntriesRestore({ current: other(newArn), backup, cluster: 'prod' });
     expect(blocked.calls).toEqual([]);
     expect(blocked.conflicts).toEqual([{ principalArn: newArn, reason: expect.stringContaining('does not own') }]);
+  });
+});
+
+describe('several entries of one identity, which one works not known (a restore; an account IAM was not read for)', () => {
+  // A role moved from /team/ to /: its entry role/ops works, someone's role/team/ops is for a role
+  // deleted since. Without IAM the two look alike; the guards take the worse case either way.
+  const live = `arn:aws:iam::${ACCOUNT}:role/ops`;
+  const other = `arn:aws:iam::${ACCOUNT}:role/team/ops`;
+  const admin = (arn: string) => ({ [arn]: [{ policyArn: ADMIN, scope: { type: 'cluster' as const } }] });
+  const calls = (p: { calls: { op: string; principalArn: string }[] }) => p.calls.map((c) => `${c.op} ${c.principalArn}`);
+  test.each([
+    ['listed first', [entry(live, { tags: owned() }), entry(other)]],
+    ['listed last', [entry(other), entry(live, { tags: owned() })]],
+  ])('a restore deleting the only admin entry (%s) is refused: the other may be the dead one', (_what, entries) => {
+    const plan = planEntriesRestore({ current: { entries, policies: admin(live) }, backup: none, cluster: 'prod' });
+    expect(calls(plan)).toEqual([`DeleteAccessEntry ${live}`]);
+    expect(plan.refusals.map((r) => r.code)).toEqual(['last-cluster-admin']);
+    expect(formatEntriesReport(plan).join('\n')).toContain(`(if ${live} is the working entry) or "" [] (if ${other} is the working entry) → "" []`);
+  });
+  test("a restore deleting the syncer's own entry beside another is refused (self)", () => {
+    const self = `arn:aws:iam::${ACCOUNT}:role/syncer`;
+    const current: CurrentEntries = {
+      entries: [entry(self, { tags: owned(), kubernetesGroups: ['x'] }), entry(`arn:aws:iam::${ACCOUNT}:role/team/syncer`)],
+      policies: {},
+    };
+    const plan = planEntriesRestore({ current, backup: none, cluster: 'prod', selfArns: [`arn:aws:sts::${ACCOUNT}:assumed-role/syncer/session-1`] });
+    expect(plan.refusals.map((r) => r.code)).toEqual(['self-mapping']);
+  });
+  test('a sync in an account IAM was not read for: the same', () => {
+    const l = 'arn:aws:iam::444455556666:role/x';
+    const current: CurrentEntries = { entries: [entry(l, { tags: owned() }), entry('arn:aws:iam::444455556666:role/team/x')], policies: admin(l) };
+    const plan = planEntriesSync({
+      current,
+      snapshot: snapshot({ roles: [role('dev')] }),
+      policy: makePolicy({ roleMappings: [{ roleName: 'dev', kubernetesGroups: ['dev'] }], guards: { maxRemovals: 0 } }),
+    });
+    expect(calls(plan)).toContain(`DeleteAccessEntry ${l}`);
+    expect(plan.refusals.map((r) => r.code)).toContain('last-cluster-admin');
+    expect(plan.refusals.map((r) => r.code)).toContain('too-many-removals');
+  });
+  test('an admin after only if every entry that may be the working one is an admin', () => {
+    const backup: CurrentEntries = { entries: [entry(live, { tags: owned() })], policies: admin(live) };
+    // Restoring role/ops as admin beside someone's non-admin role/team/ops: not surely an admin.
+    const boss = `arn:aws:iam::${ACCOUNT}:user/boss`;
+    const current: CurrentEntries = { entries: [entry(other), entry(boss, { tags: owned() })], policies: admin(boss) };
+    const plan = planEntriesRestore({ current, backup, cluster: 'prod' });
+    expect(calls(plan)).toEqual([`CreateAccessEntry ${live}`, `AssociateAccessPolicy ${live}`, `DeleteAccessEntry ${boss}`]);
+    expect(plan.refusals).toEqual([{ code: 'last-cluster-admin', message: expect.stringContaining(`no identity would surely hold`) }]);
   });
 });
 

@@ -11,7 +11,11 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import {
   applyCalls,
+  entryKey,
   isOwned,
+  principalIndex,
+  staleness,
+  type PrincipalIndex,
   OWNED_TAG,
   planEntriesRestore,
   planEntriesSync,
@@ -34,6 +38,9 @@ const EXTRA_PRINCIPALS = [
   `arn:aws:iam::${ACCOUNT}:role${SSO_PATH}${SSO_ROLE}`,
   `arn:aws:iam::${ACCOUNT}:role/NodeInstanceRole`,
   `arn:aws:iam::444455556666:role/Dev`,
+  // The same role name under another path (one of the two is for a role deleted since).
+  `arn:aws:iam::444455556666:role/team/Dev`,
+  `arn:aws:iam::${ACCOUNT}:role/team/Admin`,
 ];
 
 /** Snapshots as IAM can hold them (a role name once per account, whatever the path), whose
@@ -90,9 +97,29 @@ const inputArb = fc.tuple(snapshotWithIds, policyArb, selfArnsArb).chain(([snaps
     }));
 });
 
+/**
+ * Cluster admins over the raw entries (not the planner's reading): there may be one when any
+ * entry not known to be dead holds the admin policy at cluster scope; there surely is one when
+ * every such entry of some identity does (which of an identity's entries works may be unknown).
+ */
+function admins(c: CurrentEntries, index: PrincipalIndex): { may: boolean; surely: boolean } {
+  const byId = new Map<string, boolean[]>();
+  for (const e of c.entries) {
+    if (staleness(e, index) !== undefined) continue;
+    const admin = e.type === 'STANDARD' && (c.policies[e.principalArn] ?? []).some((p) => p.policyArn === ADMIN && p.scope.type === 'cluster');
+    byId.set(entryKey(e.principalArn), [...(byId.get(entryKey(e.principalArn)) ?? []), admin]);
+  }
+  const lists = [...byId.values()];
+  return { may: lists.some((l) => l.some(Boolean)), surely: lists.some((l) => l.every(Boolean)) };
+}
+
+const noWorse = (before: { may: boolean; surely: boolean }, after: { may: boolean; surely: boolean }): boolean =>
+  (!before.surely || after.surely) && (!before.may || after.may);
+
 describe('planEntriesSync properties', () => {
   test(`entries the syncer does not own are never named by a call; a second plan on the result is a no-op (numRuns ${RUNS.idempotent})`, () => {
     let compared = 0;
+    let withAdmin = 0;
     fc.assert(
       fc.property(inputArb, (input) => {
         const first = planEntriesSync(input);
@@ -100,6 +127,12 @@ describe('planEntriesSync properties', () => {
         expect(first.calls.filter((c) => unowned.has(c.principalArn))).toEqual([]);
         if (first.refusals.length > 0) return;
         const next = applyCalls(input.current, first.calls);
+        // Not refused: admins are no worse (a sure one stays sure, a possible one stays possible).
+        const index = principalIndex(input.snapshot);
+        if (admins(input.current, index).may) {
+          expect(noWorse(admins(input.current, index), admins(next, index))).toBe(true);
+          withAdmin++;
+        }
         const again = planEntriesSync({ ...input, current: next });
         expect(again.refusals).toEqual([]);
         expect(again.calls).toEqual([]);
@@ -110,6 +143,8 @@ describe('planEntriesSync properties', () => {
     );
     // The property must have been checked on most inputs, not skipped by refusals.
     expect(compared).toBeGreaterThan(RUNS.idempotent / 2);
+    // ... and the admin check on a good share of them.
+    expect(withAdmin).toBeGreaterThan(RUNS.idempotent / 10);
   });
 });
 
@@ -134,7 +169,11 @@ describe('planEntriesRestore properties', () => {
         const synced = applyCalls(input.current, sync.calls);
         // The backup is what the sync replaced: the owned entries and their associations before it.
         const back = planEntriesRestore({ current: synced, backup: sync.owned, cluster: CLUSTER, force: true });
-        if (back.refusals.length > 0) return;
+        expect(back.refusals).toEqual([]);
+        // The same restore without force: not refused means an admin that may exist stays surely.
+        const guarded = planEntriesRestore({ current: synced, backup: sync.owned, cluster: CLUSTER });
+        if (guarded.refusals.length === 0)
+          expect(noWorse(admins(synced, principalIndex(undefined)), admins(applyCalls(synced, guarded.calls), principalIndex(undefined)))).toBe(true);
         const after = applyCalls(synced, back.calls);
         expect(shape(after)).toEqual(shape(input.current).map((e) => ({ ...e, type: 'STANDARD' })));
         expect(planEntriesRestore({ current: after, backup: sync.owned, cluster: CLUSTER }).calls).toEqual([]);

@@ -190,7 +190,13 @@ export function reconcileEntries(
     { op: 'CreateAccessEntry', principalArn: t.principalArn, kubernetesGroups: t.kubernetesGroups, username: t.username, tags: t.tags },
     ...associate(t, t.policies),
   ];
-  const del = (e: AccessEntry): AccessEntryCall => ({ op: 'DeleteAccessEntry', principalArn: e.principalArn });
+  // Each entry deleted once (a restore may hold several targets of one identity).
+  const deleted = new Set<AccessEntry>();
+  const drop = (list: AccessEntryCall[], e: AccessEntry): void => {
+    if (deleted.has(e)) return;
+    deleted.add(e);
+    list.push({ op: 'DeleteAccessEntry', principalArn: e.principalArn });
+  };
   const { stale } = opts;
   // A restore may bring back several entries of one identity (a backup holds what EKS held).
   const targetArns = new Set(targets.map((t) => t.principalArn));
@@ -211,13 +217,13 @@ export function reconcileEntries(
         reason: `an access entry the syncer does not own already exists for this principal (type ${holder.type}); it is left as it is`,
       });
       // The syncer's own entries for it that are known to grant nothing go; any other is left.
-      for (const e of mine) if (stale?.has(e.principalArn)) remove.push(del(e));
+      for (const e of mine) if (stale?.has(e.principalArn)) drop(remove, e);
       continue;
     }
     // The entry to keep: STANDARD, for exactly this ARN, working. Any other of the syncer's goes
     // (first when it holds the ARN the new entry needs; the ARN and type of an entry cannot change).
     const e = mine.find((x) => x.type === 'STANDARD' && x.principalArn === t.principalArn && !stale?.has(x.principalArn));
-    for (const x of mine) if (x !== e && (sameArn(x) || !targetArns.has(x.principalArn))) (sameArn(x) ? replace : remove).push(del(x));
+    for (const x of mine) if (x !== e && (sameArn(x) || !targetArns.has(x.principalArn))) drop(sameArn(x) ? replace : remove, x);
     if (!e) {
       (mine.some(sameArn) ? replace : create).push(...created(t));
       continue;
@@ -240,7 +246,7 @@ export function reconcileEntries(
       if (!want.has(p.policyArn)) disassociate.push({ op: 'DisassociateAccessPolicy', principalArn: e.principalArn, policyArn: p.policyArn });
   }
   for (const e of [...current.entries].sort((a, b) => (entryKey(a.principalArn) < entryKey(b.principalArn) ? -1 : 1))) {
-    if (isOwned(e, opts.cluster) && !wanted.has(entryKey(e.principalArn))) remove.push(del(e));
+    if (isOwned(e, opts.cluster) && !wanted.has(entryKey(e.principalArn))) drop(remove, e);
   }
   return { calls: [...replace, ...create, ...update, ...disassociate, ...remove], conflicts };
 }

@@ -384,6 +384,12 @@ describe('restore: several entries of one identity', () => {
     expect(plan.calls.map((c) => `${c.op} ${c.principalArn}`).sort()).toEqual([`CreateAccessEntry ${oldArn}`, `CreateAccessEntry ${newArn}`]);
     expect(planEntriesRestore({ current: applyCalls(none, plan.calls), backup, cluster: 'prod' }).calls).toEqual([]);
   });
+  test('an entry of the syncer under a third path is deleted once', () => {
+    const backup: CurrentEntries = { entries: [entry(oldArn, { tags: owned() }), entry(newArn, { tags: owned() })], policies: {} };
+    const third = `arn:aws:iam::${ACCOUNT}:role/x/ops`;
+    const plan = planEntriesRestore({ current: { entries: [entry(third, { tags: owned() })], policies: {} }, backup, cluster: 'prod' });
+    expect(plan.calls.filter((c) => c.op === 'DeleteAccessEntry').map((c) => c.principalArn)).toEqual([third]);
+  });
   test("someone else's entry under the other path does not stop a restore; one under the same ARN does", () => {
     const backup: CurrentEntries = { entries: [entry(newArn, { tags: owned() })], policies: {} };
     const other = (arn: string): CurrentEntries => ({ entries: [entry(arn)], policies: {} });

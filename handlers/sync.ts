@@ -31,8 +31,8 @@ export const handler = instrumented('sync', (event: unknown) =>
         force: trigger.kind === 'manual' && trigger.force,
         eventIds,
         selfArns: await selfArns(rt),
-        // A refused automatic run is told once (not again on SQS's redelivery); a person reads the reply.
-        notifyRefusal: trigger.kind !== 'manual' && trigger.redelivered !== true,
+        // A refusal is final (the reply, not a retry): an automatic one is told; a person reads the reply.
+        notifyRefusal: trigger.kind !== 'manual',
       };
       if (rt.settings.config.target === 'access-entries') {
         const r = await syncAccessEntries(rt.deps, { ...req, trigger: trigger.kind });

@@ -378,21 +378,20 @@ async function demo(stack) {
   const put = await kube('PUT', '/api/v1/namespaces/kube-system/configmaps/aws-auth', stack.adminToken, edited);
   if (put.status !== 200) throw new Error(`could not edit aws-auth: ${put.status}`);
   await iam.send(new AddUserToGroupCommand({ GroupName: 'developers', UserName: 'carol' }));
-  // The function logs the failed automatic run at ERROR with its stack and diff (CloudWatch Logs);
-  // the demo shows the notice instead, so that one log line is held back here.
+  // The function logs the refusal at WARN with its diff (CloudWatch Logs); the demo shows the
+  // notice instead, so that one log line is held back here.
   const writes = [process.stdout.write, process.stderr.write];
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream);
-    stream.write = (chunk, ...rest) => (String(chunk).startsWith('{"level":"ERROR"') ? true : write(chunk, ...rest));
+    stream.write = (chunk, ...rest) => (String(chunk).startsWith('{"level":"WARN"') ? true : write(chunk, ...rest));
   }
   try {
-    await sync(iamEvent('AddUserToGroup', 'evt-4'));
-    throw new Error('the sync was not refused');
-  } catch (err) {
-    // An automatic run throws: SQS retries it, then EventsDlq; SyncRefused{trigger=iam} raises
-    // RefusedAutomaticSyncAlarm on AlarmTopic (CloudWatch's part: not emulated here).
-    if (err.name !== 'GuardRefusedError') throw err;
-    show([`the sync handler failed: ${err.name} (retried by SQS, then EventsDlq; metric SyncRefused trigger=iam → RefusedAutomaticSyncAlarm)`]);
+    const reply = await sync(iamEvent('AddUserToGroup', 'evt-4'));
+    // A refusal is final: the reply (SQS deletes the batch, no retry against the same aws-auth);
+    // SyncRefused{trigger=iam} raises RefusedAutomaticSyncAlarm on AlarmTopic (CloudWatch's part:
+    // not emulated here) and the refusal notice goes out now.
+    if (reply.outcome !== 'refused') throw new Error(`the sync was not refused: ${JSON.stringify(reply)}`);
+    show([`the sync replied "refused" (${reply.refusals.map((r) => r.code).join(', ')}); metric SyncRefused trigger=iam → RefusedAutomaticSyncAlarm`]);
   } finally {
     [process.stdout.write, process.stderr.write] = writes;
   }

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { clusterQueueUrlFromEnv } from '../config.js';
+import { InputError } from '../errors.js';
 import type { SyncTrigger } from '../app/events.js';
 import {
   CLUSTER_USE_CASES,
@@ -81,6 +82,11 @@ type Started = Exclude<SyncTrigger, { kind: 'ignored' }>;
  * writer per cluster.
  */
 export async function syncFleet(live: LiveClusters, trigger: Started) {
+  // Force waives guards: for the one cluster whose dry run a person reviewed, never the whole list.
+  if (trigger.kind === 'manual' && trigger.force && !trigger.dryRun && trigger.cluster === undefined)
+    throw new InputError(
+      `"force" needs "cluster" with a list of clusters (${live.runtimes.map((r) => r.policy.cluster).join(', ')}): it waives guards for the one cluster whose dry run you reviewed`,
+    );
   const chosen = trigger.kind === 'manual' && trigger.cluster !== undefined ? [pickRuntime(live, trigger.cluster)] : live.runtimes;
   // IAM, the bucket and the key are the deployment's, the same for every cluster.
   const shared = chosen[0]!;

@@ -191,7 +191,10 @@ export async function selfArns(rt: Runtime): Promise<string[]> {
 export type { ErrorReply };
 
 /**
- * Run a handler body. For a person's invoke, their mistake (bad payload, bad config, unknown
+ * Run a handler body. A guard's refusal is the reply, for any trigger: it is final (the same IAM
+ * against the same aws-auth is refused again; a retry would only hold newer runs back), and the
+ * use case has already counted it (SyncRefused → the alarm) and, for an automatic run, told it
+ * (the refusal notice). For a person's invoke, their mistake (bad payload, bad config, unknown
  * backup) becomes a reply with a clear message and no stack trace. Anything else — and every
  * error of an automatic run (IAM event, queue, schedule), where nobody reads the reply — is
  * logged with its stack and cause chain and rethrown, so that Lambda retries, the dead-letter
@@ -207,9 +210,8 @@ export async function respond<T>(
   } catch (err) {
     const d = describeError(err);
     const automatic = opts.automatic?.(opts.event) ?? false;
-    if (err instanceof GuardRefusedError && !automatic) {
-      // A person asked; the refusal is the answer (an automatic run rethrows: alarms, DLQ).
-      logger.warn(`${name}: ${d.message}`, { error: d });
+    if (err instanceof GuardRefusedError) {
+      logger.warn(`${name}: ${d.message}`, { error: d, automatic });
       return refusedReply(err);
     }
     if (d.userError && !automatic) {

@@ -30,8 +30,8 @@ export const IAM_EVENT_NAMES = [
 ] as const;
 
 export type SyncTrigger =
-  | { kind: 'iam'; eventIds: string[]; eventNames: string[]; ignored: number; redelivered?: boolean }
-  | { kind: 'schedule'; eventIds: string[]; redelivered?: boolean }
+  | { kind: 'iam'; eventIds: string[]; eventNames: string[]; ignored: number }
+  | { kind: 'schedule'; eventIds: string[] }
   | { kind: 'manual'; dryRun: boolean; force: boolean; cluster?: string }
   | { kind: 'ignored'; reason: string; eventIds: string[] };
 
@@ -97,11 +97,6 @@ export function classifySyncEvent(event: unknown): SyncTrigger {
 
   const relevant = items.filter((i) => i.relevant);
   const eventIds = items.flatMap((i) => i.ids);
-  // SQS delivers a failed batch again (ApproximateReceiveCount > 1): what it told once need not be told again.
-  const receives = Array.isArray(event.Records)
-    ? event.Records.map((r) => Number(isPlainObject(r) && isPlainObject(r.attributes) ? r.attributes.ApproximateReceiveCount : undefined))
-    : [];
-  const redelivered = receives.length > 0 && receives.every((n) => n > 1) ? { redelivered: true } : {};
   if (relevant.length === 0)
     return {
       kind: 'ignored',
@@ -112,12 +107,11 @@ export function classifySyncEvent(event: unknown): SyncTrigger {
           .join('; ') || 'no events',
       eventIds,
     };
-  if (relevant.every((i) => i.schedule)) return { kind: 'schedule', eventIds, ...redelivered };
+  if (relevant.every((i) => i.schedule)) return { kind: 'schedule', eventIds };
   return {
     kind: 'iam',
     eventIds,
     eventNames: [...new Set(relevant.flatMap((i) => (i.name ? [i.name] : [])))],
     ignored: items.length - relevant.length,
-    ...redelivered,
   };
 }

@@ -208,8 +208,7 @@ export function parseClusterRecords(event: unknown): ClusterMessage[] {
         `SQS record ${id} is not a cluster message: ${parsed.error.issues.map((x) => `${x.path.join('.') || 'body'}: ${x.message}`).join('; ')}`,
       );
     }
-    const receives = Number(isPlainObject(r) && isPlainObject(r.attributes) ? r.attributes.ApproximateReceiveCount : undefined);
-    return { ...(parsed.data as ClusterMessage), ...(receives > 1 ? { redelivered: true } : {}) };
+    return parsed.data as ClusterMessage;
   });
 }
 
@@ -225,9 +224,10 @@ export function snapshotInHand(snapshot: IamSnapshot): IamDirectory {
 
 /**
  * One cluster's part of a run (the cluster function). A cluster no longer in the configuration is
- * skipped with a warning (it was removed after the run was queued). A guard's refusal of an
- * automatic run is thrown — the message is retried and then dead-lettered, and the alarms see
- * it — while a refusal of a person's run is the report (a person asked, and will run it again).
+ * skipped with a warning (it was removed after the run was queued). A guard's refusal is final
+ * and is the report: retrying the same snapshot would only be refused again, and would hold the
+ * cluster's newer messages back (FIFO). It is counted (SyncRefused → the alarm) and told (the
+ * refusal notice) once, here; any other failure is thrown, so SQS retries it.
  */
 export async function runClusterMessage(
   deps: { snapshots: SnapshotStore; log: Log },
@@ -246,11 +246,11 @@ export async function runClusterMessage(
       force: message.force === true,
       trigger: message.trigger,
       eventIds: message.eventIds,
-      // Its refusal is told once, on the first delivery: a person's queued run too (its reply said "queued").
-      notifyRefusal: message.redelivered !== true,
+      // A refusal ends the message, so it is told now: a person's queued run too (its reply said "queued").
+      notifyRefusal: true,
     });
   } catch (err) {
-    if (err instanceof GuardRefusedError && message.trigger === 'manual') {
+    if (err instanceof GuardRefusedError) {
       deps.log.warn(`refused: ${err.message}`, { ...ctx, refusals: err.reasons });
       return {
         cluster: message.cluster,

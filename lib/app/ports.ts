@@ -159,8 +159,6 @@ export interface ClusterMessage {
   eventIds: string[];
   snapshot: SnapshotRef;
   force?: boolean;
-  /** Not in the body: set when SQS delivers the message again (ApproximateReceiveCount > 1). */
-  redelivered?: boolean;
 }
 
 /** The queue that hands each cluster its part of a run (an SQS FIFO queue in Lambda: one message group per cluster). */

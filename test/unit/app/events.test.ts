@@ -110,17 +110,6 @@ describe('classifySyncEvent', () => {
     expect(t.kind === 'iam' && t.eventIds).toHaveLength(6);
   });
 
-  test('a batch SQS delivers again (every record received before) is marked redelivered; one new record is enough to not be', () => {
-    const record = (id: string, receives: string) => ({
-      messageId: id,
-      body: JSON.stringify(cloudtrail('AddUserToGroup')),
-      attributes: { ApproximateReceiveCount: receives },
-    });
-    expect(classifySyncEvent({ Records: [record('m1', '1')] })).not.toHaveProperty('redelivered');
-    expect(classifySyncEvent({ Records: [record('m1', '2'), record('m2', '3')] })).toMatchObject({ kind: 'iam', redelivered: true });
-    expect(classifySyncEvent({ Records: [record('m1', '2'), record('m2', '1')] })).not.toHaveProperty('redelivered');
-  });
-
   test('manual invokes: {}, {"dryRun": true}, {"force": true}; anything else is a clear error', () => {
     expect(classifySyncEvent({})).toEqual({ kind: 'manual', dryRun: false, force: false });
     expect(classifySyncEvent({ dryRun: true })).toEqual({ kind: 'manual', dryRun: true, force: false });

@@ -21,7 +21,7 @@ import type { ClusterMessage, Metrics, Notice } from '../../../lib/app/ports.js'
 import { EmfMetrics } from '../../../lib/adapters/metrics.js';
 import { DEFAULT_ROLE_USERNAME, type SyncPolicy } from '../../../lib/core/policy.js';
 import type { ConfigMapObject } from '../../../lib/core/types.js';
-import { BackupIntegrityError, ClusterAccessError, GuardRefusedError, InputError } from '../../../lib/errors.js';
+import { BackupIntegrityError, ClusterAccessError, InputError } from '../../../lib/errors.js';
 import { entriesOf } from '../../support/entries.js';
 import { captureStdout, emfOf, points } from '../../support/emf.js';
 import {
@@ -168,12 +168,12 @@ describe('cluster runs: each cluster on its own', () => {
         outcomes.push(await runClusterMessage({ snapshots: f.snapshots, log: f.log }, m, f.byName.get(m.cluster)).catch((e: unknown) => e));
         f.emf.flush();
       }
-      const [prod, staging] = outcomes as [{ outcome: string; reply: { backupKey: string } }, GuardRefusedError];
+      const [prod, staging] = outcomes as [{ outcome: string; reply: { backupKey: string } }, { outcome: string; reply: { refusals: { code: string }[] } }];
       expect(prod.outcome).toBe('replaced');
       expect(prod.reply.backupKey).toMatch(/^b\/prod\//);
-      // an automatic run that is refused fails (its message is retried, then dead-lettered)
-      expect(staging).toBeInstanceOf(GuardRefusedError);
-      expect(staging.reasons.map((r) => r.code)).toEqual(['current-unreadable']);
+      // a refusal is final: the report (the message is done, not retried against the same snapshot)
+      expect(staging.outcome).toBe('refused');
+      expect(staging.reply.refusals.map((r) => r.code)).toEqual(['current-unreadable']);
     });
     expect(f.directory.reads).toBe(1);
     expect(f.snapshots.gets).toBe(2);
@@ -223,16 +223,14 @@ describe('cluster runs: each cluster on its own', () => {
     expect(f.prod.store.writes).toBe(0);
   });
 
-  test("a person's run that a guard refuses is reported, not retried; a cluster removed from the config is skipped", async () => {
+  test("a person's queued run that a guard refuses is reported and told on the topic; a cluster removed from the config is skipped", async () => {
     const f = fleet();
     await fanOutClusters(f.fanOutDeps, { clusters: ['staging', 'gone'], trigger: 'manual', eventIds: [], runId: 'manual-1', force: false });
     const [staging, gone] = f.queue.sent as [ClusterMessage, ClusterMessage];
     const r = await runClusterMessage({ snapshots: f.snapshots, log: f.log }, staging, f.byName.get('staging'));
     expect(r).toMatchObject({ cluster: 'staging', outcome: 'refused', reply: { outcome: 'refused', refusals: [{ code: 'current-unreadable' }] } });
-    // its reply said "queued": the refusal is told on the topic, once (not again when SQS redelivers it)
+    // its reply said "queued": the refusal is told on the topic
     expect(f.staging.notices.map((n) => n.subject)).toEqual(['aws-auth-syncer: sync REFUSED on staging (current-unreadable)']);
-    await runClusterMessage({ snapshots: f.snapshots, log: f.log }, { ...staging, redelivered: true }, f.byName.get('staging'));
-    expect(f.staging.notices).toHaveLength(1);
     expect(await runClusterMessage({ snapshots: f.snapshots, log: f.log }, gone, undefined)).toEqual({
       cluster: 'gone',
       outcome: 'skipped',
@@ -299,14 +297,6 @@ describe('cluster messages on the queue', () => {
     eventIds: ['e1'],
     snapshot: { bucket: 'b-1', key: 'k', sha256: 'a'.repeat(64), size: 10 },
   };
-  test('a message SQS delivers again is marked redelivered (its refusal was told on the first delivery)', () => {
-    const records = [
-      { messageId: 'm1', body: JSON.stringify(message), attributes: { ApproximateReceiveCount: '1' } },
-      { messageId: 'm2', body: JSON.stringify(message), attributes: { ApproximateReceiveCount: '2' } },
-    ];
-    expect(parseClusterRecords({ Records: records }).map((m) => m.redelivered)).toEqual([undefined, true]);
-  });
-
   test('SQS records become messages in delivery order', () => {
     const records = [
       { messageId: 'm1', body: JSON.stringify(message) },

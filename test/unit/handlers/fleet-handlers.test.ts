@@ -103,6 +103,22 @@ describe('sync with a list of clusters', () => {
     expect(bad.result).toEqual({ outcome: 'error', error: { name: 'InputError', message: 'cluster "dev" is not in the configuration (prod, staging)' } });
   });
 
+  test('force without a cluster is refused with a clear reply (it would waive the guards of every cluster); nothing is queued', async () => {
+    const sent = sqsMock.commandCalls(SendMessageBatchCommand).length;
+    const { result } = await captureStdout(() => sync({ force: true }));
+    expect(result).toEqual({
+      outcome: 'error',
+      error: {
+        name: 'InputError',
+        message: '"force" needs "cluster" with a list of clusters (prod, staging): it waives guards for the one cluster whose dry run you reviewed',
+      },
+    });
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(sent);
+    // A dry run with force writes nothing: every cluster may be planned so.
+    const dry = (await captureStdout(() => sync({ dryRun: true, force: true }))).result as { clusters: { cluster: string }[] };
+    expect(dry.clusters.map((c) => c.cluster)).toEqual(['prod', 'staging']);
+  });
+
   test('without the cluster queue an automatic run fails loudly (retried, dead-lettered), and nothing is queued', async () => {
     delete process.env.SYNCER_CLUSTER_QUEUE_URL;
     try {

@@ -20,7 +20,7 @@ import { backupsReply, entriesPlanReply, entriesWriteReply, errorReply, planRepl
 import { restoreAwsAuth, listBackups } from '../lib/app/restore.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
 import type { LiveDeps, LiveSettings } from '../lib/adapters/wire.js';
-import { configSelfArns, resolveSettings, toPolicy, TARGETS, type Config, type Target } from '../lib/config.js';
+import { configSelfArns, REGION_RE, resolveSettings, toPolicy, TARGETS, type Config, type Target } from '../lib/config.js';
 import { pickCluster, readClusterSetFile } from '../lib/config-clusters.js';
 import { entriesFromDocument, EntriesFormatError, planEntriesSync, type CurrentEntries } from '../lib/core/access-entries.js';
 import { formatRefusal, formatReport } from '../lib/core/diff.js';
@@ -28,6 +28,8 @@ import { snapshotFromAuthorizationDetails, SnapshotFormatError, type Authorizati
 import { planSync } from '../lib/core/plan.js';
 import { AWS_AUTH_NAME, AWS_AUTH_NAMESPACE } from '../lib/core/render.js';
 import type { ConfigMapObject } from '../lib/core/types.js';
+import { identityKeyOf } from '../lib/core/identity.js';
+import { isPlainObject } from '../lib/core/objects.js';
 import { describeError, GuardRefusedError, InputError } from '../lib/errors.js';
 
 export const EXIT = { unchanged: 0, error: 1, changes: 2, refused: 3 } as const;
@@ -38,10 +40,40 @@ export interface Io {
   readFile(path: string): string;
 }
 
+/** A file's text: UTF-8 only (a leading BOM dropped); anything else is an error, never guessed. */
+export function decodeText(bytes: Uint8Array): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))
+    throw new TextFormatError('it is UTF-16 text (as Windows PowerShell 5 writes with ">"); save it as UTF-8');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Where: the first replacement character of a lenient decoding, as a byte offset.
+    const lenient = new TextDecoder('utf-8').decode(bytes);
+    const bad = Buffer.byteLength(lenient.slice(0, Math.max(0, lenient.indexOf('\uFFFD'))));
+    throw new TextFormatError(`it is not UTF-8 text (byte ${bad} is not; Latin-1?): convert it, e.g. iconv -f latin1 -t utf-8`);
+  }
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
+}
+
+class TextFormatError extends Error {}
+
 const defaultIo: Io = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
-  readFile: (p) => readFileSync(p, 'utf8'),
+  readFile: (p) => decodeText(readFileSync(p)),
+};
+
+/** Node's file error codes, in words. */
+const FILE_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'it is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ELOOP: 'too many symbolic links',
+  ENOTDIR: 'a part of the path is not a directory',
+  ERR_STRING_TOO_LONG: 'the file is too large',
+  ERR_FS_FILE_TOO_LARGE: 'the file is too large',
 };
 
 /** The package version: package.json is two levels up from dist/cli/, one from cli/ (tests). */
@@ -57,6 +89,7 @@ function version(): string {
   return 'unknown';
 }
 
+const IAM_LISTS = ['UserDetailList', 'RoleDetailList', 'GroupDetailList'] as const;
 const IAM_EXPECTED =
   'expected the output of `aws iam get-account-authorization-details` (a JSON object with UserDetailList, RoleDetailList and GroupDetailList, or a list of such pages)';
 const CURRENT_EXPECTED = 'expected the output of `kubectl -n kube-system get configmap aws-auth -o yaml` (or -o json)';
@@ -64,10 +97,13 @@ const ENTRIES_EXPECTED =
   'expected {"accessEntries": [<aws eks describe-access-entry .accessEntry>, ...], "associatedPolicies": {"<principalArn>": [<aws eks list-associated-access-policies .associatedAccessPolicies[]>, ...]}}';
 
 function readText(io: Io, path: string, what: string): string {
+  if (path === '') throw new InputError(`${what} needs a file path (it is empty)`);
   try {
     return io.readFile(path);
   } catch (err) {
-    throw new InputError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    if (err instanceof TextFormatError) throw new InputError(`cannot read ${what} ${path}: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(`cannot read ${what} ${path}: ${code ? `${FILE_ERRORS[code] ?? code} (${code})` : (err as Error).message}`);
   }
 }
 
@@ -119,6 +155,24 @@ export function readIam(text: string, path: string) {
   }
   if (Array.isArray(value) && value.length === 0) throw new InputError(`--iam ${path} is an empty list: ${IAM_EXPECTED}`);
   const pages = (Array.isArray(value) ? value : [value]) as AuthorizationDetailsPage[];
+  // A partial listing read as the whole account would plan to remove everyone it leaves out.
+  const where = (i: number) => (pages.length === 1 ? '' : ` page ${i + 1} of ${pages.length}:`);
+  pages.forEach((page, i) => {
+    if (!isPlainObject(page)) return; // the reader below names it
+    const missing = IAM_LISTS.filter((k) => !Array.isArray((page as Record<string, unknown>)[k]));
+    if (missing.length > 0 && missing.length < IAM_LISTS.length)
+      throw new InputError(
+        `--iam ${path}:${where(i)} no ${missing.join(' or ')}, so it is not every principal (was it run with --filter?); run \`aws iam get-account-authorization-details\` without --filter`,
+      );
+  });
+  const last = pages[pages.length - 1];
+  if (isPlainObject(last)) {
+    const l = last as Record<string, unknown>;
+    if (l.IsTruncated === true || typeof l.Marker === 'string' || typeof l.NextToken === 'string')
+      throw new InputError(
+        `--iam ${path}:${where(pages.length - 1)} the listing is truncated (${l.IsTruncated === true ? 'IsTruncated' : typeof l.Marker === 'string' ? 'Marker' : 'NextToken'}), so it is not every principal; run \`aws iam get-account-authorization-details\` without --max-items or --no-paginate (the aws CLI then reads every page)`,
+      );
+  }
   try {
     return snapshotFromAuthorizationDetails(pages);
   } catch (err) {
@@ -181,7 +235,7 @@ function planEntries(o: PlanOptions, config: Config, io: Io): number {
   const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
   const current =
     o.currentEntries === 'none' ? { entries: [], policies: {} } : readCurrentEntries(readText(io, o.currentEntries, '--current-entries'), o.currentEntries);
-  const policy = toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });
+  const policy = toPolicy(config, { region: envRegion() });
   const selfArns = [...configSelfArns(config), ...(o.selfArn ? [o.selfArn] : [])];
   const result = planEntriesSync({ current, snapshot, policy, selfArns, force: o.force === true });
   const reply = entriesPlanReply(config.cluster, result);
@@ -213,7 +267,7 @@ function plan(o: PlanOptions, io: Io): number {
   if (o.current === undefined) throw new InputError('plan needs --current FILE|none (the aws-auth ConfigMap)');
   const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
   const current = o.current === 'none' ? null : readCurrent(readText(io, o.current, '--current'), o.current);
-  const policy = toPolicy(config, { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION });
+  const policy = toPolicy(config, { region: envRegion() });
   const selfArns = [...configSelfArns(config), ...(o.selfArn ? [o.selfArn] : [])];
   const result = planSync({ current, snapshot, policy, selfArns, force: o.force === true });
   const reply = planReply(config.cluster, result);
@@ -424,6 +478,27 @@ function required<T extends object>(cmd: Command, o: T, ...names: (keyof T & str
   return o;
 }
 
+/**
+ * The region `plan` takes when the config names none (its partition decides which ARNs can log
+ * in): AWS_REGION, else AWS_DEFAULT_REGION, checked as the config's `region` is.
+ */
+function envRegion(): string | undefined {
+  for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION'] as const) {
+    const v = process.env[name];
+    if (v === undefined || v === '') continue;
+    if (!REGION_RE.test(v))
+      throw new InputError(`${name}=${v} is not an AWS region such as eu-west-1 (set \`region\` in the config to plan for a cluster's region)`);
+    return v;
+  }
+  return undefined;
+}
+
+/** An ARN the guards can key (as selfArn in the config is checked): a typo would protect no one. */
+function selfArnOption(value: string): string {
+  if (identityKeyOf(value) === undefined) throw new InvalidArgumentError('must be an IAM role or user ARN, or an STS assumed-role ARN');
+  return value;
+}
+
 function positiveInt(value: string): number {
   if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive whole number');
   return Number(value);
@@ -480,7 +555,7 @@ function program(io: Io, done: (code: number) => void): Command {
       '--current-entries <file|none>',
       'access-entries target: {"accessEntries": [<describe-access-entry .accessEntry>…], "associatedPolicies": {"<principalArn>": […]}}, or none',
     )
-    .option('--self-arn <arn>', "the syncer's own identity, whose access must survive (in addition to selfArn in the config)")
+    .option('--self-arn <arn>', "the syncer's own identity, whose access must survive (in addition to selfArn in the config)", selfArnOption)
     .option('--cluster <name>', 'with a config that lists clusters: the one to plan')
     .option('--force', 'proceed over problems in the current aws-auth; waive the removal and empty-discovery guards')
     .addOption(outputOption())

@@ -21,6 +21,9 @@ import {
   type SyncPolicy,
 } from './core/policy.js';
 
+/** An AWS region name (eu-west-1, us-gov-west-1, cn-north-1, …). */
+export const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
 const kubernetesGroup = z.string().check(
   z.superRefine((g, ctx) => {
     const problem = groupProblem(g);
@@ -83,7 +86,7 @@ export const configSchema = z.strictObject({
   /** EKS cluster name. */
   cluster: pattern(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'must be an EKS cluster name (letters, digits, - and _, up to 100)'),
   /** Region of the cluster (defaults to the Lambda's / CLI's region). */
-  region: z.optional(pattern(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')),
+  region: z.optional(pattern(REGION_RE, 'must be an AWS region such as eu-west-1')),
   /** aws-auth (the ConfigMap) or access-entries (EKS access entries); README "Choosing a target". */
   target: z._default(z.enum(TARGETS), 'aws-auth'),
   groupMappings: z._default(

@@ -12,7 +12,7 @@ import { diffAccess, sortChanges, summarize, type AccessChange, type DiffSummary
 import { checkGuards } from './guards.js';
 import { identityKeyOf } from './identity.js';
 import { NODE_GROUPS } from './names.js';
-import { ownershipToken, readOwned } from './ownership.js';
+import { OWNED_ANNOTATION, ownershipToken, readOwned } from './ownership.js';
 import type { SyncPolicy } from './policy.js';
 import { dataSize, newAwsAuth, renderAwsAuth, type Rendered } from './render.js';
 import { MAP_KEYS, type ConfigMapObject, type Conflict, type EntryChange, type IamSnapshot, type MapKey, type Refusal, type Warning } from './types.js';
@@ -231,6 +231,17 @@ export function planSync(input: SyncPlanInput): SyncPlan {
 
   const changed = current === null ? tokens.length > 0 : comparable(current) !== comparable(next);
   const changes = entryChanges(decisions.rows);
+  // A write with no entry change must still say what it changes.
+  if (changed && current !== null && changes.length === 0) {
+    const record = (cm: ConfigMapObject) => cm.metadata.annotations?.[OWNED_ANNOTATION];
+    warnings.push({
+      code: 'record-only',
+      message:
+        record(current) !== record(next)
+          ? `no entry changes: only the ownership record (annotation ${OWNED_ANNOTATION}) is ${record(next) === undefined ? 'removed' : 'rewritten'}`
+          : 'no entry changes: only the text of aws-auth is rewritten',
+    });
+  }
   const conflicts = conflictsOf(decisions.rows);
   const access = changed ? diffAccess(before, after, selfIds) : [];
   const ownedCount = visible.filter(isOwned).length;

@@ -14,7 +14,7 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'yaml';
-import { main } from '../../../cli/main.js';
+import { decodeText, main } from '../../../cli/main.js';
 
 const F = 'test/fixtures/cli';
 const tmp = mkdtempSync(join(tmpdir(), 'aas-cli-unit-'));
@@ -28,7 +28,7 @@ const file = (name: string, text: string) => {
 async function run(...argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const code = await main(argv, { out: (t) => (stdout += t), err: (t) => (stderr += t), readFile: (p) => readFileSync(p, 'utf8') });
+  const code = await main(argv, { out: (t) => (stdout += t), err: (t) => (stderr += t), readFile: (p) => decodeText(readFileSync(p)) });
   return { code, stdout, stderr };
 }
 
@@ -500,5 +500,80 @@ describe('migrate on a cluster in another account, aws-auth read through a kubec
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/127\.0\.0\.1:1/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('input files a person gets wrong', () => {
+  const iamPage = JSON.parse(readFileSync(`${F}/iam.json`, 'utf8')) as Record<string, unknown>;
+  const page = Array.isArray(iamPage) ? (iamPage[0] as Record<string, unknown>) : iamPage;
+  const bytes = (name: string, b: Uint8Array) => {
+    const p = join(tmp, name);
+    writeFileSync(p, b);
+    return p;
+  };
+  const plan = (over: Record<string, string>) => {
+    const args = [...PLAN];
+    for (const [k, v] of Object.entries(over)) args[args.indexOf(k) + 1] = v;
+    return run(...args);
+  };
+
+  test.each([
+    ['one page of a paginated listing (IsTruncated, Marker)', { ...page, IsTruncated: true, Marker: 'm1' }, /the listing is truncated \(IsTruncated\)/],
+    ['--max-items output (NextToken)', { ...page, NextToken: 'eyJ' }, /the listing is truncated \(NextToken\)/],
+    ['the last of several pages truncated', [page, { ...page, IsTruncated: true, Marker: 'm2' }], /page 2 of 2: the listing is truncated/],
+    [
+      'a --filter Role listing (no UserDetailList, no GroupDetailList)',
+      { RoleDetailList: page.RoleDetailList },
+      /no UserDetailList or GroupDetailList, so it is not every principal \(was it run with --filter\?\)/,
+    ],
+  ])('--iam holding %s: exit 1, never read as the whole account (that would remove everyone left out)', async (_what, doc, message) => {
+    const r = await plan({ '--iam': file('partial.json', JSON.stringify(doc)) });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+  });
+
+  test('a file that is not UTF-8 is refused, naming the byte (never decoded into a changed username)', async () => {
+    const text = readFileSync(`${F}/current.yaml`, 'utf8').replace('kind: ConfigMap', 'kind: ConfigMap\n# caf\u00e9');
+    const latin1 = Buffer.from(text, 'latin1');
+    const r = await plan({ '--current': bytes('latin1.yaml', latin1) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot read --current .*latin1\.yaml: it is not UTF-8 text \(byte \d+ is not; Latin-1\?\)/);
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(readFileSync(`${F}/iam.json`, 'utf8'), 'utf16le')]);
+    expect((await plan({ '--iam': bytes('utf16.json', utf16) })).stderr).toMatch(/it is UTF-16 text/);
+  });
+
+  test('a UTF-8 byte order mark is dropped (JSON too)', async () => {
+    const bom = bytes('bom.json', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(`${F}/iam.json`)]));
+    expect((await plan({ '--iam': bom })).code).toBe((await run(...PLAN)).code);
+  });
+
+  test.each([
+    ['', /--iam needs a file path \(it is empty\)/],
+    [tmp, /it is a directory \(EISDIR\)/],
+    [join(tmp, 'missing.json'), /no such file \(ENOENT\)/],
+  ])('--iam %j: the problem in words', async (path, message) => {
+    const r = await plan({ '--iam': path });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+  });
+
+  test('plan takes the partition from the config region, else AWS_REGION, which must be a region', async () => {
+    const saved = process.env.AWS_REGION;
+    try {
+      process.env.AWS_REGION = 'bogus';
+      const r = await run(...PLAN);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/AWS_REGION=bogus is not an AWS region such as eu-west-1/);
+    } finally {
+      if (saved === undefined) delete process.env.AWS_REGION;
+      else process.env.AWS_REGION = saved;
+    }
+  });
+
+  test('--self-arn that the guards cannot key is a usage error (a typo would protect no one)', async () => {
+    const r = await run(...PLAN, '--self-arn', 'notanarn');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--self-arn <arn>' argument 'notanarn' is invalid\. must be an IAM role or user ARN/);
   });
 });

@@ -130,6 +130,9 @@ test('an ownership record that names no entry any more is dropped, and the plan 
   const plan = planSync({ current, snapshot: snapshot({ roles: [role('keep', { [G]: 'dev' })] }), policy: makePolicy() });
   expect(plan.changed).toBe(true);
   expect(plan.changes).toEqual([]);
-  expect(plan.warnings.map((w) => w.message)).toEqual(['1 ownership record matched no entry (removed by hand?) and was dropped']);
+  expect(plan.warnings.map((w) => w.message)).toEqual([
+    '1 ownership record matched no entry (removed by hand?) and was dropped',
+    'no entry changes: only the ownership record (annotation aws-auth-syncer.io/owned) is rewritten',
+  ]);
   expect(plan.next.metadata.annotations?.[OWNED_ANNOTATION]).toBe(owned(['mapRoles', 'keep'])[OWNED_ANNOTATION]);
 });

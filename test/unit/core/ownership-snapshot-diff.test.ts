@@ -64,7 +64,8 @@ describe('ownership', () => {
     );
     const plan = planSync({ current, snapshot: { users: [], roles: [], groups: [] }, policy: makePolicy(), force: true });
     expect(plan.changes).toEqual([]);
-    expect(plan.warnings.map((w) => w.code)).toEqual(['owned-annotation']);
+    // The only change: the copied record goes, and the plan says so.
+    expect(plan.warnings.map((w) => w.code)).toEqual(['owned-annotation', 'record-only']);
     expect(plan.next.data).toEqual(current.data);
   });
 });

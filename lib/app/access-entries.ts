@@ -195,14 +195,19 @@ export interface EntriesRestoreResult extends EntriesResult {
 /** Put an access-entries backup back: its owned entries are recreated (guards apply unless forced). */
 export async function restoreAccessEntries(deps: Omit<EntriesDeps, 'iam'>, req: EntriesRestoreRequest): Promise<EntriesRestoreResult> {
   const run = { operation: 'restore' as const, cluster: req.cluster, trigger: 'manual' as const, dryRun: req.dryRun === true };
+  let result: EntriesRestoreResult;
   try {
-    const result = await restoreEntriesOnce(deps, req);
-    recordEntriesRun(deps.metrics ?? noMetrics, { ...run, result });
-    return result;
+    result = await restoreEntriesOnce(deps, req);
   } catch (err) {
     recordEntriesRun(deps.metrics ?? noMetrics, { ...run, error: err });
     throw err;
   }
+  recordEntriesRun(deps.metrics ?? noMetrics, { ...run, result });
+  // A restore is an applied change too: told as one.
+  if (result.outcome === 'applied') {
+    await publishChange(deps, run.cluster, () => entriesChangeNotice({ ...run, eventIds: req.eventIds ?? [], result }));
+  }
+  return result;
 }
 
 async function restoreEntriesOnce(deps: Omit<EntriesDeps, 'iam'>, req: EntriesRestoreRequest): Promise<EntriesRestoreResult> {

@@ -5,8 +5,8 @@
 import { formatAccessChange, formatChange, formatRefusal } from '../core/diff.js';
 import { planRestore } from '../core/plan.js';
 import { InputError } from '../errors.js';
-import { recordRun } from './observe.js';
-import { noMetrics, type BackupRecord, type BackupStore, type ClusterInfo } from './ports.js';
+import { changeNotice, publishChange, recordRun } from './observe.js';
+import { noMetrics, type BackupRecord, type BackupStore, type ClusterInfo, type Notifier } from './ports.js';
 import { awsAuthModeCheck } from './sync.js';
 import { planBackupWrite, type WriteLoopDeps, type WriteResult } from './write-loop.js';
 
@@ -44,7 +44,7 @@ export async function resolveBackupKey(deps: Pick<WriteLoopDeps, 'backups' | 'cl
 }
 
 /** Restore a backup; every run (restored, refused, failed) is recorded in deps.metrics. */
-export async function restoreAwsAuth(deps: WriteLoopDeps & { cluster?: ClusterInfo }, req: RestoreRequest): Promise<RestoreResult> {
+export async function restoreAwsAuth(deps: WriteLoopDeps & { cluster?: ClusterInfo; notifier?: Notifier }, req: RestoreRequest): Promise<RestoreResult> {
   const run = { operation: 'restore' as const, cluster: req.cluster, trigger: 'manual' as const, dryRun: req.dryRun === true };
   let result: RestoreResult;
   try {
@@ -54,6 +54,10 @@ export async function restoreAwsAuth(deps: WriteLoopDeps & { cluster?: ClusterIn
     throw err;
   }
   recordRun(deps.metrics ?? noMetrics, { ...run, result });
+  // A restore is an applied change too (the one that may be forced past the guards): told as one.
+  if (result.outcome === 'created' || result.outcome === 'replaced') {
+    await publishChange(deps, req.cluster, () => changeNotice({ ...run, eventIds: req.eventIds ?? [], result }));
+  }
   return result;
 }
 

@@ -350,15 +350,21 @@ describe('change notices (notifyChanges)', () => {
     expect(base.allowed('SyncRole').flatMap((s) => s.Action)).not.toContain('sns:Publish');
   });
 
-  it('on: the sync function (only) gets the topic and may publish to it, nowhere else', () => {
-    expect(topicEnv(all, 'SyncLambdaFunction')).toEqual(ref('AlarmTopic'));
-    expect(all.allowed('SyncRole').filter((s) => s.Action.includes('sns:Publish'))).toEqual([
-      { Action: ['sns:Publish'], Resource: [ref('AlarmTopic')], Condition: undefined, policy: 'ChangeNoticePublishPolicy' },
-    ]);
-    for (const role of ['RestoreRole', 'BackupsRole']) expect(all.allowed(role).flatMap((s) => s.Action)).not.toContain('sns:Publish');
-    for (const f of ['RestoreLambdaFunction', 'BackupsLambdaFunction']) expect(topicEnv(all, f)).toBeUndefined();
-    // the function is created after its permission
-    expect(all.resolve(all.deployed('SyncLambdaFunction')!.Metadata.ConditionalDependencies)).toContainEqual(ref('ChangeNoticePublishPolicy'));
+  it('on: the sync and restore functions (a restore is an applied change too) get the topic and may publish to it, nowhere else', () => {
+    for (const [f, role] of [
+      ['SyncLambdaFunction', 'SyncRole'],
+      ['RestoreLambdaFunction', 'RestoreRole'],
+    ]) {
+      expect(topicEnv(all, f!)).toEqual(ref('AlarmTopic'));
+      expect(all.allowed(role!).filter((s) => s.Action.includes('sns:Publish'))).toEqual([
+        { Action: ['sns:Publish'], Resource: [ref('AlarmTopic')], Condition: undefined, policy: 'ChangeNoticePublishPolicy' },
+      ]);
+      // the function is created after its permission
+      expect(all.resolve(all.deployed(f!)!.Metadata.ConditionalDependencies)).toContainEqual(ref('ChangeNoticePublishPolicy'));
+    }
+    expect(all.allowed('BackupsRole').flatMap((s) => s.Action)).not.toContain('sns:Publish');
+    expect(topicEnv(all, 'BackupsLambdaFunction')).toBeUndefined();
+    expect(topicEnv(base, 'RestoreLambdaFunction')).toBe('');
   });
 });
 

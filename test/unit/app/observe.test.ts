@@ -319,7 +319,7 @@ describe('change notices', () => {
     expect(auto.error).toBeInstanceOf(GuardRefusedError);
     const manual = await s.observe(() => syncAwsAuth(s.deps, { policy, trigger: 'manual' }));
     expect(manual.error).toBeInstanceOf(GuardRefusedError);
-    // the same refusal delivered again (SQS redelivery): told once
+    // a caller that says not to tell it (notifyRefusal: false): not told
     const again = await s.observe(() => syncAwsAuth(s.deps, { policy, trigger: 'iam', eventIds: ['e1'], notifyRefusal: false }));
     expect(again.error).toBeInstanceOf(GuardRefusedError);
     expect(s.notices).toHaveLength(1);
@@ -358,6 +358,18 @@ describe('change notices', () => {
       '  arn:aws:iam::111122223333:user/bob: none → "bob" [dev]',
       '2 to add, 0 to update, 0 to remove, 0 to adopt, 0 conflicts, 2 unmanaged entries kept; identities: 2 gain access, 0 lose it, 0 change',
     ]);
+  });
+
+  test('a restore is an applied change too: one notice, operation restore; a dry run none', async () => {
+    const s = setup();
+    await s.observe(() => syncAwsAuth(s.deps, { policy }));
+    s.notices.length = 0;
+    await s.observe(() => restoreAwsAuth(s.deps, { cluster: 'prod', partition: 'aws', backup: 'latest', dryRun: true }));
+    expect(s.notices).toEqual([]);
+    const { result } = await s.observe(() => restoreAwsAuth(s.deps, { cluster: 'prod', partition: 'aws', backup: 'latest' }));
+    expect(result!.outcome).toBe('replaced');
+    expect(s.notices.map((n) => n.subject)).toEqual(['aws-auth-syncer: aws-auth restored on prod (+0 -2 ~0)']);
+    expect(JSON.parse(s.notices[0]!.body)).toMatchObject({ operation: 'restore', outcome: 'replaced', trigger: 'manual', backupKey: result!.backupKey });
   });
 
   test('a notice that cannot be published: the run still succeeds, a warning and ChangeNotificationFailed', async () => {

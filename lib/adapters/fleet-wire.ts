@@ -25,6 +25,7 @@ import {
 import { recordRun } from '../app/observe.js';
 import { systemClock } from '../app/ports.js';
 import { S3SnapshotStore } from './snapshots-s3.js';
+import { AWS_HTTP } from './wire.js';
 import { SqsClusterQueue } from './cluster-queue.js';
 import { log, metrics, pickRuntime, selfArns, tracer, type LiveClusters, type Runtime } from './lambda.js';
 
@@ -65,8 +66,8 @@ function stackClients(rt: Runtime): { s3: S3Client; sqs: SQSClient } {
   if (clients?.region !== region) {
     clients = {
       region,
-      s3: tracer.captureAWSv3Client(new S3Client({ region, maxAttempts: 5, followRegionRedirects: true })),
-      sqs: tracer.captureAWSv3Client(new SQSClient({ region, maxAttempts: 5 })),
+      s3: tracer.captureAWSv3Client(new S3Client({ region, maxAttempts: 5, followRegionRedirects: true, requestHandler: AWS_HTTP })),
+      sqs: tracer.captureAWSv3Client(new SQSClient({ region, maxAttempts: 5, requestHandler: AWS_HTTP })),
     };
   }
   return clients;

@@ -24,7 +24,7 @@ import type { Log } from '../app/ports.js';
 import { errorReply, refusedReply, type ErrorReply } from '../app/reply.js';
 import { EmfMetrics, METRICS_SERVICE } from './metrics.js';
 import { SsmConfigParameter } from './ssm-config.js';
-import { liveDepsFor, type LiveDeps } from './wire.js';
+import { AWS_HTTP, liveDepsFor, type LiveDeps } from './wire.js';
 
 const SERVICE = 'aws-auth-syncer';
 export const logger = new Logger({ serviceName: SERVICE });
@@ -113,7 +113,7 @@ async function loadClusters(): Promise<Loaded> {
     if (parameter?.name !== source.name) {
       // A name lives in the function's region (the SDK's default, AWS_REGION); an ARN names its own.
       const region = source.name.startsWith('arn:') ? source.name.split(':')[3] : undefined;
-      parameter = new SsmConfigParameter(tracer.captureAWSv3Client(new SSMClient({ region, maxAttempts: 5 })), source.name);
+      parameter = new SsmConfigParameter(tracer.captureAWSv3Client(new SSMClient({ region, maxAttempts: 5, requestHandler: AWS_HTTP })), source.name);
     }
     const { text, version } = await parameter.read();
     const loaded = settle(parseClusterSetText(text, `SSM parameter ${source.name}`, process.env.AWS_REGION));

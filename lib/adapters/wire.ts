@@ -82,22 +82,32 @@ export function liveDepsFor(
   });
 }
 
+/**
+ * Timeouts of every AWS call (the SDK sets none): a connection that never opens, or an answer
+ * that never comes — a private subnet without the endpoint or NAT it needs — fails the call (and
+ * is retried) instead of holding the run until Lambda kills it. IAM's large pages get longer.
+ */
+export const AWS_HTTP = { connectionTimeout: 5_000, requestTimeout: 20_000 } as const;
+const IAM_HTTP = { connectionTimeout: 5_000, requestTimeout: 60_000 } as const;
+
 /** The adapters over SDK clients built for these settings. */
 export function createLiveDeps(s: LiveSettings): LiveDeps {
   // IAM throttles GetAccountAuthorizationDetails hard; adaptive retry backs off and rate-limits.
   const profile = s.profile;
   const wrap = s.instrument ?? (<C>(c: C) => c);
-  const iamClient = wrap(new IAMClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive' }));
-  const ownSts = wrap(new STSClient({ region: s.region, profile, maxAttempts: 5 }));
+  const iamClient = wrap(new IAMClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive', requestHandler: IAM_HTTP }));
+  const ownSts = wrap(new STSClient({ region: s.region, profile, maxAttempts: 5, requestHandler: AWS_HTTP }));
   // The cluster's side: the syncer itself, or the session of the role it assumes for this cluster.
   const credentials = s.roleArn ? assumedRoleCredentials(ownSts, s.roleArn, s.cluster, s.clock) : undefined;
   // Access-entry calls are many small writes that EKS throttles: the SDK's adaptive retry
   // (token bucket, backoff) covers throttling and 5xx for every EKS call; the adapter adds only
   // the bounded propagation retries after a create (lib/adapters/access-entries.ts).
-  const eks = wrap(new EKSClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive', ...(credentials ? { credentials } : {}) }));
-  const sts = credentials ? wrap(new STSClient({ region: s.region, maxAttempts: 5, credentials })) : ownSts;
-  const s3 = wrap(new S3Client({ region: s.region, profile, maxAttempts: 5, followRegionRedirects: true }));
-  const kms = wrap(new KMSClient({ region: s.macKey.region, profile, maxAttempts: 5 }));
+  const eks = wrap(
+    new EKSClient({ region: s.region, profile, maxAttempts: 8, retryMode: 'adaptive', requestHandler: AWS_HTTP, ...(credentials ? { credentials } : {}) }),
+  );
+  const sts = credentials ? wrap(new STSClient({ region: s.region, maxAttempts: 5, credentials, requestHandler: AWS_HTTP })) : ownSts;
+  const s3 = wrap(new S3Client({ region: s.region, profile, maxAttempts: 5, followRegionRedirects: true, requestHandler: AWS_HTTP }));
+  const kms = wrap(new KMSClient({ region: s.macKey.region, profile, maxAttempts: 5, requestHandler: AWS_HTTP }));
   const tokens = new StsTokenSource(sts, s.cluster, s.region, s.clock);
   let self: Promise<string> | undefined;
   // A failed lookup must not stick to a warm container: forget it so the next run asks again.
@@ -135,7 +145,7 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
     entries: new EksAccessEntryStore(eks, s.cluster, { log: s.log }),
     // The topic lives in the stack's region, which need not be the cluster's.
     notifier: s.changeTopicArn
-      ? new SnsNotifier(wrap(new SNSClient({ region: topicRegion(s.changeTopicArn), profile, maxAttempts: 3 })), s.changeTopicArn)
+      ? new SnsNotifier(wrap(new SNSClient({ region: topicRegion(s.changeTopicArn), profile, maxAttempts: 3, requestHandler: AWS_HTTP })), s.changeTopicArn)
       : undefined,
     clock: s.clock,
     log: s.log,

@@ -14,7 +14,7 @@
  *   written, so nothing needs the queue's single-writer lanes.
  */
 import { createHash } from 'node:crypto';
-import { describeError, GuardRefusedError, InputError, SyncerError } from '../errors.js';
+import { ClusterAccessError, describeError, GuardRefusedError, InputError, SyncerError } from '../errors.js';
 import { isPlainObject } from '../core/objects.js';
 import type { IamSnapshot } from '../core/types.js';
 import * as z from '../zod.js';
@@ -262,6 +262,9 @@ export async function runClusterMessage(
   }
 }
 
+/** How long a person's dry run waits for one cluster (the sync function runs for at most 120 s). */
+export const CLUSTER_DRY_RUN_TIMEOUT_MS = 45_000;
+
 /** Order of badness, for the one-word outcome of a reply covering several clusters. */
 const SEVERITY: ClusterReport['outcome'][] = ['error', 'refused', 'planned', 'created', 'replaced', 'applied', 'skipped', 'unchanged'];
 
@@ -289,20 +292,29 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 export async function planClusters(
   deps: { iam: IamDirectory; clock: Clock; log: Log; metrics?: Metrics },
   clusters: readonly FleetCluster[],
-  req: { force: boolean; concurrency?: number },
+  req: { force: boolean; concurrency?: number; clusterTimeoutMs?: number },
 ): Promise<{
   outcome: ClusterReport['outcome'];
   principals: ReturnType<typeof countsOf>;
   clusters: (Record<string, unknown> & { cluster: string; outcome: string })[];
 }> {
   const snapshot = await discover(deps);
+  // One cluster that never answers (a hung connection) is reported, not waited for: the others'
+  // reports must reach the person before the function's own timeout.
+  const limit = req.clusterTimeoutMs ?? CLUSTER_DRY_RUN_TIMEOUT_MS;
   const reports = await mapLimit(clusters, req.concurrency ?? 4, async (c): Promise<ClusterReport> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      return await c.run(snapshotInHand(snapshot), { dryRun: true, force: req.force, trigger: 'manual', eventIds: [] });
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new ClusterAccessError(`no answer within ${limit / 1000} s (unreachable?)`)), limit);
+      });
+      return await Promise.race([c.run(snapshotInHand(snapshot), { dryRun: true, force: req.force, trigger: 'manual', eventIds: [] }), timeout]);
     } catch (err) {
       const d = describeError(err);
       deps.log.warn(`dry run of ${c.cluster} failed: ${d.message}`, { cluster: c.cluster, error: d });
       return { cluster: c.cluster, outcome: 'error', reply: { outcome: 'error', error: { name: d.name, message: d.message } } };
+    } finally {
+      clearTimeout(timer);
     }
   });
   const outcome = SEVERITY.find((s) => reports.some((r) => r.outcome === s)) ?? 'unchanged';

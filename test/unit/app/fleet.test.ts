@@ -286,6 +286,23 @@ describe('a dry run of every cluster, in one reply', () => {
     expect(points(emf, 'SyncError').map((p) => p.dims)).toEqual([{ service: 'aws-auth-syncer', cluster: 'down', trigger: 'manual' }]);
     expect(points(emf, 'SyncRefused').map((p) => p.dims)).toEqual([{ service: 'aws-auth-syncer', cluster: 'staging', trigger: 'manual' }]);
   });
+
+  test('a cluster that never answers is reported after its time limit; the others are planned and the reply comes', async () => {
+    const f = fleet();
+    const hung = memoryCluster('hung', awsAuth({ mapRoles: NODES }), f.metrics, f.log);
+    hung.store.read = () => new Promise(() => {});
+    const { result } = await captureStdout(() =>
+      planClusters({ iam: f.directory, clock: fixedClock(), log: f.log, metrics: f.metrics }, [hung.cluster, f.prod.cluster], {
+        force: false,
+        clusterTimeoutMs: 50,
+      }),
+    );
+    expect(result!.clusters.map((c) => [c.cluster, c.outcome])).toEqual([
+      ['hung', 'error'],
+      ['prod', 'planned'],
+    ]);
+    expect(result!.clusters[0]!.error).toEqual({ name: 'ClusterAccessError', message: 'no answer within 0.05 s (unreachable?)' });
+  });
 });
 
 describe('cluster messages on the queue', () => {

@@ -113,7 +113,12 @@ export function readCurrent(text: string, path: string): ConfigMapObject {
   try {
     value = parseYaml(text);
   } catch (err) {
-    throw new InputError(`--current ${path} is not YAML or JSON: ${(err as Error).message.split('\n')[0]}`);
+    const m = (err as Error).message;
+    throw new InputError(
+      /multiple documents/.test(m)
+        ? `--current ${path} holds several YAML documents (---): give the one ConfigMap kube-system/aws-auth`
+        : `--current ${path} is not YAML or JSON: ${m.split('\n')[0]!.replace(/:$/, '')}`,
+    );
   }
   const obj = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
   if (Array.isArray(obj.items)) {

@@ -12,6 +12,9 @@
  * status and body text of the reply before the client deserialises it. The typed result and
  * ApiException are then ignored: the raw reply is the answer.
  */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { CoreV1Api, KubeConfig, Observable, ResponseContext, type RequestContext, type V1ConfigMap } from '@kubernetes/client-node';
 import { AWS_AUTH_NAME, AWS_AUTH_NAMESPACE } from '../core/render.js';
 import { InputError } from '../errors.js';
@@ -24,6 +27,10 @@ import type { KubeConnection, KubeReply } from './kube.js';
 export function loadKubeConfig(opts: { file?: string; context?: string }): KubeConfig {
   const kc = new KubeConfig();
   const where = opts.file ?? (process.env.KUBECONFIG ? `KUBECONFIG (${process.env.KUBECONFIG})` : '~/.kube/config');
+  // Without a file (and outside a pod) client-node falls back to a made-up localhost context
+  // ("loaded-context"): name the missing file instead.
+  if (!opts.file && !process.env.KUBECONFIG && !process.env.KUBERNETES_SERVICE_HOST && !existsSync(join(homedir(), '.kube', 'config')))
+    throw new InputError('no kubeconfig: ~/.kube/config does not exist and KUBECONFIG is not set (name one with --kubeconfig)');
   try {
     if (opts.file) kc.loadFromFile(opts.file);
     else kc.loadFromDefault();
@@ -39,7 +46,10 @@ export function loadKubeConfig(opts: { file?: string; context?: string }): KubeC
     kc.setCurrentContext(opts.context);
   }
   const context = kc.getContextObject(kc.getCurrentContext());
-  if (!context) throw new InputError(`${where} has no current context: name one with --context`);
+  if (!context)
+    throw new InputError(
+      kc.getContexts().length === 0 ? `${where} is not a kubeconfig (it has no contexts)` : `${where} has no current context: name one with --context`,
+    );
   if (!kc.getCurrentCluster()) throw new InputError(`${where}: context ${context.name} names cluster ${context.cluster}, which is not defined`);
   return kc;
 }

@@ -190,12 +190,34 @@ describe('--kubeconfig / --context are checked before any AWS call', () => {
     [['--kubeconfig', kubeconfig('plain'), '--context', 'nope'], /--context nope: no such context in .* \(contexts: ctx\)/],
     [['--kubeconfig', kubeconfig('arn:aws:eks:eu-west-1:111122223333:cluster/prod')], /points at EKS cluster prod, but the config is for cluster demo/],
     [['--kubeconfig', kubeconfig('prod.eu-west-1.eksctl.io')], /points at EKS cluster prod, but the config is for cluster demo/],
+    [['--kubeconfig', `${F}/iam.json`], /iam\.json is not a kubeconfig \(it has no contexts\)/],
   ])('sync %j → exit 1, one line naming the problem', async (extra, message) => {
     const r = await run('sync', '--config', liveConfig, '--dry-run', ...extra);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+});
+
+test("--context without any kubeconfig names the missing file (not client-node's made-up context)", async () => {
+  const saved = { HOME: process.env.HOME, KUBECONFIG: process.env.KUBECONFIG };
+  try {
+    process.env.HOME = mkdtempSync(join(tmp, 'home-'));
+    delete process.env.KUBECONFIG;
+    const r = await run('sync', '--config', liveConfig, '--dry-run', '--context', 'nope');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no kubeconfig: ~\/\.kube\/config does not exist and KUBECONFIG is not set/);
+  } finally {
+    process.env.HOME = saved.HOME;
+    if (saved.KUBECONFIG !== undefined) process.env.KUBECONFIG = saved.KUBECONFIG;
+  }
+});
+
+test('--current holding several YAML documents says so in words', async () => {
+  const two = file('two.yaml', `${readFileSync(`${F}/current.yaml`, 'utf8')}\n---\n${readFileSync(`${F}/current.yaml`, 'utf8')}`);
+  const r = await run('plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', two);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/holds several YAML documents \(---\): give the one ConfigMap kube-system\/aws-auth/);
 });
 
 describe('AWS profile: region and credentials as the aws CLI finds them', () => {

@@ -90,6 +90,9 @@ export function liveDepsFor(
 export const AWS_HTTP = { connectionTimeout: 5_000, requestTimeout: 20_000 } as const;
 const IAM_HTTP = { connectionTimeout: 5_000, requestTimeout: 60_000 } as const;
 
+/** How long a container trusts its DescribeCluster answer (endpoint, CA, ARN, authentication mode). */
+export const DESCRIBE_TTL_MS = 5 * 60_000;
+
 /** The adapters over SDK clients built for these settings. */
 export function createLiveDeps(s: LiveSettings): LiveDeps {
   // IAM throttles GetAccountAuthorizationDetails hard; adaptive retry backs off and rate-limits.
@@ -117,13 +120,20 @@ export function createLiveDeps(s: LiveSettings): LiveDeps {
       throw err;
     }));
   const iamDirectory = new IamAuthorizationDetailsDirectory(iamClient, { log: s.log });
-  // DescribeCluster once per container: the endpoint, CA and ARN do not change under us.
-  let described: ReturnType<typeof describeClusterEndpoint> | undefined;
-  const describe = (): ReturnType<typeof describeClusterEndpoint> =>
-    (described ??= describeClusterEndpoint(eks, s.cluster).catch((err: unknown) => {
-      described = undefined;
-      throw err;
-    }));
+  // DescribeCluster at most every 5 minutes per container: a warm container must still see a
+  // switch of the authentication mode (or a recreated cluster) within minutes, not hours.
+  let described: { at: number; value: ReturnType<typeof describeClusterEndpoint> } | undefined;
+  const describe = (): ReturnType<typeof describeClusterEndpoint> => {
+    const now = s.clock.now().getTime();
+    if (!described || now - described.at > DESCRIBE_TTL_MS) {
+      const value: ReturnType<typeof describeClusterEndpoint> = describeClusterEndpoint(eks, s.cluster).catch((err: unknown) => {
+        if (described?.value === value) described = undefined;
+        throw err;
+      });
+      described = { at: now, value };
+    }
+    return described.value;
+  };
   const eksConnection = async (): Promise<KubeConnection> => {
     const { endpoint, caData } = await describe();
     return httpsConnection({ server: endpoint, caData, token: await tokens.token() });

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { Log } from '../lib/app/ports.js';
-import { renderManifestYaml } from '../lib/app/manifest.js';
+import { configMapManifest } from '../lib/app/manifest.js';
 import { backupsReply, entriesPlanReply, entriesWriteReply, errorReply, planReply, refusedReply, restoreReply, syncReply } from '../lib/app/reply.js';
 import { restoreAwsAuth, listBackups } from '../lib/app/restore.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
@@ -187,11 +187,7 @@ export function readIam(text: string, path: string) {
 }
 
 /** A manifest for kubectl: server-set fields dropped, resourceVersion kept (so a stale apply conflicts). */
-export function toManifest(cm: ConfigMapObject): string {
-  const out = structuredClone(cm);
-  for (const f of ['managedFields', 'uid', 'creationTimestamp', 'generation', 'selfLink']) delete out.metadata[f];
-  return renderManifestYaml(out);
-}
+export const toManifest = configMapManifest;
 
 function stderrLog(io: Io): Log {
   return {

@@ -7,6 +7,7 @@
  * as escapes inside double quotes, never raw.
  */
 import { Document, isScalar, visit, type Tags, type ScalarTag } from 'yaml';
+import type { ConfigMapObject } from '../core/types.js';
 
 const GO_INT = /^[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$/;
 const GO_FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$/;
@@ -80,4 +81,14 @@ export function renderManifestYaml(value: unknown): string {
   const text = doc.toString({ lineWidth: 0, minContentWidth: 0 });
   // Only double-quoted scalars can hold these characters now, and there an escape means the same.
   return text.replace(/[\u0085\u2028\u2029]/g, (c) => ESCAPES[c]!);
+}
+
+/**
+ * A ConfigMap as a manifest for kubectl (the CLI's output and the replies' `manifest` alike):
+ * server-set fields dropped, resourceVersion kept (so a stale apply conflicts).
+ */
+export function configMapManifest(cm: ConfigMapObject): string {
+  const out = structuredClone(cm);
+  for (const f of ['managedFields', 'uid', 'creationTimestamp', 'generation', 'selfLink']) delete out.metadata[f];
+  return renderManifestYaml(out);
 }

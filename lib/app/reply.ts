@@ -6,7 +6,7 @@
 import { callJson, formatEntriesReport, formatEntryAccessChange, type EntriesPlan } from '../core/access-entries.js';
 import { formatAccessChange, formatReport } from '../core/diff.js';
 import type { SyncPlan } from '../core/plan.js';
-import { renderManifestYaml } from './manifest.js';
+import { configMapManifest } from './manifest.js';
 import { describeError, type GuardRefusedError } from '../errors.js';
 import type { BackupRecord } from './ports.js';
 import type { RestoreResult } from './restore.js';
@@ -25,7 +25,7 @@ function common(r: WriteResult) {
     access: r.plan.accessReport,
     refusals: r.plan.refusals,
     /** The complete next ConfigMap, for dry runs that would change something. */
-    manifest: r.outcome === 'planned' || r.outcome === 'refused' ? renderManifestYaml(r.plan.next) : undefined,
+    manifest: r.outcome === 'planned' || r.outcome === 'refused' ? configMapManifest(r.plan.next) : undefined,
   };
 }
 
@@ -64,7 +64,7 @@ export function planReply(cluster: string, plan: SyncPlan) {
     summary: plan.summary,
     conflicts: plan.conflicts,
     warnings: plan.warnings.map((w) => w.message),
-    manifest: outcome === 'unchanged' ? undefined : renderManifestYaml(plan.next),
+    manifest: outcome === 'unchanged' ? undefined : configMapManifest(plan.next),
   };
 }
 

@@ -143,8 +143,9 @@ describe('planEntriesSync properties', () => {
     );
     // The property must have been checked on most inputs, not skipped by refusals.
     expect(compared).toBeGreaterThan(RUNS.idempotent / 2);
-    // ... and the admin check on a good share of them.
-    expect(withAdmin).toBeGreaterThan(RUNS.idempotent / 10);
+    // ... and the admin check on some of them (about 1 in 6 have an admin before; the bound is
+    // far enough below that a fair run never misses it).
+    expect(withAdmin).toBeGreaterThan(RUNS.idempotent / 30);
   });
 });
 

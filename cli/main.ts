@@ -61,7 +61,8 @@ class TextFormatError extends Error {}
 const defaultIo: Io = {
   out: (t) => process.stdout.write(t),
   err: (t) => process.stderr.write(t),
-  readFile: (p) => decodeText(readFileSync(p)),
+  // `-` is standard input (`aws iam get-account-authorization-details | aws-auth-syncer plan --iam - …`).
+  readFile: (p) => decodeText(readFileSync(p === '-' ? 0 : p)),
 };
 
 /** Node's file error codes, in words. */
@@ -501,7 +502,7 @@ function selfArnOption(value: string): string {
 }
 
 function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be a positive whole number');
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 10_000) throw new InvalidArgumentError('must be a whole number from 1 to 10000');
   return Number(value);
 }
 
@@ -521,7 +522,7 @@ function program(io: Io, done: (code: number) => void): Command {
     .description('Keep the EKS aws-auth ConfigMap in sync with IAM: plan offline, sync, back up and restore.')
     .version(version(), '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
-    .helpCommand(false)
+    .helpCommand('help [command]', 'show help for a command')
     .exitOverride()
     .showHelpAfterError('(aws-auth-syncer --help lists the commands)')
     .configureOutput({ writeOut: (t) => io.out(t), writeErr: (t) => io.err(t) })

@@ -56,6 +56,17 @@ describe('aws-auth-syncer plan', () => {
     expect(again.stdout).toBe('');
   });
 
+  test('--iam - reads standard input (aws iam … | aws-auth-syncer plan --iam -)', () => {
+    const piped = spawnSync(
+      process.execPath,
+      ['bin/aws-auth-syncer.js', 'plan', '--config', `${F}/config.yaml`, '--iam', '-', '--current', `${F}/current.yaml`, '--output', 'json'],
+      { encoding: 'utf8', input: readFileSync(`${F}/iam.json`, 'utf8') },
+    );
+    const fromFile = run('plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', `${F}/current.yaml`, '--output', 'json');
+    expect(piped.status).toBe(2);
+    expect(JSON.parse(piped.stdout)).toEqual(JSON.parse(fromFile.stdout));
+  });
+
   test('no ConfigMap yet: --current none plans a create', () => {
     const r = run('plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', 'none');
     expect(r.status).toBe(2);

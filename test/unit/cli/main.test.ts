@@ -54,6 +54,12 @@ describe('version and help', () => {
     for (const o of hasNot) expect(r.stdout).not.toContain(o);
   });
 
+  test("help plan prints plan's help, as plan --help does; exit 0", async () => {
+    const r = await run('help', 'plan');
+    expect(r).toEqual(await run('plan', '--help'));
+    expect(r.code).toBe(0);
+  });
+
   test('no arguments: the command list on stderr, exit 1', async () => {
     const r = await run();
     expect(r.code).toBe(1);
@@ -70,9 +76,10 @@ describe('options belong to commands', () => {
     [['backups', '--config', liveConfig, '--dry-run'], /unknown option '--dry-run'/],
     [['sync', '--config', liveConfig, '--backup', 'latest'], /unknown option '--backup'/],
     [['restore', '--config', liveConfig, '--iam', 'x'], /unknown option '--iam'/],
-    [['backups', '--config', liveConfig, '--limit', 'foo'], /'--limit <n>' argument 'foo' is invalid\. must be a positive whole number/],
-    [['backups', '--config', liveConfig, '--limit', '0'], /must be a positive whole number/],
-    [['backups', '--config', liveConfig, '--limit', '2.5'], /must be a positive whole number/],
+    [['backups', '--config', liveConfig, '--limit', 'foo'], /'--limit <n>' argument 'foo' is invalid\. must be a whole number from 1 to 10000/],
+    [['backups', '--config', liveConfig, '--limit', '0'], /must be a whole number from 1 to 10000/],
+    [['backups', '--config', liveConfig, '--limit', '2.5'], /must be a whole number from 1 to 10000/],
+    [['backups', '--config', liveConfig, '--limit', '99999999999999999999'], /must be a whole number from 1 to 10000/],
     [
       ['plan', '--config', `${F}/config.yaml`, '--iam', `${F}/iam.json`, '--current', 'none', '--output', 'xml'],
       /argument 'xml' is invalid\. Allowed choices are text, json/,

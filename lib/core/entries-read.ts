@@ -103,6 +103,10 @@ export function entriesFromDocument(value: unknown): CurrentEntries {
     if (seen.has(e.principalArn)) throw new EntriesFormatError(`accessEntries: ${e.principalArn} is listed twice (EKS holds one entry per principal)`);
     seen.add(e.principalArn);
   }
+  // Without the associations the plan could not see which entries make cluster admins (the
+  // guards would count none): missing is an error, an empty object says "none".
+  if (value.associatedPolicies === undefined && entries.length > 0)
+    throw new EntriesFormatError("associatedPolicies is missing: give each entry's `aws eks list-associated-access-policies` items, or {} when none has any");
   const raw = value.associatedPolicies ?? {};
   if (!isPlainObject(raw)) throw new EntriesFormatError('associatedPolicies is not an object keyed by principal ARN');
   const policies: Record<string, AccessPolicyGrant[]> = {};

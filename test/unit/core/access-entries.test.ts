@@ -491,6 +491,8 @@ describe('the --current-entries document', () => {
       /accessScope.type must be cluster or namespace/,
     ],
     [{ accessEntries: [{ principalArn: 'a', createdAt: 'yesterday' }] }, /createdAt is not a date/],
+    // Without the associations no entry would count as a cluster admin: the guards would be blind.
+    [{ accessEntries: [{ principalArn: 'a' }] }, /associatedPolicies is missing: give each entry's `aws eks list-associated-access-policies` items, or \{\}/],
   ])('%j is refused naming the problem', (doc, why) => expect(() => entriesFromDocument(doc)).toThrow(why));
 });
 

@@ -237,7 +237,7 @@ function planEntries(o: PlanOptions, config: Config, io: Io): number {
   const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
   const current =
     o.currentEntries === 'none' ? { entries: [], policies: {} } : readCurrentEntries(readText(io, o.currentEntries, '--current-entries'), o.currentEntries);
-  const policy = toPolicy(config, { region: envRegion() });
+  const policy = toPolicy(config, { region: config.region ?? envRegion() });
   const selfArns = [...configSelfArns(config), ...(o.selfArn ? [o.selfArn] : [])];
   const result = planEntriesSync({ current, snapshot, policy, selfArns, force: o.force === true });
   const reply = entriesPlanReply(config.cluster, result);
@@ -269,7 +269,7 @@ function plan(o: PlanOptions, io: Io): number {
   if (o.current === undefined) throw new InputError('plan needs --current FILE|none (the aws-auth ConfigMap)');
   const snapshot = readIam(readText(io, o.iam, '--iam'), o.iam);
   const current = o.current === 'none' ? null : readCurrent(readText(io, o.current, '--current'), o.current);
-  const policy = toPolicy(config, { region: envRegion() });
+  const policy = toPolicy(config, { region: config.region ?? envRegion() });
   const selfArns = [...configSelfArns(config), ...(o.selfArn ? [o.selfArn] : [])];
   const result = planSync({ current, snapshot, policy, selfArns, force: o.force === true });
   const reply = planReply(config.cluster, result);

@@ -594,6 +594,9 @@ describe('input files a person gets wrong', () => {
       const r = await run(...PLAN);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/AWS_REGION=bogus is not an AWS region such as eu-west-1/);
+      // A config that names its region does not look at AWS_REGION at all.
+      const withRegion = file('with-region.yaml', `${readFileSync(`${F}/config.yaml`, 'utf8')}region: eu-west-1\n`);
+      expect((await run('plan', '--config', withRegion, '--iam', `${F}/iam.json`, '--current', `${F}/current.yaml`)).code).toBe(2);
     } finally {
       if (saved === undefined) delete process.env.AWS_REGION;
       else process.env.AWS_REGION = saved;

@@ -20,7 +20,7 @@ import { backupsReply, entriesPlanReply, entriesWriteReply, errorReply, planRepl
 import { restoreAwsAuth, listBackups } from '../lib/app/restore.js';
 import { syncAwsAuth } from '../lib/app/sync.js';
 import type { LiveDeps, LiveSettings } from '../lib/adapters/wire.js';
-import { configSelfArns, REGION_RE, resolveSettings, toPolicy, TARGETS, type Config, type Target } from '../lib/config.js';
+import { configSelfArns, isSelfArn, REGION_RE, resolveSettings, SELF_ARN_EXPECTED, toPolicy, TARGETS, type Config, type Target } from '../lib/config.js';
 import { pickCluster, readClusterSetFile } from '../lib/config-clusters.js';
 import { entriesFromDocument, EntriesFormatError, planEntriesSync, type CurrentEntries } from '../lib/core/access-entries.js';
 import { formatRefusal, formatReport } from '../lib/core/diff.js';
@@ -28,7 +28,6 @@ import { snapshotFromAuthorizationDetails, SnapshotFormatError, type Authorizati
 import { planSync } from '../lib/core/plan.js';
 import { AWS_AUTH_NAME, AWS_AUTH_NAMESPACE } from '../lib/core/render.js';
 import type { ConfigMapObject } from '../lib/core/types.js';
-import { identityKeyOf } from '../lib/core/identity.js';
 import { isPlainObject } from '../lib/core/objects.js';
 import { describeError, GuardRefusedError, InputError } from '../lib/errors.js';
 
@@ -497,7 +496,7 @@ function envRegion(): string | undefined {
 
 /** An ARN the guards can key (as selfArn in the config is checked): a typo would protect no one. */
 function selfArnOption(value: string): string {
-  if (identityKeyOf(value) === undefined) throw new InvalidArgumentError('must be an IAM role or user ARN, or an STS assumed-role ARN');
+  if (!isSelfArn(value)) throw new InvalidArgumentError(SELF_ARN_EXPECTED);
   return value;
 }
 

@@ -46,7 +46,10 @@ const pattern = (re: RegExp, message: string) => z.string().check(z.regex(re, me
 const int = (min: number, max?: number) => z.int().check(z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
 const ROLE_TEMPLATE_VARS = { partition: 'aws', accountId: '111122223333', roleName: 'r', path: '/' };
 
-const selfArnSchema = z.string().check(z.refine((arn) => identityKeyOf(arn) !== undefined, 'must be an IAM role or user ARN, or an STS assumed-role ARN'));
+/** The syncer's own identity must be an ARN the guards can key (config, SYNCER_SELF_ARNS, the CLI's --self-arn). */
+export const isSelfArn = (arn: string): boolean => identityKeyOf(arn) !== undefined;
+export const SELF_ARN_EXPECTED = 'must be an IAM role or user ARN, or an STS assumed-role ARN';
+const selfArnSchema = z.string().check(z.refine(isSelfArn, SELF_ARN_EXPECTED));
 /** A KMS key id, key ARN, alias name or alias ARN. */
 const KMS_KEY_RE =
   /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/+=,.@-]+)|alias\/[\w/+=,.@-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$/;
@@ -293,8 +296,8 @@ export function resolveSettings(config: Config, env: NodeJS.ProcessEnv = process
     .split(',')
     .map((a) => a.trim())
     .filter((a) => a !== '');
-  const bad = fromEnv.find((a) => identityKeyOf(a) === undefined);
-  if (bad !== undefined) throw new ConfigError(`SYNCER_SELF_ARNS: ${JSON.stringify(bad)} must be an IAM role or user ARN, or an STS assumed-role ARN`);
+  const bad = fromEnv.find((a) => !isSelfArn(a));
+  if (bad !== undefined) throw new ConfigError(`SYNCER_SELF_ARNS: ${JSON.stringify(bad)} ${SELF_ARN_EXPECTED}`);
   const macKeyId = env.BACKUP_MAC_KEY || config.backup.macKey;
   if (!macKeyId) {
     throw new ConfigError('backup.macKey: required (or set BACKUP_MAC_KEY): the KMS HMAC key that signs backups, the stack output BackupMacKeyArn');

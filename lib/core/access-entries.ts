@@ -26,6 +26,7 @@ import type { SyncPolicy } from './policy.js';
 import type { AccessPolicyGrant, IamSnapshot, Refusal, Warning } from './types.js';
 import { checkEntryGuards, type EntryGuardContext } from './access-entry-guards.js';
 import { CLUSTER_ADMIN_POLICY, MASTERS_GROUP, OWNED_TAG, PRINCIPAL_ID_TAG, type AccessEntry, type CurrentEntries } from './entries-read.js';
+import { groupBy } from './objects.js';
 import {
   describeScope,
   diffEntryAccess,
@@ -171,12 +172,7 @@ export function reconcileEntries(
 ): { calls: AccessEntryCall[]; conflicts: EntryConflict[] } {
   // Every entry of an identity: a role's entries under other paths share its key (EKS holds one
   // per principal, so at most one of them is for the role that exists now).
-  const byKey = new Map<string, AccessEntry[]>();
-  for (const e of current.entries) {
-    const list = byKey.get(entryKey(e.principalArn));
-    if (list) list.push(e);
-    else byKey.set(entryKey(e.principalArn), [e]);
-  }
+  const byKey = groupBy(current.entries, (e) => entryKey(e.principalArn));
   const replace: AccessEntryCall[] = [];
   const create: AccessEntryCall[] = [];
   const update: AccessEntryCall[] = [];

@@ -15,6 +15,7 @@
  */
 import type { AwsAuthView, EntryView, MapKeyView } from './awsauth.js';
 import type { MapKey } from './types.js';
+import { groupBy } from './objects.js';
 
 export const AUTHENTICATOR_VERSIONS = ['v0.6.13', 'v0.7.18'] as const;
 export type AuthenticatorVersion = (typeof AUTHENTICATOR_VERSIONS)[number];
@@ -102,14 +103,8 @@ function buildTable(k: MapKeyView, version: AuthenticatorVersion): Map<string, A
       bySpelling.set(e.arn, e);
       ids.set(e.arn, id);
     }
-    const byId = new Map<string, Grant[]>();
-    for (const [arn, e] of bySpelling) {
-      const id = ids.get(arn)!;
-      const list = byId.get(id);
-      if (list) list.push(grantOf(e));
-      else byId.set(id, [grantOf(e)]);
-    }
-    for (const [id, grants] of byId) {
+    for (const [id, es] of groupBy(bySpelling.values(), (e) => ids.get(e.arn)!)) {
+      const grants = es.map(grantOf);
       out.set(
         id,
         grants.length === 1 || grants.every((g) => sameGrant(g, grants[0]!))

@@ -20,6 +20,7 @@ import { NODE_GROUPS } from './names.js';
 import { ownershipToken, type OwnedRecord } from './ownership.js';
 import type { Conflict, EntryChange, EntryValue, MapKey, Mapping } from './types.js';
 import type { YMap, YNode } from './yaml-read.js';
+import { groupBy } from './objects.js';
 
 export type Action = 'keep' | 'add' | 'update' | 'adopt' | 'remove' | 'conflict';
 
@@ -86,17 +87,11 @@ function sameValue(e: EntryView, m: Mapping): boolean {
 
 export function decide(input: DecideInput): Decisions {
   const { view, owned } = input;
-  const entries = new Map<string, EntryView[]>();
-  for (const k of [view.mapRoles, view.mapUsers]) {
-    if (k.state !== 'ok') continue;
-    for (const e of k.entries) {
-      if (e.target.kind !== 'identity') continue;
-      const id = e.target.identity.key;
-      const list = entries.get(id);
-      if (list) list.push(e);
-      else entries.set(id, [e]);
-    }
-  }
+  const live = [view.mapRoles, view.mapUsers].flatMap((k) => (k.state === 'ok' ? k.entries : []));
+  const entries = groupBy(
+    live.filter((e) => e.target.kind === 'identity'),
+    (e) => (e.target.kind === 'identity' ? e.target.identity.key : ''),
+  );
   // A node mapping is never the syncer's, even when the record names it (someone added system:nodes by hand).
   const ownsEntry = (e: EntryView): boolean => input.claimed.has(e) && !isNode(e);
   const wanted = new Map(input.want.map((m) => [m.identity.key, m]));

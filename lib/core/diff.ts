@@ -5,6 +5,7 @@
  */
 import { AUTHENTICATOR_VERSIONS, arnOf, mappedIdentities, outcomeOf, sameOutcome, type Answer, type EffectiveAccess, type Outcome } from './access.js';
 import type { Conflict, EntryChange, EntryValue, Refusal, Warning } from './types.js';
+import { groupBy } from './objects.js';
 
 const fmt = (m: EntryValue): string => `username=${JSON.stringify(m.username)} groups=[${m.groups.join(', ')}]`;
 
@@ -82,13 +83,7 @@ export function diffAccess(before: EffectiveAccess, after: EffectiveAccess, extr
     if (AUTHENTICATOR_VERSIONS.every((v) => sameAnswer(before[v].grants.get(id), after[v].grants.get(id))) && !extraIds.includes(id)) continue;
     const per = AUTHENTICATOR_VERSIONS.map((v) => ({ v, b: outcomeOf(before[v], id), a: outcomeOf(after[v], id) })).filter((x) => !sameOutcome(x.b, x.a));
     // Versions that agree are shown once.
-    const groupsOf = new Map<string, typeof per>();
-    for (const x of per) {
-      const k = `${describeOutcome(x.b)}\0${describeOutcome(x.a)}`;
-      const list = groupsOf.get(k);
-      if (list) list.push(x);
-      else groupsOf.set(k, [x]);
-    }
+    const groupsOf = groupBy(per, (x) => `${describeOutcome(x.b)}\0${describeOutcome(x.a)}`);
     const arn = arnOf(after, id) ?? arnOf(before, id) ?? id;
     for (const xs of groupsOf.values()) out.push({ id, arn, versions: xs.map((x) => x.v), before: xs[0]!.b, after: xs[0]!.a });
   }

@@ -8,6 +8,7 @@ import { identityOfPrincipal } from './identity.js';
 import { sortedUnique } from './names.js';
 import type { AccessPolicyGrant, IamSnapshot } from './types.js';
 import { CLUSTER_ADMIN_POLICY, OWNED_TAG, PRINCIPAL_ID_TAG, type AccessEntry, type CurrentEntries } from './entries-read.js';
+import { groupBy } from './objects.js';
 
 export const policyName = (arn: string): string => arn.slice(arn.lastIndexOf('/') + 1);
 
@@ -88,10 +89,10 @@ export const isOwned = (entry: AccessEntry, cluster: string): boolean => entry.t
 
 /** Effective access of a set of entries. */
 export function readEntryAccess(current: CurrentEntries, cluster: string, index: PrincipalIndex): EntryAccess {
-  const byId = new Map<string, EntryGrant[]>();
-  for (const e of [...current.entries].sort((a, b) => (a.principalArn < b.principalArn ? -1 : a.principalArn > b.principalArn ? 1 : 0))) {
+  const sorted = [...current.entries].sort((a, b) => (a.principalArn < b.principalArn ? -1 : a.principalArn > b.principalArn ? 1 : 0));
+  const grants = sorted.map((e): EntryGrant => {
     const dead = staleness(e, index);
-    const g: EntryGrant = {
+    return {
       arn: e.principalArn,
       type: e.type,
       username: e.username,
@@ -100,13 +101,10 @@ export function readEntryAccess(current: CurrentEntries, cluster: string, index:
       owned: isOwned(e, cluster),
       ...(dead ? { dead } : {}),
     };
-    const list = byId.get(entryKey(e.principalArn));
-    if (list) list.push(g);
-    else byId.set(entryKey(e.principalArn), [g]);
-  }
+  });
   // Of several entries for an identity, those not known to be dead may each be the working one.
   const out: EntryAccess = new Map();
-  for (const [id, gs] of byId) {
+  for (const [id, gs] of groupBy(grants, (g) => entryKey(g.arn))) {
     const maybe = gs.filter((g) => g.dead === undefined);
     out.set(id, maybe.length === 0 ? gs[0]! : maybe.length === 1 ? maybe[0]! : { ...maybe[0]!, others: maybe.slice(1) });
   }
